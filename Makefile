@@ -1,0 +1,52 @@
+# conveyor-metrics — every target installs what it needs on a machine that has only Swift.
+SWIFT      ?= swift
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# C libraries and tools the build needs (system-library targets use pkg-config).
+BUILD_DEPS := pkg-config
+# Real peers the test suite runs: prometheus (brings promtool).
+TEST_DEPS  := prometheus
+LISTEN     ?= 0.0.0.0:9090
+
+.PHONY: all deps deps-test build release run test format lint clean
+
+all: build
+
+# Installs the Debian packages in $(1) that are not installed yet (apt-get; sudo when not root).
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(BUILD_DEPS))
+
+deps-test: deps
+	$(call apt_install,$(TEST_DEPS))
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+# Builds release and runs the demo router: http://localhost:9090/metrics
+run: release
+	.build/release/conveyor-metrics demo --listen $(LISTEN)
+
+# The whole suite, including promtool checks of the exposition and of config/.
+test: deps-test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+format:
+	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
+
+lint:
+	$(SWIFT) format lint --recursive Package.swift Sources Tests
+
+clean:
+	rm -rf .build

@@ -1,0 +1,94 @@
+/// Number spellings that Prometheus' parsers accept and its own clients produce.
+package enum FloatFormatting {
+    /// A sample value: `NaN`, `+Inf`, `-Inf`, whole numbers below 2^53 without a fraction,
+    /// everything else in the shortest form that reads back to the same `Double`.
+    package static func appendValue(_ value: Double, to out: inout [UInt8]) {
+        if value.isNaN {
+            out.append(contentsOf: "NaN".utf8)
+        } else if value.isInfinite {
+            out.append(contentsOf: (value > 0 ? "+Inf" : "-Inf").utf8)
+        } else if value == value.rounded(.towardZero) && abs(value) < 9_007_199_254_740_992 {
+            appendInteger(Int64(value), to: &out)
+        } else {
+            out.append(contentsOf: value.description.utf8)
+        }
+    }
+
+    /// A whole number in decimal.
+    package static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        appendUnsigned(value.magnitude, to: &out)
+    }
+
+    /// An unsigned whole number in decimal, written without allocating.
+    package static func appendUnsigned(_ value: UInt64, to out: inout [UInt8]) {
+        if value < 10 {
+            out.append(UInt8(ascii: "0") &+ UInt8(value))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)  // 40 bytes ≥ 20 digits
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var remaining = value
+            while remaining > 0 {
+                buffer[count] = UInt8(ascii: "0") &+ UInt8(remaining % 10)
+                remaining /= 10
+                count &+= 1
+            }
+            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
+        }
+    }
+
+    /// Go's `strconv.FormatFloat(v, 'g', -1, 64)`, which client_golang uses for `le`:
+    /// `0.5`, `1`, `2.5`, `10000`, `1e+06`, `1e-05`. Keeping the same spelling keeps
+    /// bucket series identical to other clients'.
+    package static func goStyle(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == 0 { return value.sign == .minus ? "-0" : "0" }
+        let (digits, pointPosition) = shortestDigits(abs(value))
+        let exponent = pointPosition - 1
+        var result = value < 0 ? "-" : ""
+        if exponent < -4 || exponent >= 6 {  // Go: shortest 'g' switches to %e at precision 6
+            result += scientific(digits, exponent: exponent)
+        } else if pointPosition <= 0 {
+            result += "0." + String(repeating: "0", count: -pointPosition) + digits
+        } else if pointPosition >= digits.count {
+            result += digits + String(repeating: "0", count: pointPosition - digits.count)
+        } else {
+            let index = digits.index(digits.startIndex, offsetBy: pointPosition)
+            result += digits[..<index] + "." + digits[index...]
+        }
+        return result
+    }
+
+    private static func scientific(_ digits: String, exponent: Int) -> String {
+        var mantissa = String(digits.prefix(1))
+        if digits.count > 1 { mantissa += "." + digits.dropFirst() }
+        let magnitude = abs(exponent)
+        return mantissa + (exponent < 0 ? "e-" : "e+") + (magnitude < 10 ? "0" : "") + String(magnitude)
+    }
+
+    /// The shortest round-trip decimal digits of a positive finite value and the position of
+    /// the decimal point relative to them (value = 0.DIGITS × 10^pointPosition).
+    private static func shortestDigits(_ value: Double) -> (String, Int) {
+        let text = value.description  // shortest round-trip, e.g. "2.5", "1e-05", "1.5e+16"
+        var mantissa = Substring(text)
+        var exponent = 0
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            mantissa = text[..<e]
+            exponent = Int(text[text.index(after: e)...]) ?? 0
+        }
+        let parts = mantissa.split(separator: ".", omittingEmptySubsequences: false)
+        let integerPart = String(parts[0])
+        let fraction = parts.count > 1 ? String(parts[1]) : ""
+        var digits = integerPart + fraction
+        var pointPosition = integerPart.count + exponent
+        while digits.hasPrefix("0") && digits.count > 1 {
+            digits.removeFirst()
+            pointPosition -= 1
+        }
+        while digits.hasSuffix("0") && digits.count > 1 { digits.removeLast() }
+        return (digits, pointPosition)
+    }
+}

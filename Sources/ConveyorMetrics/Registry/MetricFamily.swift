@@ -1,0 +1,148 @@
+import Synchronization
+
+/// The series of one family, keyed by label values.
+///
+/// A lookup is one uncontended lock and one dictionary probe; new series are O(1)
+/// amortized. The sorted order that snapshots need is cached and rebuilt only after a
+/// series was added or removed.
+package final class MetricFamily<Series: SeriesStorage>: Sendable {
+    package let descriptor: FamilyDescriptor
+    package let configuration: Series.Configuration
+    private let seriesLimit: Int
+    private let maxLabelValueBytes: Int
+    private let rejections: RejectedValueRecorder?
+    private let state = Mutex(State())
+    /// Receives the updates that the family refused; never exported.
+    private let detached: Series
+
+    private struct State {
+        var series: [LabelValuesKey: Series] = [:]
+        var sorted: [Series]? = []
+        var version: UInt64 = 0
+        var removed: [[Label]] = []
+    }
+
+    package init(
+        descriptor: FamilyDescriptor, configuration: Series.Configuration, seriesLimit: Int,
+        maxLabelValueBytes: Int, rejections: RejectedValueRecorder?
+    ) {
+        self.descriptor = descriptor
+        self.configuration = configuration
+        self.seriesLimit = seriesLimit
+        self.maxLabelValueBytes = maxLabelValueBytes
+        self.rejections = rejections
+        self.detached = Series(labels: [], configuration: configuration, rejections: nil, metricName: descriptor.name)
+        if descriptor.labelNames?.isEmpty == true {
+            _ = series(.none)
+        }
+    }
+
+    /// The series for `key`, created on first use. Refused keys (too many series, too long
+    /// values, wrong count) are counted and answered with a detached series that is never
+    /// exported, so the caller's update is dropped without a crash.
+    @inline(__always)
+    package func series(_ key: LabelValuesKey) -> Series {
+        if let existing = state.withLock({ $0.series[key] }) {
+            return existing
+        }
+        return create(key)
+    }
+
+    private func create(_ key: LabelValuesKey) -> Series {
+        let labels: [Label]
+        switch key {
+        case .pairs(let flat):
+            labels = stride(from: 0, to: flat.count, by: 2).map { Label(name: flat[$0], value: flat[$0 + 1]) }
+        default:
+            let values = key.values
+            let names = descriptor.labelNames ?? []
+            guard values.count == names.count else {
+                return refuse(.labelCountMismatch, "\(values.count) values for labels \(names)")
+            }
+            labels = zip(names, values).map { Label(name: $0, value: $1) }.sortedByName()
+        }
+        if let long = labels.first(where: { $0.value.utf8.count > maxLabelValueBytes }) {
+            return refuse(.labelValueTooLong, "label \(long.name) has \(long.value.utf8.count) bytes")
+        }
+        let name = descriptor.name
+        let configuration = configuration
+        let rejections = rejections
+        let limit = seriesLimit
+        let result: Series? = state.withLock { state in
+            if let existing = state.series[key] { return existing }
+            guard state.series.count < limit else { return nil }
+            let created = Series(labels: labels, configuration: configuration, rejections: rejections, metricName: name)
+            state.series[key] = created
+            state.sorted = nil
+            state.version &+= 1
+            return created
+        }
+        return result ?? refuse(.cardinalityLimit, "family holds \(limit) series")
+    }
+
+    private func refuse(_ reason: RejectionReason, _ detail: @autoclosure () -> String) -> Series {
+        rejections?.reject(reason, metric: descriptor.name, detail())
+        return detached
+    }
+
+    /// Removes the series for `key`; its labels are remembered until `takeRemoved()`.
+    @discardableResult
+    package func remove(_ key: LabelValuesKey) -> Bool {
+        state.withLock { state in
+            guard let removed = state.series.removeValue(forKey: key) else { return false }
+            state.sorted = nil
+            state.version &+= 1
+            state.removed.append(removed.labels)
+            return true
+        }
+    }
+
+    /// Label sets removed since the last call (for stale markers on the push path).
+    package func takeRemoved() -> [[Label]] {
+        state.withLock { state in
+            defer { state.removed.removeAll() }
+            return state.removed
+        }
+    }
+
+    package var seriesCount: Int { state.withLock { $0.series.count } }
+
+    /// The series sorted by labels; the sort runs only after the set of series changed.
+    package func sortedSeries() -> [Series] {
+        if let cached = state.withLock({ $0.sorted }) { return cached }
+        let (unsorted, version) = state.withLock { (Array($0.series.values), $0.version) }
+        let sorted = unsorted.sorted { Self.precedes($0.labels, $1.labels) }
+        state.withLock { state in
+            if state.version == version { state.sorted = sorted }
+        }
+        return sorted
+    }
+
+    package func snapshot() -> MetricFamilySnapshot {
+        MetricFamilySnapshot(
+            name: descriptor.name, help: descriptor.help, unit: descriptor.unit, type: descriptor.type,
+            series: sortedSeries().map {
+                SeriesSnapshot(labels: $0.labels, value: $0.snapshotValue(), renderedLabels: $0.renderedLabels)
+            })
+    }
+
+    private static func precedes(_ lhs: [Label], _ rhs: [Label]) -> Bool {
+        for (left, right) in zip(lhs, rhs) {
+            if left.name != right.name { return left.name.utf8.lexicographicallyPrecedes(right.name.utf8) }
+            if left.value != right.value { return left.value.utf8.lexicographicallyPrecedes(right.value.utf8) }
+        }
+        return lhs.count < rhs.count
+    }
+}
+
+/// A family of any series type, as the registry holds it.
+package protocol RegisteredFamily: Sendable {
+    var descriptor: FamilyDescriptor { get }
+    var bucketsForConflictCheck: [Double]? { get }
+    func snapshot() -> MetricFamilySnapshot
+    func takeRemoved() -> [[Label]]
+}
+
+extension MetricFamily: RegisteredFamily {
+    package var bucketsForConflictCheck: [Double]? { (configuration as? HistogramBuckets)?.upperBounds }
+}

@@ -1,0 +1,110 @@
+import CoreMetrics
+
+/// swift-metrics lands in the same registry: after `MetricsSystem.bootstrap(registry)`,
+/// `Counter(label: "http.requests", dimensions: [("method", "GET")])` is exported as
+/// `http_requests_total{method="GET"}`.
+///
+/// Names are repaired to Prometheus' rules (`.` and `-` become `_`); counters gain `_total`,
+/// timers `_seconds` (they are histograms in seconds); recorders with `aggregate: true` are
+/// histograms, without it gauges; meters are gauges. Dimensions are sorted by name, so their
+/// order does not make a new series. Destroying a handler removes its series.
+extension MetricsRegistry: MetricsFactory {
+    public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
+        let (family, key) = counterFamily(label: label, dimensions: dimensions)
+        return SwiftMetricsCounterHandler(series: family.series(key), family: family, key: key)
+    }
+
+    public func makeFloatingPointCounter(label: String, dimensions: [(String, String)])
+        -> any FloatingPointCounterHandler
+    {
+        let (family, key) = counterFamily(label: label, dimensions: dimensions)
+        return SwiftMetricsCounterHandler(series: family.series(key), family: family, key: key)
+    }
+
+    public func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
+        let (family, key) = gaugeFamily(label: label, kind: "meter", dimensions: dimensions)
+        return SwiftMetricsGaugeHandler(series: family.series(key), family: family, key: key)
+    }
+
+    public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool)
+        -> any RecorderHandler
+    {
+        if aggregate {
+            let (family, key) = histogramFamily(
+                name: NameValidation.sanitizedMetricName(label), label: label, kind: "recorder", dimensions: dimensions)
+            return SwiftMetricsHistogramHandler(series: family.series(key), family: family, key: key)
+        }
+        let (family, key) = gaugeFamily(label: label, kind: "recorder", dimensions: dimensions)
+        return SwiftMetricsGaugeHandler(series: family.series(key), family: family, key: key)
+    }
+
+    public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
+        var name = NameValidation.sanitizedMetricName(label)
+        if !name.hasSuffix("_seconds") { name += "_seconds" }
+        let (family, key) = histogramFamily(name: name, label: label, kind: "timer", dimensions: dimensions)
+        return SwiftMetricsHistogramHandler(series: family.series(key), family: family, key: key)
+    }
+
+    public func destroyCounter(_ handler: any CounterHandler) {
+        (handler as? SwiftMetricsCounterHandler)?.removeSeries()
+    }
+
+    public func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {
+        (handler as? SwiftMetricsCounterHandler)?.removeSeries()
+    }
+
+    public func destroyMeter(_ handler: any MeterHandler) {
+        (handler as? SwiftMetricsGaugeHandler)?.removeSeries()
+    }
+
+    public func destroyRecorder(_ handler: any RecorderHandler) {
+        (handler as? SwiftMetricsGaugeHandler)?.removeSeries()
+        (handler as? SwiftMetricsHistogramHandler)?.removeSeries()
+    }
+
+    public func destroyTimer(_ handler: any TimerHandler) {
+        (handler as? SwiftMetricsHistogramHandler)?.removeSeries()
+    }
+
+    private func counterFamily(label: String, dimensions: [(String, String)])
+        -> (MetricFamily<CounterSeries>, LabelValuesKey)
+    {
+        var name = NameValidation.sanitizedMetricName(label)
+        if !name.hasSuffix("_total") { name += "_total" }
+        let family: MetricFamily<CounterSeries> = register(
+            name: name, help: "swift-metrics counter \(label)", unit: "", type: .counter, labelNames: nil,
+            configuration: ())
+        return (family, Self.key(dimensions))
+    }
+
+    private func gaugeFamily(label: String, kind: String, dimensions: [(String, String)])
+        -> (MetricFamily<GaugeSeries>, LabelValuesKey)
+    {
+        let family: MetricFamily<GaugeSeries> = register(
+            name: NameValidation.sanitizedMetricName(label), help: "swift-metrics \(kind) \(label)", unit: "",
+            type: .gauge, labelNames: nil, configuration: ())
+        return (family, Self.key(dimensions))
+    }
+
+    private func histogramFamily(name: String, label: String, kind: String, dimensions: [(String, String)])
+        -> (MetricFamily<HistogramSeries>, LabelValuesKey)
+    {
+        let family: MetricFamily<HistogramSeries> = register(
+            name: name, help: "swift-metrics \(kind) \(label)", unit: "", type: .histogram, labelNames: nil,
+            configuration: HistogramBuckets(configuration.defaultBuckets))
+        return (family, Self.key(dimensions))
+    }
+
+    /// Dimensions as a sorted, repaired label set; the first of two equal names wins and
+    /// `le` (reserved for buckets) is renamed `le_`.
+    private static func key(_ dimensions: [(String, String)]) -> LabelValuesKey {
+        var seen = Set<String>()
+        var labels: [Label] = []
+        for (name, value) in dimensions {
+            var repaired = NameValidation.sanitizedLabelName(name)
+            if repaired == "le" { repaired = "le_" }
+            if seen.insert(repaired).inserted { labels.append(Label(name: repaired, value: value)) }
+        }
+        return LabelValuesKey(sortedLabels: labels.sortedByName())
+    }
+}

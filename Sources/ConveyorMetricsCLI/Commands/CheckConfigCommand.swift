@@ -1,0 +1,32 @@
+import ArgumentParser
+
+/// `conveyor-metrics check-config FILE`: validates a configuration file.
+struct CheckConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a conveyor-metrics YAML configuration file; exits non-zero naming the file, key and reason.")
+
+    @Argument(help: "The YAML file to check.")
+    var file: String
+
+    func run() throws {
+        do {
+            let config = try ConfigFile.load(path: file)
+            print("\(file): OK (metrics on \(config.listen)\(config.metricsPath))")
+        } catch {
+            printError(error.description)
+            throw ExitCode(1)
+        }
+    }
+}
+
+func printError(_ message: String) {
+    var standardError = StandardError()
+    print("error: \(message)", to: &standardError)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandleWriter.writeToStandardError(string)
+    }
+}

@@ -1,0 +1,118 @@
+import Yams
+
+/// Walks a YAML document strictly: every mapping lists the keys it accepts, so a typo is an
+/// error that names the key instead of a silently ignored setting.
+struct YAMLReader {
+    let file: String
+
+    func parse(_ text: String) throws(ConfigError) -> Node? {
+        do {
+            return try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigError(file: file, key: "", reason: "not valid YAML: \(error)")
+        }
+    }
+
+    /// The mapping at `key`, after checking that it holds only `allowed` keys.
+    func mapping(_ node: Node, at key: String, allowed: Set<String>) throws(ConfigError) -> [String: Node] {
+        guard let mapping = node.mapping else {
+            throw ConfigError(file: file, key: key, reason: "expected a mapping")
+        }
+        var result: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            guard let name = keyNode.scalar?.string else {
+                throw ConfigError(file: file, key: key, reason: "keys must be plain strings")
+            }
+            let path = key.isEmpty ? name : "\(key).\(name)"
+            guard allowed.contains(name) else {
+                throw ConfigError(
+                    file: file, key: path, reason: "unknown key (allowed: \(allowed.sorted().joined(separator: ", ")))")
+            }
+            guard result[name] == nil else { throw ConfigError(file: file, key: path, reason: "given twice") }
+            result[name] = value
+        }
+        return result
+    }
+
+    func string(_ node: Node, at key: String) throws(ConfigError) -> String {
+        guard let scalar = node.scalar else { throw ConfigError(file: file, key: key, reason: "expected a string") }
+        return scalar.string
+    }
+
+    func sequence(_ node: Node, at key: String) throws(ConfigError) -> [Node] {
+        guard let sequence = node.sequence else {
+            throw ConfigError(file: file, key: key, reason: "expected a list")
+        }
+        return Array(sequence)
+    }
+
+    func stringMap(_ node: Node, at key: String) throws(ConfigError) -> [String: String] {
+        guard let mapping = node.mapping else { throw ConfigError(file: file, key: key, reason: "expected a mapping") }
+        var result: [String: String] = [:]
+        for (keyNode, value) in mapping {
+            guard let name = keyNode.scalar?.string else {
+                throw ConfigError(file: file, key: key, reason: "keys must be plain strings")
+            }
+            result[name] = try string(value, at: "\(key).\(name)")
+        }
+        return result
+    }
+
+    func integer(_ node: Node, at key: String, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        let text = try string(node, at: key)
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigError(
+                file: file, key: key, reason: "expected a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+        }
+        return value
+    }
+
+    func bool(_ node: Node, at key: String) throws(ConfigError) -> Bool {
+        switch try string(node, at: key).lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        case let other: throw ConfigError(file: file, key: key, reason: "expected true or false, got '\(other)'")
+        }
+    }
+
+    /// A Prometheus duration: `30ms`, `5s`, `1m`, `1h30m`, `2d`.
+    func duration(_ node: Node, at key: String) throws(ConfigError) -> Duration {
+        let text = try string(node, at: key)
+        guard let duration = PrometheusDuration.parse(text) else {
+            throw ConfigError(file: file, key: key, reason: "expected a duration like 30ms, 5s, 1m or 1h30m, got '\(text)'")
+        }
+        return duration
+    }
+}
+
+/// Prometheus' duration syntax: one or more `<number><unit>` from the largest unit to the
+/// smallest, each unit at most once (`1h30m`, `500ms`); units y, w, d, h, m, s, ms.
+package enum PrometheusDuration {
+    private static let units: [(name: String, milliseconds: Int64)] = [
+        ("y", 31_536_000_000), ("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("ms", 1),
+        ("m", 60_000), ("s", 1000),
+    ]
+    /// Largest first; "ms" is listed before "m" above only so that it matches first.
+    private static let order = ["y", "w", "d", "h", "m", "s", "ms"]
+
+    package static func parse(_ text: String) -> Duration? {
+        var rest = Substring(text)
+        var totalMs: Int64 = 0
+        var previousRank = -1
+        guard !rest.isEmpty else { return nil }
+        while !rest.isEmpty {
+            let digits = rest.prefix { $0 >= "0" && $0 <= "9" }
+            guard !digits.isEmpty, digits.count <= 12, let number = Int64(digits) else { return nil }
+            rest = rest.dropFirst(digits.count)
+            guard let unit = units.first(where: { rest.hasPrefix($0.name) }),
+                let rank = order.firstIndex(of: unit.name), rank > previousRank
+            else { return nil }
+            previousRank = rank
+            rest = rest.dropFirst(unit.name.count)
+            let (product, overflow) = number.multipliedReportingOverflow(by: unit.milliseconds)
+            guard !overflow, totalMs <= Int64.max - product else { return nil }
+            totalMs += product
+        }
+        return .milliseconds(totalMs)
+    }
+}

@@ -1,0 +1,7 @@
+import ArgumentParser
+import ConveyorMetricsCLI
+
+@main
+struct ConveyorMetricsMain: AsyncParsableCommand {
+    static let configuration = ConveyorMetricsCommand.configuration
+}
