@@ -83,8 +83,9 @@ public struct ConveyorRouterMetrics: Sendable {
     /// NaN, infinite and negative latencies are rejected and counted.
     @inline(__always)
     public func recordRoutingLatency(pipelineID: String, latencyMs: Double) {
-        guard latencyMs >= 0 || latencyMs.isNaN else {
-            return reject(.outOfRange, ConveyorMetric.routingLatency, "latency \(latencyMs) ms")
+        guard latencyMs >= 0 && latencyMs.isFinite else {
+            return reject(
+                latencyMs.isNaN ? .notANumber : .outOfRange, ConveyorMetric.routingLatency, "latency \(latencyMs) ms")
         }
         routingLatency.series(pipelineID).observe(latencyMs)
     }

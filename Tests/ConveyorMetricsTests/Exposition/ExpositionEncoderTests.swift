@@ -1,0 +1,110 @@
+import Testing
+
+@testable import ConveyorMetrics
+
+@Suite("Exposition")
+struct ExpositionEncoderTests {
+    private func sampleRegistry() -> MetricsRegistry {
+        let registry = MetricsRegistry()
+        let counter = registry.counterFamily(name: "requests_total", help: "Requests \\ served\nby path", labelNames: ["path"])
+        counter.series("/a").increment(by: 3 as UInt64)
+        counter.series("/b").increment(by: 0.25)
+        registry.gaugeFamily(name: "temperature", help: "Temp").series().set(-1.5)
+        let histogram = registry.histogramFamily(
+            name: "latency_seconds", help: "Latency", labelNames: ["route"], buckets: [0.5, 1, 1_000_000])
+        histogram.series("x").observe(0.25)
+        histogram.series("x").observe(2)
+        return registry
+    }
+
+    @Test func prometheusTextIsExact() {
+        let text = ExpositionEncoder(format: .prometheusText).encode(sampleRegistry().snapshot())
+        let expected = """
+            # HELP latency_seconds Latency
+            # TYPE latency_seconds histogram
+            latency_seconds_bucket{route="x",le="0.5"} 1
+            latency_seconds_bucket{route="x",le="1"} 1
+            latency_seconds_bucket{route="x",le="1e+06"} 2
+            latency_seconds_bucket{route="x",le="+Inf"} 2
+            latency_seconds_sum{route="x"} 2.25
+            latency_seconds_count{route="x"} 2
+            # HELP requests_total Requests \\\\ served\\nby path
+            # TYPE requests_total counter
+            requests_total{path="/a"} 3
+            requests_total{path="/b"} 0.25
+            # HELP temperature Temp
+            # TYPE temperature gauge
+            temperature -1.5
+
+            """
+        #expect(text.hasPrefix("# HELP conveyor_metrics_rejected_values_total"))
+        let withoutSelfMetric = text.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.contains("conveyor_metrics_rejected_values_total") }.joined(separator: "\n")
+        #expect(withoutSelfMetric == expected)
+    }
+
+    @Test func openMetricsNamesCountersWithoutTotalAndEndsWithEOF() {
+        let text = ExpositionEncoder(format: .openMetrics).encode(sampleRegistry().snapshot())
+        #expect(text.hasSuffix("# EOF\n"))
+        #expect(text.contains("# TYPE requests counter\n# HELP requests Requests \\\\ served\\nby path\n"))
+        #expect(text.contains("requests_total{path=\"/a\"} 3\n"))
+        #expect(text.contains("# TYPE latency_seconds histogram\n"))
+        #expect(!text.contains("# TYPE requests_total"))
+    }
+
+    @Test func openMetricsEscapesQuotesInHelp() {
+        let registry = MetricsRegistry()
+        registry.gaugeFamily(name: "q", help: "say \"hi\"").series().set(1)
+        #expect(ExpositionEncoder(format: .openMetrics).encode(registry.snapshot()).contains("# HELP q say \\\"hi\\\"\n"))
+        #expect(ExpositionEncoder(format: .prometheusText).encode(registry.snapshot()).contains("# HELP q say \"hi\"\n"))
+    }
+
+    @Test(arguments: [
+        (Double.nan, "NaN"), (.infinity, "+Inf"), (-.infinity, "-Inf"), (0, "0"), (-0.0, "0"), (42, "42"),
+        (1e15, "1000000000000000"), (1e16, "1e+16"), (0.1, "0.1"), (1e-7, "1e-07"), (-2.5, "-2.5"),
+        (9_007_199_254_740_992, "9007199254740992.0"),
+    ])
+    func sampleValues(value: Double, expected: String) {
+        var out: [UInt8] = []
+        FloatFormatting.appendValue(value, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == expected)
+    }
+
+    @Test(arguments: [
+        (0.005, "0.005"), (0.5, "0.5"), (1, "1"), (2.5, "2.5"), (10000, "10000"), (100000, "100000"),
+        (1_000_000, "1e+06"), (1_234_567, "1.234567e+06"), (0.0001, "0.0001"), (0.00001, "1e-05"), (-3, "-3"),
+        (123.456, "123.456"),
+    ])
+    func bucketBoundsAreSpelledLikeGo(value: Double, expected: String) {
+        #expect(FloatFormatting.goStyle(value) == expected)
+    }
+
+    @Test(arguments: [
+        ("text/plain", ExpositionFormat.prometheusText), ("", .prometheusText),
+        ("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5", .openMetrics),
+        ("text/plain;q=0.9, application/openmetrics-text; version=0.0.1; q=0.75", .openMetrics),
+        ("application/openmetrics-text;q=0", .prometheusText),
+    ])
+    func acceptNegotiation(accept: String, expected: ExpositionFormat) {
+        #expect(ExpositionFormat.negotiate(accept: accept) == expected)
+    }
+
+    @Test func oddLabelValuesAreEscapedAndPromtoolClean() throws {
+        let registry = MetricsRegistry()
+        let family = registry.counterFamily(name: "odd_total", help: "Odd values", labelNames: ["v"])
+        let values = [
+            "quote\"inside", "back\\slash", "new\nline", "tab\there", "ünïcödé ✓ 日本", "", "{}=,", "\u{7}bell",
+            "trailing\\", String(repeating: "long", count: 1000),
+        ]
+        for value in values { family.series(value).increment() }
+        let text = ExpositionEncoder(format: .prometheusText).encode(registry.snapshot())
+        #expect(text.contains(#"odd_total{v="quote\"inside"} 1"#))
+        #expect(text.contains(#"odd_total{v="back\\slash"} 1"#))
+        #expect(text.contains(#"odd_total{v="new\nline"} 1"#))
+        #expect(text.contains(#"odd_total{v="trailing\\"} 1"#))
+        #expect(text.split(separator: "\n").filter { $0.hasPrefix("odd_total{") }.count == values.count)
+        if let findings = try Promtool.findings(text) {
+            #expect(findings == [])
+        }
+    }
+}
