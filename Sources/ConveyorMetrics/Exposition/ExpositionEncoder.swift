@@ -73,7 +73,8 @@ package struct ExpositionEncoder: Sendable {
                 }
             }
             for (index, count) in histogram.cumulativeCounts.enumerated() where index < leLabels.count {
-                appendSample(bucketName, series.renderedLabels, extra: leLabels[index], value: Double(count), into: &out)
+                appendSample(
+                    bucketName, series.renderedLabels, extra: leLabels[index], value: Double(count), into: &out)
             }
             appendSample(sumName, series.renderedLabels, extra: [], value: histogram.sum, into: &out)
             appendSample(countName, series.renderedLabels, extra: [], value: Double(histogram.count), into: &out)
@@ -81,7 +82,9 @@ package struct ExpositionEncoder: Sendable {
     }
 
     @inline(__always)
-    private func appendSample(_ name: [UInt8], _ labels: [UInt8], extra: [UInt8], value: Double, into out: inout [UInt8]) {
+    private func appendSample(
+        _ name: [UInt8], _ labels: [UInt8], extra: [UInt8], value: Double, into out: inout [UInt8]
+    ) {
         out.append(contentsOf: name)
         if !labels.isEmpty || !extra.isEmpty {
             out.append(UInt8(ascii: "{"))

@@ -113,8 +113,10 @@ public final class MetricsExporter: Service, Sendable {
         }
         logger.info(
             "serving metrics",
-            metadata: ["address": "\(configuration.host):\(bound.localAddress?.port ?? configuration.port)",
-                       "path": "\(configuration.path)"])
+            metadata: [
+                "address": "\(configuration.host):\(bound.localAddress?.port ?? configuration.port)",
+                "path": "\(configuration.path)",
+            ])
     }
 
     /// Stops listening and closes the listener. Open connections finish their response.

@@ -36,7 +36,8 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard head.method == .GET || isHead else {
             let known = path == metricsPath || path == "/" || path == "/-/healthy"
             if known {
-                return send(.methodNotAllowed, body: "method not allowed\n", extra: [("Allow", "GET, HEAD")],
+                return send(
+                    .methodNotAllowed, body: "method not allowed\n", extra: [("Allow", "GET, HEAD")],
                     head: head, context: context)
             }
             return send(.notFound, body: "not found\n", head: head, context: context)

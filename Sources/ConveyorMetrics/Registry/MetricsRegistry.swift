@@ -64,14 +64,18 @@ public final class MetricsRegistry: Sendable {
     public func counterFamily(name: String, help: String, labelNames: [String] = [], unit: String = "")
         -> CounterFamily
     {
-        CounterFamily(storage: register(name: name, help: help, unit: unit, type: .counter, labelNames: labelNames, configuration: ()))
+        CounterFamily(
+            storage: register(
+                name: name, help: help, unit: unit, type: .counter, labelNames: labelNames, configuration: ()))
     }
 
     /// Registers (or finds) a gauge family.
     public func gaugeFamily(name: String, help: String, labelNames: [String] = [], unit: String = "")
         -> GaugeFamily
     {
-        GaugeFamily(storage: register(name: name, help: help, unit: unit, type: .gauge, labelNames: labelNames, configuration: ()))
+        GaugeFamily(
+            storage: register(
+                name: name, help: help, unit: unit, type: .gauge, labelNames: labelNames, configuration: ()))
     }
 
     /// Registers (or finds) a histogram family with the given upper bounds (`+Inf` is implied).

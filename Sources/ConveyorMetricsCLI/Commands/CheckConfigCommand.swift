@@ -4,7 +4,8 @@ import ArgumentParser
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Validate a conveyor-metrics YAML configuration file; exits non-zero naming the file, key and reason.")
+        abstract: "Validate a conveyor-metrics YAML configuration file; exits non-zero naming the file, key and reason."
+    )
 
     @Argument(help: "The YAML file to check.")
     var file: String

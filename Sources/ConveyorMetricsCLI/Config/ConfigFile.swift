@@ -46,7 +46,8 @@ package struct ConfigFile: Sendable, Equatable {
             if let path = fields["path"] {
                 let text = try reader.string(path, at: "exporter.path")
                 guard text.hasPrefix("/"), !text.contains(" ") else {
-                    throw ConfigError(file: file, key: "exporter.path", reason: "must start with / and contain no spaces")
+                    throw ConfigError(
+                        file: file, key: "exporter.path", reason: "must start with / and contain no spaces")
                 }
                 config.metricsPath = text
             }

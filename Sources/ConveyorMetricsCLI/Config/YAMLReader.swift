@@ -62,7 +62,8 @@ struct YAMLReader {
         let text = try string(node, at: key)
         guard let value = Int(text), range.contains(value) else {
             throw ConfigError(
-                file: file, key: key, reason: "expected a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+                file: file, key: key,
+                reason: "expected a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
         }
         return value
     }
@@ -79,7 +80,8 @@ struct YAMLReader {
     func duration(_ node: Node, at key: String) throws(ConfigError) -> Duration {
         let text = try string(node, at: key)
         guard let duration = PrometheusDuration.parse(text) else {
-            throw ConfigError(file: file, key: key, reason: "expected a duration like 30ms, 5s, 1m or 1h30m, got '\(text)'")
+            throw ConfigError(
+                file: file, key: key, reason: "expected a duration like 30ms, 5s, 1m or 1h30m, got '\(text)'")
         }
         return duration
     }

@@ -30,22 +30,26 @@ package struct DemoRunner: Sendable {
         registry: MetricsRegistry = MetricsRegistry(), logger: Logger = Logger(label: "conveyor-metrics.demo"),
         onListening: @Sendable (Int) -> Void = { _ in }
     ) async throws {
-        let metrics = ConveyorRouterMetrics(registry: registry)
+        let simulation = RouterSimulation(metrics: ConveyorRouterMetrics(registry: registry), tick: tick)
+        simulation.recordFirstTick()
         let exporter = MetricsExporter(
             configuration: .init(host: listen.host, port: listen.port, path: metricsPath), registry: registry,
             logger: logger)
         try await exporter.start()
         let port = exporter.boundPort ?? listen.port
         onListening(port)
-        logger.info("demo router running", metadata: ["metrics": "http://\(ListenAddress(host: listen.host, port: port))\(metricsPath)"])
+        logger.info(
+            "demo router running",
+            metadata: ["metrics": "http://\(ListenAddress(host: listen.host, port: port))\(metricsPath)"])
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: exporter),
-            .init(service: RouterSimulation(metrics: metrics, tick: tick)),
+            .init(service: simulation),
             .init(service: StatusReporter(registry: registry, exporter: exporter, interval: statusInterval)),
         ]
         if let duration {
-            services.append(.init(service: Deadline(after: duration), successTerminationBehavior: .gracefullyShutdownGroup))
+            services.append(
+                .init(service: Deadline(after: duration), successTerminationBehavior: .gracefullyShutdownGroup))
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

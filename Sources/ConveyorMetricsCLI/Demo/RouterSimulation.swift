@@ -1,10 +1,12 @@
 import ConveyorMetrics
 import ServiceLifecycle
+import Synchronization
 
 /// A simulated Conveyor router: sources feed pipelines of stages that deliver to sinks,
 /// with leader changes, rebalances, checkpoints, retries and backpressure. Every metric
-/// of the set is recorded on the first tick, then every `tick`.
-package struct RouterSimulation: Service {
+/// of the set is recorded by ``recordFirstTick()`` (call it before serving, so the first
+/// scrape already sees every metric), then every `tick` while running.
+package final class RouterSimulation: Service, Sendable {
     package static let sources = ["kafka-source-1", "http-source-1", "file-source-1"]
     package static let pipelines: [(id: String, stages: [String])] = [
         ("user-analytics", ["parse-stage", "filter-stage", "enrich-stage"]),
@@ -16,24 +18,29 @@ package struct RouterSimulation: Service {
 
     let metrics: ConveyorRouterMetrics
     let tick: Duration
-    private let seed: UInt64
+    private let state: Mutex<SimulationState>
 
     package init(metrics: ConveyorRouterMetrics, tick: Duration = .milliseconds(100), seed: UInt64 = 42) {
         self.metrics = metrics
         self.tick = tick
-        self.seed = seed
+        self.state = Mutex(SimulationState(seed: seed))
+    }
+
+    /// Records every metric of the set once.
+    package func recordFirstTick() {
+        let metrics = metrics
+        state.withLock { $0.step(metrics, everything: true) }
     }
 
     package func run() async throws {
-        var state = SimulationState(seed: seed)
-        state.step(metrics, everything: true)
+        let metrics = metrics
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await Task.sleep(for: tick)
             } catch {
                 return
             }
-            state.step(metrics, everything: false)
+            state.withLock { $0.step(metrics, everything: false) }
         }
     }
 }

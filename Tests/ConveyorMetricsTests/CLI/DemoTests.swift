@@ -49,7 +49,8 @@ struct ExecutableTests {
             Issue.record("conveyor-metrics not built at \(executable)")
             return
         }
-        let good = try ExternalTool.run(executable, ["check-config", PackagePaths.file("config/conveyor-metrics.yml").path])
+        let good = try ExternalTool.run(
+            executable, ["check-config", PackagePaths.file("config/conveyor-metrics.yml").path])
         #expect(good.status == 0, "\(good.output)")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yml")
         try "exporter:\n  listen: nowhere\n".write(to: file, atomically: true, encoding: .utf8)
@@ -86,7 +87,8 @@ struct ExecutableTests {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(text.contains("demo: 13 families"), "status line printed: \(text)")
 
-        let timed = try ExternalTool.run(executable, ["demo", "--listen", "127.0.0.1:\(try freePort())", "--duration", "1"])
+        let timed = try ExternalTool.run(
+            executable, ["demo", "--listen", "127.0.0.1:\(try freePort())", "--duration", "1"])
         #expect(timed.status == 0, "\(timed.output)")
         let invalid = try ExternalTool.run(executable, ["demo", "--listen", "nowhere"])
         #expect(invalid.status != 0)

@@ -10,7 +10,9 @@ struct ConfigDirectoryTests {
     }
 
     @Test func prometheusConfigIsValid() throws {
-        guard let result = try promtool(["check", "config", PackagePaths.file("config/prometheus.yml").path]) else { return }
+        guard let result = try promtool(["check", "config", PackagePaths.file("config/prometheus.yml").path]) else {
+            return
+        }
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("conveyor") || result.output.contains("SUCCESS"))
     }
@@ -25,7 +27,9 @@ struct ConfigDirectoryTests {
         guard let check = try promtool(["check", "rules", PackagePaths.file("config/alerts.yml").path]) else { return }
         #expect(check.status == 0, "\(check.output)")
         #expect(check.output.contains("SUCCESS: 6 rules found"))
-        guard let test = try promtool(["test", "rules", PackagePaths.file("config/alerts_test.yml").path]) else { return }
+        guard let test = try promtool(["test", "rules", PackagePaths.file("config/alerts_test.yml").path]) else {
+            return
+        }
         #expect(test.status == 0, "\(test.output)")
     }
 
@@ -49,9 +53,11 @@ struct ConfigDirectoryTests {
         // PromQL syntax: let promtool parse every expression as a recording rule.
         var rules = "groups:\n  - name: dashboard\n    rules:\n"
         for (index, expression) in expressions.enumerated() {
-            rules += "      - record: dashboard:expr_\(index)\n        expr: '\(expression.replacingOccurrences(of: "'", with: "''"))'\n"
+            rules +=
+                "      - record: dashboard:expr_\(index)\n        expr: '\(expression.replacingOccurrences(of: "'", with: "''"))'\n"
         }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-rules-\(UUID().uuidString).yml")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dashboard-rules-\(UUID().uuidString).yml")
         try rules.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         guard let result = try promtool(["check", "rules", file.path]) else { return }

@@ -6,7 +6,8 @@ import Testing
 struct ExpositionEncoderTests {
     private func sampleRegistry() -> MetricsRegistry {
         let registry = MetricsRegistry()
-        let counter = registry.counterFamily(name: "requests_total", help: "Requests \\ served\nby path", labelNames: ["path"])
+        let counter = registry.counterFamily(
+            name: "requests_total", help: "Requests \\ served\nby path", labelNames: ["path"])
         counter.series("/a").increment(by: 3 as UInt64)
         counter.series("/b").increment(by: 0.25)
         registry.gaugeFamily(name: "temperature", help: "Temp").series().set(-1.5)
@@ -55,8 +56,10 @@ struct ExpositionEncoderTests {
     @Test func openMetricsEscapesQuotesInHelp() {
         let registry = MetricsRegistry()
         registry.gaugeFamily(name: "q", help: "say \"hi\"").series().set(1)
-        #expect(ExpositionEncoder(format: .openMetrics).encode(registry.snapshot()).contains("# HELP q say \\\"hi\\\"\n"))
-        #expect(ExpositionEncoder(format: .prometheusText).encode(registry.snapshot()).contains("# HELP q say \"hi\"\n"))
+        #expect(
+            ExpositionEncoder(format: .openMetrics).encode(registry.snapshot()).contains("# HELP q say \\\"hi\\\"\n"))
+        #expect(
+            ExpositionEncoder(format: .prometheusText).encode(registry.snapshot()).contains("# HELP q say \"hi\"\n"))
     }
 
     @Test(arguments: [

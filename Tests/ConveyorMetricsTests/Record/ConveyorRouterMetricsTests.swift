@@ -25,10 +25,13 @@ struct ConveyorRouterMetricsTests {
         }
         #expect(value("conveyor_router_records_received_total", ["source_id": "kafka-source-1"]) == .counter(100))
         #expect(
-            value("conveyor_router_records_routed_total", ["pipeline_id": "user-analytics", "stage_id": "filter-stage"])
+            value(
+                "conveyor_router_records_routed_total", ["pipeline_id": "user-analytics", "stage_id": "filter-stage"])
                 == .counter(95))
         #expect(value("conveyor_router_records_delivered_total", ["sink_id": "s3"]) == .counter(90))
-        guard case .histogram(let latency) = value("conveyor_router_routing_latency_ms", ["pipeline_id": "user-analytics"])
+        guard
+            case .histogram(let latency) = value(
+                "conveyor_router_routing_latency_ms", ["pipeline_id": "user-analytics"])
         else {
             Issue.record("latency histogram missing")
             return
@@ -55,7 +58,8 @@ struct ConveyorRouterMetricsTests {
         for bad in [-0.1, 1.01, .nan, .infinity] { metrics.recordBufferUtilization(stageID: "s", utilization: bad) }
         for bad in [-1, Double.nan, -Double.infinity] { metrics.recordRoutingLatency(pipelineID: "p", latencyMs: bad) }
         metrics.recordActiveServices(serviceType: "t", count: -1)
-        #expect(registry.snapshot().family(named: "conveyor_router_buffer_utilization")?.series.first?.value == .gauge(0.5))
+        #expect(
+            registry.snapshot().family(named: "conveyor_router_buffer_utilization")?.series.first?.value == .gauge(0.5))
         #expect(registry.rejectedCount(.outOfRange) == 6)
         #expect(registry.rejectedCount(.notANumber) == 2)
         #expect(registry.snapshot().family(named: "conveyor_router_routing_latency_ms")?.series.isEmpty == true)
@@ -81,22 +85,33 @@ struct ConveyorRouterMetricsTests {
         recordRecordsReceived(sourceID: source, count: 7)
         recordBackpressureEvents(sourceID: source)
         let snapshot = MetricsRegistry.default.snapshot()
-        #expect(snapshot.family(named: "conveyor_router_records_received_total")?.series(["source_id": source])?.value == .counter(7))
-        #expect(snapshot.family(named: "conveyor_router_backpressure_events_total")?.series(["source_id": source])?.value == .counter(1))
+        #expect(
+            snapshot.family(named: "conveyor_router_records_received_total")?.series(["source_id": source])?.value
+                == .counter(7))
+        #expect(
+            snapshot.family(named: "conveyor_router_backpressure_events_total")?.series(["source_id": source])?.value
+                == .counter(1))
     }
 
     /// The spec's tables (shared/seed) against `ConveyorMetric.all`: names, types, labels, HELP.
     @Test func metricSetMatchesTheSpecTables() throws {
-        let seed = PackagePaths.root.deletingLastPathComponent().appendingPathComponent("shared/seed/conveyor-metrics-README.md")
+        let seed = PackagePaths.root.deletingLastPathComponent().appendingPathComponent(
+            "shared/seed/conveyor-metrics-README.md")
         guard let text = try? String(contentsOf: seed, encoding: .utf8) else {
-            if ExternalTool.isCI { Issue.record("the spec is missing at \(seed.path)") }
-            else { print("⚠️  SKIPPED: spec not found at \(seed.path)") }
+            if ExternalTool.isCI {
+                Issue.record("the spec is missing at \(seed.path)")
+            } else {
+                print("⚠️  SKIPPED: spec not found at \(seed.path)")
+            }
             return
         }
         var rows: [ConveyorMetric] = []
         for line in text.split(separator: "\n") where line.hasPrefix("| `conveyor_router_") {
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-            let labels = cells[2] == "-" ? [] : cells[2].split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " `")) }
+            let labels =
+                cells[2] == "-"
+                ? []
+                : cells[2].split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " `")) }
             rows.append(
                 ConveyorMetric(
                     name: cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`")),

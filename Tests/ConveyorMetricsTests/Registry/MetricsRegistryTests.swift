@@ -24,8 +24,10 @@ struct MetricsRegistryTests {
         let series = family.series("z", "a")
         #expect(series.labels.map(\.name) == ["alpha", "zeta"], "labels are stored sorted by name")
         #expect(family.series(["z", "a"]) === series, "array and two-value lookups find the same series")
-        let factoryKey = LabelValuesKey(sortedLabels: [Label(name: "b", value: "2"), Label(name: "a", value: "1")].sortedByName())
-        #expect(factoryKey == LabelValuesKey(sortedLabels: [Label(name: "a", value: "1"), Label(name: "b", value: "2")]))
+        let factoryKey = LabelValuesKey(
+            sortedLabels: [Label(name: "b", value: "2"), Label(name: "a", value: "1")].sortedByName())
+        #expect(
+            factoryKey == LabelValuesKey(sortedLabels: [Label(name: "a", value: "1"), Label(name: "b", value: "2")]))
     }
 
     @Test func gaugeSetsAddsAndRejectsNaN() {
@@ -156,7 +158,9 @@ struct MetricsRegistryTests {
         let ids = registry.snapshot().family(named: "b_total")?.series.map { $0.labels[0].value }
         #expect(ids == ["a", "b", "c"])
         family.series("0").increment()
-        #expect(registry.snapshot().family(named: "b_total")?.series.first?.labels[0].value == "0", "cache rebuilt after insert")
+        #expect(
+            registry.snapshot().family(named: "b_total")?.series.first?.labels[0].value == "0",
+            "cache rebuilt after insert")
     }
 
     @Test func concurrentRecordingLosesNothing() async {
@@ -182,7 +186,9 @@ struct MetricsRegistryTests {
             .filter { $0.labels[0].value != "fractional" }
             .compactMap(\.value.scalar).reduce(0, +)
         #expect(total == Double(tasks * perTask))
-        #expect(snapshot.family(named: "con_total")?.series(["id": "fractional"])?.value == .counter(Double(tasks * perTask) / 2))
+        #expect(
+            snapshot.family(named: "con_total")?.series(["id": "fractional"])?.value
+                == .counter(Double(tasks * perTask) / 2))
         let observed = snapshot.family(named: "con_h")?.series.map { series -> UInt64 in
             guard case .histogram(let value) = series.value else { return 0 }
             return value.count
