@@ -2,12 +2,12 @@
 SWIFT      ?= swift
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # C libraries and tools the build needs (system-library targets use pkg-config).
-BUILD_DEPS := pkg-config
-# Real peers the test suite runs: prometheus (brings promtool).
-TEST_DEPS  := prometheus
+BUILD_DEPS := pkg-config libsnappy-dev libprotobuf-c-dev libcurl4-openssl-dev
+# Real peers the test suite runs: prometheus (brings promtool) and victoria-metrics.
+TEST_DEPS  := prometheus victoria-metrics
 LISTEN     ?= 0.0.0.0:9090
 
-.PHONY: all deps deps-test build release run test format lint clean
+.PHONY: all deps deps-test build release run test format lint clean proto check-proto
 
 all: build
 
@@ -50,3 +50,18 @@ lint:
 
 clean:
 	rm -rf .build
+
+# Regenerates the protobuf-c code of Proto/ (committed; `make check-proto` fails when stale).
+PROTO_OUT := Sources/CRemoteWriteProto
+proto:
+	$(call apt_install,protobuf-c-compiler)
+	protoc-c --proto_path=Proto --c_out=$(PROTO_OUT) Proto/prometheus_remote_write.proto
+	mv $(PROTO_OUT)/prometheus_remote_write.pb-c.h $(PROTO_OUT)/include/
+
+check-proto:
+	$(call apt_install,protobuf-c-compiler)
+	@tmp=$$(mktemp -d); \
+	protoc-c --proto_path=Proto --c_out=$$tmp Proto/prometheus_remote_write.proto && \
+	diff -u $(PROTO_OUT)/prometheus_remote_write.pb-c.c $$tmp/prometheus_remote_write.pb-c.c && \
+	diff -u $(PROTO_OUT)/include/prometheus_remote_write.pb-c.h $$tmp/prometheus_remote_write.pb-c.h && \
+	echo "generated protobuf-c code is up to date"; rc=$$?; rm -rf $$tmp; exit $$rc

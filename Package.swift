@@ -28,8 +28,18 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "CSnappy",
+                "CRemoteWriteProto",
+                "CCurlShim",
             ]
         ),
+        // C libraries through pkg-config (the Makefile installs the -dev packages).
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // protoc-c output for Proto/ (regenerate with `make proto`).
+        .target(name: "CRemoteWriteProto", dependencies: ["CProtobufC"]),
+        .target(name: "CCurlShim", dependencies: ["CCurl"]),
         .target(
             name: "ConveyorMetricsCLI",
             dependencies: [

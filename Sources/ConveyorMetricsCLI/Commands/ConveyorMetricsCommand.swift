@@ -1,4 +1,5 @@
 import ArgumentParser
+import ConveyorMetrics
 
 /// The root of `conveyor-metrics`: its name, version and subcommands. The executable's
 /// `@main` type adopts this configuration.
@@ -8,9 +9,4 @@ package enum ConveyorMetricsCommand {
         abstract: "Metrics for the Conveyor router: a demo router, a config checker.",
         version: ConveyorMetricsVersion.current,
         subcommands: [DemoCommand.self, CheckConfigCommand.self])
-}
-
-/// The version reported by `--version` and in the remote-write User-Agent.
-package enum ConveyorMetricsVersion {
-    package static let current = "0.1.0"
 }

@@ -1,0 +1,57 @@
+/// The push path's self-metrics for one target (label `remote_name`), recorded in the same
+/// registry the writer pushes, so they are scraped and pushed like any other metric.
+final class RemoteWriteMetrics: Sendable {
+    let samplesSent: CounterSeries
+    let samplesFailed: CounterSeries
+    let samplesRetried: CounterSeries
+    let bytesSent: CounterSeries
+    let pending: GaugeSeries
+    let lastSuccess: GaugeSeries
+    let requestDuration: HistogramSeries
+    private let dropped: CounterFamily
+    private let requests: CounterFamily
+    private let name: String
+
+    init(registry: MetricsRegistry, remoteName: String) {
+        name = remoteName
+        func counter(_ suffix: String, _ help: String) -> CounterSeries {
+            registry.counterFamily(
+                name: "conveyor_metrics_remote_write_\(suffix)", help: help, labelNames: ["remote_name"]
+            ).series(remoteName)
+        }
+        samplesSent = counter("samples_sent_total", "Samples delivered to the remote-write endpoint")
+        samplesFailed = counter(
+            "samples_failed_total", "Samples the endpoint refused with a non-retryable status; not sent again")
+        samplesRetried = counter("samples_retried_total", "Samples sent again after a retryable failure")
+        bytesSent = counter("bytes_sent_total", "Compressed request bytes delivered")
+        pending = registry.gaugeFamily(
+            name: "conveyor_metrics_remote_write_samples_pending", help: "Samples queued or in flight",
+            labelNames: ["remote_name"]
+        ).series(remoteName)
+        lastSuccess = registry.gaugeFamily(
+            name: "conveyor_metrics_remote_write_last_success_timestamp_seconds",
+            help: "Unix time of the last delivered request", labelNames: ["remote_name"]
+        ).series(remoteName)
+        requestDuration = registry.histogramFamily(
+            name: "conveyor_metrics_remote_write_request_duration_seconds", help: "Duration of remote-write requests",
+            labelNames: ["remote_name"], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+        ).series(remoteName)
+        dropped = registry.counterFamily(
+            name: "conveyor_metrics_remote_write_samples_dropped_total",
+            help: "Samples dropped before delivery, by reason", labelNames: ["remote_name", "reason"])
+        requests = registry.counterFamily(
+            name: "conveyor_metrics_remote_write_requests_total",
+            help: "Remote-write requests by HTTP status code (error: no response)",
+            labelNames: ["remote_name", "code"])
+        for reason in ["queue_full", "shutdown"] { _ = dropped.series(remoteName, reason) }
+    }
+
+    func dropped(_ count: Int, reason: String) {
+        guard count > 0 else { return }
+        dropped.series(name, reason).increment(by: UInt64(count))
+    }
+
+    func request(code: String) {
+        requests.series(name, code).increment()
+    }
+}

@@ -1,0 +1,248 @@
+import Dispatch
+import Logging
+import Synchronization
+
+/// One remote-write endpoint: its queue, its sampler and its sender thread.
+///
+/// The flush loop (Swift concurrency) only converts snapshots and appends to the queue;
+/// every blocking call (libcurl, backoff waits) happens on the target's own thread, one
+/// request at a time, oldest samples first, so each series arrives in timestamp order.
+final class RemoteWriteTarget: Sendable {
+    let configuration: RemoteWriteTargetConfiguration
+    let name: String
+    let metrics: RemoteWriteMetrics
+    private let queue: RemoteWriteQueue
+    private let policy: RetryPolicy
+    private let logger: Logger
+    private let sampler: Mutex<SnapshotSampler>
+    private let metadata = Mutex<[RemoteMetadata]?>(nil)
+    private let inFlight = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    private let drainDeadline = Atomic<Int64>(Int64.max)
+    private let stopSignal = DispatchSemaphore(value: 0)
+    private let finished = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let transport: Mutex<CurlTransportBox?>
+    let status = RemoteWriteTargetStatus.Counters()
+
+    init(
+        configuration: RemoteWriteTargetConfiguration, externalLabels: [String: String], registry: MetricsRegistry,
+        logger: Logger
+    ) throws(CurlTransport.SetupError) {
+        self.configuration = configuration
+        self.name = configuration.resolvedName
+        self.metrics = RemoteWriteMetrics(registry: registry, remoteName: name)
+        self.queue = RemoteWriteQueue(capacity: configuration.queue.capacity)
+        self.policy = RetryPolicy(
+            minBackoff: configuration.queue.minBackoff, maxBackoff: configuration.queue.maxBackoff,
+            retryOnHTTP429: configuration.queue.retryOnHTTP429)
+        var logger = logger
+        logger[metadataKey: "remote_name"] = "\(configuration.resolvedName)"
+        logger[metadataKey: "url"] = "\(RedactedURL(configuration.url))"
+        self.logger = logger
+        self.sampler = Mutex(SnapshotSampler(externalLabels: externalLabels))
+        self.transport = Mutex(CurlTransportBox(try CurlTransport(configuration: configuration)))
+    }
+
+    /// Starts the sender thread (once).
+    func start() -> Bool {
+        guard let box = transport.withLock({ current -> CurlTransportBox? in
+            defer { current = nil }
+            return current
+        }) else { return true }
+        return DedicatedThread.start { [self] in
+            senderLoop(transport: box.transport)
+            markFinished()
+        }
+    }
+
+    /// Queues the samples of `snapshot` (and stale markers for series that vanished).
+    func flush(_ snapshot: MetricsSnapshot) {
+        let samples = sampler.withLock { $0.samples(from: snapshot) }
+        enqueue(samples)
+    }
+
+    /// Replaces the metadata waiting to be sent.
+    func setMetadata(_ families: [RemoteMetadata]) {
+        metadata.withLock { $0 = families }
+        queue.wake()
+    }
+
+    /// A final snapshot and stale markers for every pushed series, delivered until `deadline`
+    /// (monotonic nanoseconds); then the sender stops and what is left is counted as dropped.
+    func finish(with snapshot: MetricsSnapshot, deadline: Int64) async {
+        let samples = sampler.withLock { sampler in
+            sampler.samples(from: snapshot) + sampler.staleMarkersForAll(at: snapshot.timestampMilliseconds)
+        }
+        enqueue(samples)
+        drainDeadline.store(deadline, ordering: .relaxed)
+        stopping.store(true, ordering: .releasing)
+        stopSignal.signal()
+        queue.wake()
+        await withCheckedContinuation { continuation in
+            let resumeNow = finished.withLock { state -> Bool in
+                if state.done { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    private func enqueue(_ samples: [QueuedSample]) {
+        let dropped = queue.append(samples)
+        if dropped > 0 {
+            metrics.dropped(dropped, reason: "queue_full")
+            logLimited("queue full: dropped the oldest samples", ["dropped": "\(dropped)"])
+        }
+        updatePending()
+    }
+
+    private func updatePending() {
+        metrics.pending.set(Double(queue.count + inFlight.load(ordering: .relaxed)))
+    }
+
+    private func markFinished() {
+        let waiters = finished.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.done = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    // MARK: - Sender thread
+
+    private enum Delivery { case delivered, dropped, abandoned }
+
+    private func senderLoop(transport: CurlTransport) {
+        let encoder = WriteRequestEncoder()
+        var compressed: [UInt8] = []
+        while true {
+            if let families = metadata.withLock({ current -> [RemoteMetadata]? in
+                defer { current = nil }
+                return current
+            }), !families.isEmpty {
+                Snappy.compress(encoder.encode([], metadata: families), into: &compressed)
+                if deliver(compressed, samples: 0, transport: transport) == .abandoned { break }
+            }
+            let batch = queue.take(upTo: configuration.queue.maxSamplesPerSend)
+            if batch.isEmpty {
+                if stopping.load(ordering: .acquiring) { break }
+                queue.waitForWork(timeout: .seconds(1))
+                continue
+            }
+            inFlight.store(batch.count, ordering: .relaxed)
+            Snappy.compress(encoder.encode(Self.group(batch)), into: &compressed)
+            let result = deliver(compressed, samples: batch.count, transport: transport)
+            inFlight.store(0, ordering: .relaxed)
+            if result == .abandoned {
+                let left = batch.count + queue.removeAll()
+                metrics.dropped(left, reason: "shutdown")
+                logger.warning("shutdown deadline passed; samples not delivered", metadata: ["dropped": "\(left)"])
+                break
+            }
+            updatePending()
+        }
+        updatePending()
+    }
+
+    /// Sends one request, retrying as the policy says; during shutdown gives up at the deadline.
+    private func deliver(_ body: [UInt8], samples: Int, transport: CurlTransport) -> Delivery {
+        var attempt = 0
+        while true {
+            var timeout = configuration.remoteTimeout
+            if stopping.load(ordering: .acquiring) {
+                let remaining = drainDeadline.load(ordering: .relaxed) - MonotonicClock.nanoseconds()
+                guard remaining > 0 else { return .abandoned }
+                timeout = min(timeout, .nanoseconds(remaining))
+            }
+            let started = MonotonicClock.nanoseconds()
+            let outcome = transport.post(body, timeout: timeout)
+            metrics.requestDuration.observe(Double(MonotonicClock.nanoseconds() - started) / 1e9)
+            switch outcome {
+            case .response(let status, _, _): metrics.request(code: String(status))
+            case .failure: metrics.request(code: "error")
+            }
+            switch policy.decide(outcome) {
+            case .delivered:
+                metrics.samplesSent.increment(by: UInt64(samples))
+                metrics.bytesSent.increment(by: UInt64(body.count))
+                metrics.lastSuccess.set(Double(MonotonicClock.unixMilliseconds()) / 1000)
+                status.recordSuccess()
+                if attempt > 0 { logger.info("remote write recovered", metadata: ["attempts": "\(attempt + 1)"]) }
+                return .delivered
+            case .drop:
+                metrics.samplesFailed.increment(by: UInt64(samples))
+                let message = Self.describe(outcome)
+                status.recordFailure(message)
+                logLimited("remote write refused; batch dropped", ["error": "\(message)", "samples": "\(samples)"])
+                return .dropped
+            case .retry(let after):
+                metrics.samplesRetried.increment(by: UInt64(samples))
+                let message = Self.describe(outcome)
+                status.recordFailure(message)
+                let wait = after ?? policy.backoff(attempt: attempt)
+                logLimited("remote write failed; retrying", ["error": "\(message)", "retry_in": "\(wait)"])
+                attempt += 1
+                if !sleep(wait) { return .abandoned }
+            }
+        }
+    }
+
+    /// Waits `duration` on this thread; returns false when shutdown's deadline ends it first.
+    private func sleep(_ duration: Duration) -> Bool {
+        let wakeAt = MonotonicClock.nanoseconds() + duration.nanoseconds
+        while true {
+            let now = MonotonicClock.nanoseconds()
+            if stopping.load(ordering: .acquiring) && now >= drainDeadline.load(ordering: .relaxed) { return false }
+            if now >= wakeAt { return true }
+            var until = wakeAt
+            if stopping.load(ordering: .acquiring) { until = min(until, drainDeadline.load(ordering: .relaxed)) }
+            _ = stopSignal.wait(timeout: .now() + .nanoseconds(Int(max(0, until - now))))
+        }
+    }
+
+    /// Samples grouped into series (first appearance order), each series' samples in order.
+    static func group(_ batch: [QueuedSample]) -> [RemoteTimeSeries] {
+        var index: [ObjectIdentifier: Int] = [:]
+        var result: [RemoteTimeSeries] = []
+        for item in batch {
+            let key = ObjectIdentifier(item.series)
+            if let position = index[key] {
+                result[position].samples.append(item.sample)
+            } else {
+                index[key] = result.count
+                result.append(RemoteTimeSeries(labels: item.series.labels, samples: [item.sample]))
+            }
+        }
+        return result
+    }
+
+    private static func describe(_ outcome: TransportOutcome) -> String {
+        switch outcome {
+        case .failure(let message): return message
+        case .response(let status, _, let body):
+            return body.isEmpty ? "HTTP \(status)" : "HTTP \(status): \(body)"
+        }
+    }
+
+    private let lastLog = Mutex<(message: String, at: Int64)>(("", Int64.min))
+
+    /// Logs a message at most every 30 s, or at once when it differs from the last one.
+    private func logLimited(_ message: String, _ metadata: Logger.Metadata) {
+        let key = message + (metadata["error"].map { "\($0)" } ?? "")
+        let now = MonotonicClock.nanoseconds()
+        let shouldLog = lastLog.withLock { last -> Bool in
+            guard last.message != key || now - last.at >= 30_000_000_000 else { return false }
+            last = (key, now)
+            return true
+        }
+        if shouldLog { logger.warning("\(message)", metadata: metadata) }
+    }
+}
+
+/// Moves a libcurl transport (not Sendable) from the target's init to its sender thread.
+final class CurlTransportBox: @unchecked Sendable {
+    let transport: CurlTransport
+    init(_ transport: CurlTransport) { self.transport = transport }
+}
