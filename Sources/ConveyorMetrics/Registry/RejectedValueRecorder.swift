@@ -8,8 +8,8 @@ package final class RejectedValueRecorder: Sendable {
 
     let family: MetricFamily<CounterSeries>
     private let seriesByReason: [RejectionReason: CounterSeries]
-    private let lastLog: [RejectionReason: AtomicInt64Box]
-    private let suppressed: [RejectionReason: AtomicInt64Box]
+    private let lastLog: [RejectionReason: Atomic<Int64>.Shared]
+    private let suppressed: [RejectionReason: Atomic<Int64>.Shared]
     private let logger: Logger
     private let logIntervalNanoseconds: Int64
 
@@ -25,8 +25,8 @@ package final class RejectedValueRecorder: Sendable {
             rejections: nil)
         self.family = family
         var series: [RejectionReason: CounterSeries] = [:]
-        var lastLog: [RejectionReason: AtomicInt64Box] = [:]
-        var suppressed: [RejectionReason: AtomicInt64Box] = [:]
+        var lastLog: [RejectionReason: Atomic<Int64>.Shared] = [:]
+        var suppressed: [RejectionReason: Atomic<Int64>.Shared] = [:]
         for reason in RejectionReason.allCases {
             series[reason] = family.series(.one(reason.rawValue))
             lastLog[reason] = .init(Int64.min)
@@ -77,8 +77,10 @@ package final class RejectedValueRecorder: Sendable {
     }
 }
 
-/// A heap box so that an atomic counter can live in a dictionary.
-final class AtomicInt64Box: Sendable {
-    let value: Atomic<Int64>
-    init(_ initial: Int64) { value = Atomic(initial) }
+extension Atomic where Value: AtomicRepresentable & Sendable {
+    /// An atomic on the heap, so it can live in a dictionary or be shared by closures.
+    final class Shared: Sendable {
+        let value: Atomic<Value>
+        init(_ initial: Value) { value = Atomic(initial) }
+    }
 }

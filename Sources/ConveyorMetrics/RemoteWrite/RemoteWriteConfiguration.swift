@@ -11,7 +11,10 @@ public struct RemoteWriteConfiguration: Sendable {
     public var targets: [RemoteWriteTargetConfiguration]
     /// Labels added to every series (a series' own label of the same name wins).
     public var externalLabels: [String: String]
-    /// How often family metadata (type, help, unit) is sent, in sample-free requests.
+    /// Whether family metadata (type, help, unit) is sent, in sample-free requests
+    /// (Prometheus' `metadata_config.send`).
+    public var sendMetadata = true
+    /// How often metadata is sent.
     public var metadataInterval: Duration = .seconds(60)
     /// On shutdown, how long the final snapshot and stale markers may take to deliver.
     public var shutdownTimeout: Duration = .seconds(10)
@@ -164,7 +167,8 @@ public struct RemoteWriteTargetConfiguration: Sendable {
             }
         }
         for (header, value) in headers where value.utf8.contains(where: { $0 == 10 || $0 == 13 || $0 == 0 }) {
-            throw RemoteWriteConfigurationError(key: "\(prefix).headers.\(header)", reason: "value contains a line break")
+            throw RemoteWriteConfigurationError(
+                key: "\(prefix).headers.\(header)", reason: "value contains a line break")
         }
         if basicAuth != nil && authorization != nil {
             throw RemoteWriteConfigurationError(
@@ -178,11 +182,15 @@ public struct RemoteWriteTargetConfiguration: Sendable {
             throw RemoteWriteConfigurationError(
                 key: "\(prefix).authorization", reason: "exactly one of credentials and credentials_file is required")
         }
-        if let proxyURL, !(proxyURL.hasPrefix("http://") || proxyURL.hasPrefix("https://") || proxyURL.hasPrefix("socks5://")) {
-            throw RemoteWriteConfigurationError(key: "\(prefix).proxy_url", reason: "expected an http://, https:// or socks5:// URL")
+        if let proxyURL,
+            !(proxyURL.hasPrefix("http://") || proxyURL.hasPrefix("https://") || proxyURL.hasPrefix("socks5://"))
+        {
+            throw RemoteWriteConfigurationError(
+                key: "\(prefix).proxy_url", reason: "expected an http://, https:// or socks5:// URL")
         }
         if tls?.certFile != nil && tls?.keyFile == nil || tls?.certFile == nil && tls?.keyFile != nil {
-            throw RemoteWriteConfigurationError(key: "\(prefix).tls_config", reason: "cert_file and key_file go together")
+            throw RemoteWriteConfigurationError(
+                key: "\(prefix).tls_config", reason: "cert_file and key_file go together")
         }
         guard pushInterval > .zero else {
             throw RemoteWriteConfigurationError(key: "\(prefix).push_interval", reason: "must be positive")

@@ -17,8 +17,8 @@ final class RemoteWriteTarget: Sendable {
     private let sampler: Mutex<SnapshotSampler>
     private let metadata = Mutex<[RemoteMetadata]?>(nil)
     private let inFlight = Atomic<Int>(0)
-    private let stopping = Atomic<Bool>(false)
-    private let drainDeadline = Atomic<Int64>(Int64.max)
+    private let stopping: Atomic<Bool>.Shared
+    private let drainDeadline: Atomic<Int64>.Shared
     private let stopSignal = DispatchSemaphore(value: 0)
     private let finished = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     private let transport: Mutex<CurlTransportBox?>
@@ -40,15 +40,26 @@ final class RemoteWriteTarget: Sendable {
         logger[metadataKey: "url"] = "\(RedactedURL(configuration.url))"
         self.logger = logger
         self.sampler = Mutex(SnapshotSampler(externalLabels: externalLabels))
-        self.transport = Mutex(CurlTransportBox(try CurlTransport(configuration: configuration)))
+        let stopping = Atomic<Bool>.Shared(false)
+        let deadline = Atomic<Int64>.Shared(Int64.max)
+        self.stopping = stopping
+        self.drainDeadline = deadline
+        self.transport = Mutex(
+            CurlTransportBox(
+                try CurlTransport(configuration: configuration) {
+                    stopping.value.load(ordering: .acquiring)
+                        && MonotonicClock.nanoseconds() >= deadline.value.load(ordering: .relaxed)
+                }))
     }
 
     /// Starts the sender thread (once).
     func start() -> Bool {
-        guard let box = transport.withLock({ current -> CurlTransportBox? in
-            defer { current = nil }
-            return current
-        }) else { return true }
+        guard
+            let box = transport.withLock({ current -> CurlTransportBox? in
+                defer { current = nil }
+                return current
+            })
+        else { return true }
         return DedicatedThread.start { [self] in
             senderLoop(transport: box.transport)
             markFinished()
@@ -74,8 +85,8 @@ final class RemoteWriteTarget: Sendable {
             sampler.samples(from: snapshot) + sampler.staleMarkersForAll(at: snapshot.timestampMilliseconds)
         }
         enqueue(samples)
-        drainDeadline.store(deadline, ordering: .relaxed)
-        stopping.store(true, ordering: .releasing)
+        drainDeadline.value.store(deadline, ordering: .relaxed)
+        stopping.value.store(true, ordering: .releasing)
         stopSignal.signal()
         queue.wake()
         await withCheckedContinuation { continuation in
@@ -127,7 +138,7 @@ final class RemoteWriteTarget: Sendable {
             }
             let batch = queue.take(upTo: configuration.queue.maxSamplesPerSend)
             if batch.isEmpty {
-                if stopping.load(ordering: .acquiring) { break }
+                if stopping.value.load(ordering: .acquiring) { break }
                 queue.waitForWork(timeout: .seconds(1))
                 continue
             }
@@ -151,8 +162,8 @@ final class RemoteWriteTarget: Sendable {
         var attempt = 0
         while true {
             var timeout = configuration.remoteTimeout
-            if stopping.load(ordering: .acquiring) {
-                let remaining = drainDeadline.load(ordering: .relaxed) - MonotonicClock.nanoseconds()
+            if stopping.value.load(ordering: .acquiring) {
+                let remaining = drainDeadline.value.load(ordering: .relaxed) - MonotonicClock.nanoseconds()
                 guard remaining > 0 else { return .abandoned }
                 timeout = min(timeout, .nanoseconds(remaining))
             }
@@ -194,10 +205,14 @@ final class RemoteWriteTarget: Sendable {
         let wakeAt = MonotonicClock.nanoseconds() + duration.nanoseconds
         while true {
             let now = MonotonicClock.nanoseconds()
-            if stopping.load(ordering: .acquiring) && now >= drainDeadline.load(ordering: .relaxed) { return false }
+            if stopping.value.load(ordering: .acquiring) && now >= drainDeadline.value.load(ordering: .relaxed) {
+                return false
+            }
             if now >= wakeAt { return true }
             var until = wakeAt
-            if stopping.load(ordering: .acquiring) { until = min(until, drainDeadline.load(ordering: .relaxed)) }
+            if stopping.value.load(ordering: .acquiring) {
+                until = min(until, drainDeadline.value.load(ordering: .relaxed))
+            }
             _ = stopSignal.wait(timeout: .now() + .nanoseconds(Int(max(0, until - now))))
         }
     }

@@ -69,6 +69,7 @@ public final class RemoteWriter: Service, Sendable {
         }
         let registry = registry
         let metadataInterval = configuration.metadataInterval
+        let sendMetadata = configuration.sendMetadata
         await withTaskGroup(of: Void.self) { group in
             for target in targets {
                 group.addTask {
@@ -76,6 +77,7 @@ public final class RemoteWriter: Service, Sendable {
                         target.flush(registry.snapshot())
                     }
                 }
+                guard sendMetadata else { continue }
                 group.addTask {
                     await Self.repeatUntilShutdown(every: metadataInterval) {
                         target.setMetadata(Self.metadata(of: registry.snapshot()))

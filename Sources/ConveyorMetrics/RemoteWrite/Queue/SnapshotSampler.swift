@@ -24,7 +24,8 @@ final class SnapshotSampler {
             let series = known[key] ?? seen[key] ?? RemoteSeries(labels: makeLabels(name, labels, suffixLabel))
             seen[key] = series
             let normalized = value.isNaN ? Double(bitPattern: RemoteSample.normalNaNBits) : value
-            output.append(QueuedSample(series: series, sample: RemoteSample(value: normalized, timestampMilliseconds: timestamp)))
+            output.append(
+                QueuedSample(series: series, sample: RemoteSample(value: normalized, timestampMilliseconds: timestamp)))
         }
         for family in snapshot.families {
             for series in family.series {
@@ -35,13 +36,16 @@ final class SnapshotSampler {
                 case .histogram(let histogram):
                     let bucket = family.name + "_bucket"
                     for (index, count) in histogram.cumulativeCounts.enumerated() {
-                        let le = index < histogram.upperBounds.count
+                        let le =
+                            index < histogram.upperBounds.count
                             ? FloatFormatting.goStyle(histogram.upperBounds[index]) : "+Inf"
-                        emit(bucket, series.labels, Label(name: "le", value: le), bucket + "{" + labelKey + "|" + le,
+                        emit(
+                            bucket, series.labels, Label(name: "le", value: le), bucket + "{" + labelKey + "|" + le,
                             Double(count))
                     }
                     emit(family.name + "_sum", series.labels, nil, family.name + "_sum{" + labelKey, histogram.sum)
-                    emit(family.name + "_count", series.labels, nil, family.name + "_count{" + labelKey,
+                    emit(
+                        family.name + "_count", series.labels, nil, family.name + "_count{" + labelKey,
                         Double(histogram.count))
                 }
             }

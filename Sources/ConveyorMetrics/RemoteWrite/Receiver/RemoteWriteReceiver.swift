@@ -115,7 +115,9 @@ private final class ReceiverHandler: ChannelInboundHandler {
         perform(receiver.nextAction(), requestHead, body: body, context: context)
     }
 
-    private func perform(_ action: ReceiverAction, _ requestHead: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
+    private func perform(
+        _ action: ReceiverAction, _ requestHead: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext
+    ) {
         let headers = requestHead.headers.map { ($0.name, $0.value) }
         switch action {
         case .accept:
@@ -158,7 +160,10 @@ private final class ReceiverHandler: ChannelInboundHandler {
         var headers = HTTPHeaders([("Content-Length", "\(text.utf8.count)"), ("Content-Type", "text/plain")])
         headers.add(contentsOf: extra)
         context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: requestHead.version, status: .init(statusCode: status), headers: headers))),
+            wrapOutboundOut(
+                .head(
+                    HTTPResponseHead(version: requestHead.version, status: .init(statusCode: status), headers: headers))
+            ),
             promise: nil)
         if !text.isEmpty {
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)

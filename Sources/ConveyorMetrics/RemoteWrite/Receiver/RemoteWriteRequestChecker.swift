@@ -33,7 +33,8 @@ package final class RemoteWriteRequestChecker: Sendable {
         return result
     }
 
-    private func evaluate(headers: [(String, String)], body: [UInt8]) -> Result<DecodedWriteRequest, WriteRequestError> {
+    private func evaluate(headers: [(String, String)], body: [UInt8]) -> Result<DecodedWriteRequest, WriteRequestError>
+    {
         func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
         let expected = [
             ("content-encoding", "snappy"), ("content-type", "application/x-protobuf"),

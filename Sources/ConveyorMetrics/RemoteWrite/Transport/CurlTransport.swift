@@ -29,7 +29,12 @@ final class CurlTransport {
         let description: String
     }
 
-    init(configuration: RemoteWriteTargetConfiguration) throws(SetupError) {
+    /// - Parameter shouldAbort: polled during a transfer (about every second); returning
+    ///   true ends the request at once (used when the shutdown deadline has passed).
+    init(configuration: RemoteWriteTargetConfiguration, shouldAbort: @escaping @Sendable () -> Bool = { false })
+        throws(SetupError)
+    {
+        response.shouldAbort = shouldAbort
         guard Self.globalInit, let handle = curl_easy_init() else {
             throw SetupError(description: "libcurl could not be initialised")
         }
@@ -86,7 +91,8 @@ final class CurlTransport {
         if let authorization = configuration.authorization {
             var credentials = authorization.credentials?.value ?? ""
             if authorization.credentials == nil {
-                credentials = try Self.readSecret(authorization.credentialsFile, setting: "authorization.credentials_file")
+                credentials = try Self.readSecret(
+                    authorization.credentialsFile, setting: "authorization.credentials_file")
             }
             headers.append("Authorization: \(authorization.type) \(credentials)")
         }
@@ -126,6 +132,12 @@ final class CurlTransport {
             return size * count
         }
         cm_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, collector)
+        cm_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+        cm_curl_setopt_xferinfo(handle) { userdata, _, _, _, _ in
+            guard let userdata else { return 0 }
+            return Unmanaged<ResponseCollector>.fromOpaque(userdata).takeUnretainedValue().shouldAbort() ? 1 : 0
+        }
+        cm_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, collector)
     }
 
     /// Sends `body`; blocks until the response or `timeout`.
@@ -141,7 +153,8 @@ final class CurlTransport {
         }
         guard code == CURLE_OK else {
             let detail = String(validatingCString: errorBuffer) ?? ""
-            let summary = curl_easy_strerror(code).flatMap { String(validatingCString: $0) } ?? "curl error \(code.rawValue)"
+            let summary =
+                curl_easy_strerror(code).flatMap { String(validatingCString: $0) } ?? "curl error \(code.rawValue)"
             return .failure(detail.isEmpty ? summary : "\(summary): \(detail)")
         }
         var status = 0
@@ -179,6 +192,7 @@ final class CurlTransport {
 
 /// Collects one response: the first 1 KB of the body and `Retry-After`.
 final class ResponseCollector {
+    var shouldAbort: @Sendable () -> Bool = { false }
     private(set) var body: [UInt8] = []
     private(set) var retryAfter: String?
 
@@ -196,7 +210,7 @@ final class ResponseCollector {
         let line = String(decoding: bytes, as: UTF8.self)
         if line.hasPrefix("HTTP/") { retryAfter = nil }  // a new response (e.g. after 100 Continue)
         guard let colon = line.firstIndex(of: ":"), line[..<colon].lowercased() == "retry-after" else { return }
-        retryAfter = String(line[line.index(after: colon)...]).filter { $0 != "\r" && $0 != "\n" }
+        retryAfter = RetryPolicy.trimmedHTTPValue(line[line.index(after: colon)...])
     }
 
     var bodyText: String { String(decoding: body, as: UTF8.self) }

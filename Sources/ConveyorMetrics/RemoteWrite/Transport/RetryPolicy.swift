@@ -38,15 +38,25 @@ struct RetryPolicy: Sendable {
         return .nanoseconds(Int64(Double(capped.nanoseconds) * random))
     }
 
+    /// A header value without surrounding spaces, tabs and line ends (byte-wise: in Swift
+    /// "\r\n" is one Character, so character filters miss it).
+    static func trimmedHTTPValue<S: StringProtocol>(_ text: S) -> String {
+        let isSpace = { (byte: UInt8) in byte == 32 || byte == 9 || byte == 13 || byte == 10 }
+        let bytes = Array(text.utf8)
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        return String(decoding: bytes[first...last], as: UTF8.self)
+    }
+
     /// `Retry-After` as seconds (`120`) or an HTTP date; nil when unreadable. Capped at 1 hour.
     static func parseRetryAfter(_ text: String, nowMilliseconds: Int64) -> Duration? {
-        let trimmed = text.filter { $0 != " " && $0 != "\t" && $0 != "\r" && $0 != "\n" }
+        let trimmed = trimmedHTTPValue(text)
         let cap = Duration.seconds(3600)
         if let seconds = Int64(trimmed) {
             return seconds >= 0 ? min(.seconds(seconds), cap) : nil
         }
         var seconds: Int64 = 0
-        guard text.withCString({ cm_parse_http_date($0, &seconds) }) == 0 else { return nil }
+        guard trimmed.withCString({ cm_parse_http_date($0, &seconds) }) == 0 else { return nil }
         let when = seconds * 1000
         return min(.milliseconds(max(0, when - nowMilliseconds)), cap)
     }
