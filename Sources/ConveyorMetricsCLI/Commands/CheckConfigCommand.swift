@@ -13,7 +13,10 @@ struct CheckConfigCommand: ParsableCommand {
     func run() throws {
         do {
             let config = try ConfigFile.load(path: file)
-            print("\(file): OK (metrics on \(config.listen)\(config.metricsPath))")
+            let targets = config.remoteWrite.map { $0.resolvedName }
+            print(
+                "\(file): OK (metrics on \(config.listen)\(config.metricsPath); remote_write: "
+                    + (targets.isEmpty ? "none" : targets.joined(separator: ", ")) + ")")
         } catch {
             printError(error.description)
             throw ExitCode(1)

@@ -6,7 +6,7 @@ import ConveyorMetrics
 package enum ConveyorMetricsCommand {
     package static let configuration = CommandConfiguration(
         commandName: "conveyor-metrics",
-        abstract: "Metrics for the Conveyor router: a demo router, a config checker.",
+        abstract: "Metrics for the Conveyor router: a demo router, a remote-write receiver, a config checker.",
         version: ConveyorMetricsVersion.current,
-        subcommands: [DemoCommand.self, CheckConfigCommand.self])
+        subcommands: [DemoCommand.self, ReceiveCommand.self, CheckConfigCommand.self])
 }

@@ -19,12 +19,24 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds between status lines.")
     var statusInterval: Double = 5
 
+    @Option(
+        name: .long,
+        help:
+            "Push to this remote-write URL (replaces the config's targets). Default: an embedded receiver on loopback.")
+    var remoteWriteURL: String?
+
+    @Option(name: .long, help: "Seconds between pushes (default 15 with a URL, 5 to the embedded receiver).")
+    var pushInterval: Double?
+
     func validate() throws {
         if let duration, !(duration > 0 && duration < 1e9) {
             throw ValidationError("--duration must be a positive number of seconds")
         }
         if !(statusInterval > 0 && statusInterval < 1e9) {
             throw ValidationError("--status-interval must be a positive number of seconds")
+        }
+        if let pushInterval, !(pushInterval > 0 && pushInterval < 1e9) {
+            throw ValidationError("--push-interval must be a positive number of seconds")
         }
     }
 
@@ -45,9 +57,29 @@ struct DemoCommand: AsyncParsableCommand {
                 throw ValidationError("--listen: \(error.description)")
             }
         }
-        let runner = DemoRunner(
-            listen: address, metricsPath: file.metricsPath, duration: duration.map { .milliseconds(Int64($0 * 1000)) },
-            statusInterval: .milliseconds(Int64(statusInterval * 1000)))
+        var runner = DemoRunner(
+            listen: address, metricsPath: file.metricsPath, duration: duration.map(Self.duration),
+            statusInterval: Self.duration(statusInterval))
+        var push = file.remoteWriteConfiguration
+        if let remoteWriteURL {
+            // One target only, so a receiver never gets the same snapshot from two queues.
+            var target = RemoteWriteTargetConfiguration(url: remoteWriteURL)
+            if let pushInterval { target.pushInterval = Self.duration(pushInterval) }
+            push.targets = [target]
+        } else if let pushInterval {
+            for index in push.targets.indices { push.targets[index].pushInterval = Self.duration(pushInterval) }
+            runner.embeddedPushInterval = Self.duration(pushInterval)
+        }
+        do {
+            try push.validate()
+        } catch {
+            throw ValidationError(remoteWriteURL != nil ? "--remote-write-url: \(error.reason)" : error.description)
+        }
+        runner.push = push
         try await runner.run()
+    }
+
+    private static func duration(_ seconds: Double) -> Duration {
+        .milliseconds(Int64(seconds * 1000))
     }
 }

@@ -1,18 +1,30 @@
+import ConveyorMetrics
 import Foundation
 import Yams
 
 /// The `--config` file of the `conveyor-metrics` command.
 ///
 /// ```yaml
-/// exporter:
-///   listen: 0.0.0.0:9090
-///   path: /metrics
+/// exporter: { listen: 0.0.0.0:9090, path: /metrics }
+/// external_labels: { cluster: edge-eu-1, instance: router-7 }
+/// remote_write:
+///   - url: https://metrics.example/api/v1/write
+///     push_interval: 15s
 /// ```
-package struct ConfigFile: Sendable, Equatable {
+package struct ConfigFile: Sendable {
     /// Where `/metrics` is served.
     package var listen = ListenAddress(host: "0.0.0.0", port: 9090)
     /// The metrics path; must start with `/`.
     package var metricsPath = "/metrics"
+    /// Labels added to every pushed series.
+    package var externalLabels: [String: String] = [:]
+    /// Where to push (empty: nowhere).
+    package var remoteWrite: [RemoteWriteTargetConfiguration] = []
+
+    /// The push configuration this file describes.
+    package var remoteWriteConfiguration: RemoteWriteConfiguration {
+        RemoteWriteConfiguration(targets: remoteWrite, externalLabels: externalLabels)
+    }
 
     package init() {}
 
@@ -32,7 +44,7 @@ package struct ConfigFile: Sendable, Equatable {
         let reader = YAMLReader(file: file)
         var config = ConfigFile()
         guard let root = try reader.parse(text) else { return config }
-        let top = try reader.mapping(root, at: "", allowed: ["exporter"])
+        let top = try reader.mapping(root, at: "", allowed: ["exporter", "external_labels", "remote_write"])
         if let exporter = top["exporter"] {
             let fields = try reader.mapping(exporter, at: "exporter", allowed: ["listen", "path"])
             if let listen = fields["listen"] {
@@ -51,6 +63,14 @@ package struct ConfigFile: Sendable, Equatable {
                 }
                 config.metricsPath = text
             }
+        }
+        let remote = RemoteWriteConfigReader(reader: reader)
+        if let labels = top["external_labels"] { config.externalLabels = try remote.externalLabels(labels) }
+        if let targets = top["remote_write"] { config.remoteWrite = try remote.targets(targets) }
+        do {
+            try config.remoteWriteConfiguration.validate()
+        } catch {
+            throw ConfigError(file: file, key: error.key, reason: error.reason)
         }
         return config
     }

@@ -3,11 +3,16 @@ import Logging
 import ServiceLifecycle
 
 /// Runs the demo: the simulated router recording into its own registry, the exporter
-/// serving it, a status line every `statusInterval`; stops on SIGINT/SIGTERM or after
-/// `duration`, always gracefully.
+/// serving it, the remote writer pushing it (to `push`, or to an embedded receiver on
+/// loopback when `push` has no targets), a status line every `statusInterval`; stops on
+/// SIGINT/SIGTERM or after `duration`, always gracefully.
 package struct DemoRunner: Sendable {
     package var listen: ListenAddress
     package var metricsPath: String
+    /// Where to push; with no targets the demo pushes to its own embedded receiver.
+    package var push: RemoteWriteConfiguration = RemoteWriteConfiguration(targets: [])
+    /// The push interval for the embedded receiver.
+    package var embeddedPushInterval: Duration = .seconds(5)
     package var duration: Duration?
     package var statusInterval: Duration
     package var tick: Duration
@@ -37,15 +42,35 @@ package struct DemoRunner: Sendable {
             logger: logger)
         try await exporter.start()
         let port = exporter.boundPort ?? listen.port
+        var push = push
+        var receiver: RemoteWriteReceiver?
+        if push.targets.isEmpty {
+            let embedded = RemoteWriteReceiver(host: "127.0.0.1", port: 0, keepRequests: false)
+            try await embedded.start()
+            receiver = embedded
+            var target = RemoteWriteTargetConfiguration(url: embedded.url)
+            target.name = "embedded"
+            target.pushInterval = embeddedPushInterval
+            push.targets = [target]
+            if push.externalLabels.isEmpty { push.externalLabels = ["instance": "demo-router"] }
+        }
+        let writer = try RemoteWriter(configuration: push, registry: registry, logger: logger)
         onListening(port)
         logger.info(
             "demo router running",
-            metadata: ["metrics": "http://\(ListenAddress(host: listen.host, port: port))\(metricsPath)"])
+            metadata: [
+                "metrics": "http://\(ListenAddress(host: listen.host, port: port))\(metricsPath)",
+                "remote_write": "\(push.targets.map(\.resolvedName).joined(separator: ","))",
+            ])
 
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: exporter),
             .init(service: simulation),
-            .init(service: StatusReporter(registry: registry, exporter: exporter, interval: statusInterval)),
+            .init(service: writer),
+            .init(
+                service: StatusReporter(
+                    registry: registry, exporter: exporter, writer: writer, receiver: receiver, interval: statusInterval
+                )),
         ]
         if let duration {
             services.append(
@@ -57,6 +82,7 @@ package struct DemoRunner: Sendable {
                 logger: logger))
         try await group.run()
         await exporter.shutdown()
+        await receiver?.shutdown()
         logger.info("demo router stopped", metadata: ["scrapes": "\(exporter.scrapeCount)"])
     }
 }
@@ -72,10 +98,14 @@ struct Deadline: Service {
     }
 }
 
-/// Prints one status line every `interval`: families, series, scrapes, rejected values.
+/// Prints one status line every `interval`: families, series, scrapes, rejected values,
+/// and both ends of the push (pushes ok/failed, pending samples, last error; what the
+/// embedded receiver accepted).
 struct StatusReporter: Service {
     let registry: MetricsRegistry
     let exporter: MetricsExporter
+    let writer: RemoteWriter
+    let receiver: RemoteWriteReceiver?
     let interval: Duration
 
     func run() async throws {
@@ -83,9 +113,18 @@ struct StatusReporter: Service {
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) } } catch { return }
             let snapshot = registry.snapshot()
             let rejected = RejectionReason.allCases.reduce(0) { $0 + registry.rejectedCount($1) }
-            print(
+            var line =
                 "demo: \(snapshot.families.count) families, \(snapshot.seriesCount) series,"
-                    + " scrapes \(exporter.scrapeCount), rejected values \(rejected)")
+                + " scrapes \(exporter.scrapeCount), rejected values \(rejected)"
+            for status in writer.statuses {
+                line += " | push \(status.name): ok \(status.succeededRequests), failed \(status.failedRequests),"
+                line += " pending \(status.pendingSamples), last error \(status.lastError ?? "-")"
+            }
+            if let totals = receiver?.checker.totals {
+                line += " | receiver: \(totals.acceptedRequests) requests, \(totals.samples) samples,"
+                line += " \(totals.rejectedRequests) rejected"
+            }
+            print(line)
         }
     }
 }

@@ -9,12 +9,95 @@ struct ConfigFileTests {
         let config = try ConfigFile.parse("exporter:\n  listen: 127.0.0.1:9191\n  path: /m\n", file: "c.yml")
         #expect(config.listen == ListenAddress(host: "127.0.0.1", port: 9191))
         #expect(config.metricsPath == "/m")
-        #expect(try ConfigFile.parse("", file: "empty.yml") == ConfigFile())
+        let empty = try ConfigFile.parse("", file: "empty.yml")
+        #expect(empty.listen == ListenAddress(host: "0.0.0.0", port: 9090))
+        #expect(empty.remoteWrite.isEmpty)
     }
 
     @Test func theExampleConfigIsValid() throws {
         let config = try ConfigFile.load(path: PackagePaths.file("config/conveyor-metrics.yml").path)
         #expect(config.listen.port == 9090)
+        #expect(!config.remoteWrite.isEmpty)
+    }
+
+    @Test func remoteWriteInPrometheusVocabulary() throws {
+        let yaml = """
+            external_labels: { cluster: edge-eu-1, instance: router-7 }
+            remote_write:
+              - url: https://metrics.example/api/v1/write
+                name: central
+                push_interval: 15s
+                remote_timeout: 30s
+                headers: { X-Scope-OrgID: tenant-a }
+                basic_auth: { username: edge, password_file: /run/secrets/rw }
+                tls_config: { ca_file: /etc/ssl/ca.pem, server_name: metrics.internal, insecure_skip_verify: false }
+                proxy_url: http://proxy:3128
+                queue_config: { capacity: 100000, max_samples_per_send: 2000,
+                                min_backoff: 30ms, max_backoff: 5s, retry_on_http_429: true }
+              - url: http://127.0.0.1:8428/api/v1/write
+                authorization: { credentials: hunter2 }
+            """
+        let config = try ConfigFile.parse(yaml, file: "r.yml")
+        #expect(config.externalLabels == ["cluster": "edge-eu-1", "instance": "router-7"])
+        #expect(config.remoteWrite.count == 2)
+        let central = config.remoteWrite[0]
+        #expect(central.resolvedName == "central")
+        #expect(central.pushInterval == .seconds(15))
+        #expect(central.headers == ["X-Scope-OrgID": "tenant-a"])
+        #expect(central.basicAuth?.username == "edge" && central.basicAuth?.passwordFile == "/run/secrets/rw")
+        #expect(central.tls?.caFile == "/etc/ssl/ca.pem" && central.tls?.serverName == "metrics.internal")
+        #expect(central.proxyURL == "http://proxy:3128")
+        #expect(central.queue.capacity == 100_000 && central.queue.minBackoff == .milliseconds(30))
+        #expect(config.remoteWrite[1].resolvedName == "127.0.0.1:8428")
+        #expect(config.remoteWrite[1].authorization?.credentials?.value == "hunter2")
+        #expect("\(config.remoteWrite[1].authorization!.credentials!)" == "<secret>")
+    }
+
+    @Test(arguments: [
+        ("remote_write:\n  - name: x\n", "remote_write[0].url", "required"),
+        ("remote_write:\n  - url: ftp://x/\n", "remote_write[0].url", "http:// or https://"),
+        (
+            "remote_write:\n  - url: http://x/\n    push_interval: 5 seconds\n", "remote_write[0].push_interval",
+            "duration"
+        ),
+        (
+            "remote_write:\n  - url: http://x/\n    headers: { User-Agent: me }\n",
+            "remote_write[0].headers.User-Agent", "protocol"
+        ),
+        (
+            "remote_write:\n  - url: http://x/\n    queue_config: { capacity: 0 }\n",
+            "remote_write[0].queue_config.capacity", "whole number"
+        ),
+        (
+            "remote_write:\n  - url: http://x/\n    queue_config: { max_backof: 1s }\n",
+            "remote_write[0].queue_config.max_backof", "unknown key"
+        ),
+        (
+            "remote_write:\n  - url: http://x/\n    basic_auth: { username: u }\n", "remote_write[0].basic_auth",
+            "exactly one"
+        ),
+        ("remote_write:\n  - url: http://x/\n  - url: http://x/\n", "remote_write[1].name", "used twice"),
+        ("external_labels: { bad-name: x }\n", "external_labels.bad-name", "invalid label name"),
+    ])
+    func remoteWriteErrorsNameTheKey(yaml: String, key: String, reason: String) {
+        do {
+            _ = try ConfigFile.parse(yaml, file: "r.yml")
+            Issue.record("accepted: \(yaml)")
+        } catch {
+            #expect(error.key == key)
+            #expect(error.description.contains(reason), "\(error.description)")
+        }
+    }
+
+    @Test func secretsNeverAppearInConfigErrors() {
+        let yaml =
+            "remote_write:\n  - url: http://x/\n    basic_auth: { username: u, password: topsecret, password_file: /f }\n"
+        do {
+            _ = try ConfigFile.parse(yaml, file: "r.yml")
+            Issue.record("accepted both password and password_file")
+        } catch {
+            #expect(!error.description.contains("topsecret"))
+        }
     }
 
     @Test(arguments: [

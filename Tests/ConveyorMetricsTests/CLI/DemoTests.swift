@@ -85,7 +85,8 @@ struct ExecutableTests {
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(text.contains("demo: 13 families"), "status line printed: \(text)")
+        #expect(text.contains(" families, ") && text.contains("| push embedded: ok "), "status line printed: \(text)")
+        #expect(text.contains("| receiver: "), "the embedded receiver is shown")
 
         let timed = try ExternalTool.run(
             executable, ["demo", "--listen", "127.0.0.1:\(try freePort())", "--duration", "1"])

@@ -1,0 +1,106 @@
+import ConveyorMetrics
+import Yams
+
+/// Reads `external_labels` and `remote_write` in Prometheus' own vocabulary.
+struct RemoteWriteConfigReader {
+    let reader: YAMLReader
+
+    func externalLabels(_ node: Node) throws(ConfigError) -> [String: String] {
+        try reader.stringMap(node, at: "external_labels")
+    }
+
+    func targets(_ node: Node) throws(ConfigError) -> [RemoteWriteTargetConfiguration] {
+        var targets: [RemoteWriteTargetConfiguration] = []
+        for (index, entry) in try reader.sequence(node, at: "remote_write").enumerated() {
+            targets.append(try target(entry, key: "remote_write[\(index)]"))
+        }
+        return targets
+    }
+
+    private func target(_ node: Node, key: String) throws(ConfigError) -> RemoteWriteTargetConfiguration {
+        let fields = try reader.mapping(
+            node, at: key,
+            allowed: [
+                "url", "name", "push_interval", "remote_timeout", "headers", "basic_auth", "authorization",
+                "tls_config", "proxy_url", "queue_config",
+            ])
+        guard let urlNode = fields["url"] else {
+            throw ConfigError(file: reader.file, key: "\(key).url", reason: "required")
+        }
+        var target = RemoteWriteTargetConfiguration(url: try reader.string(urlNode, at: "\(key).url"))
+        if let node = fields["name"] { target.name = try reader.string(node, at: "\(key).name") }
+        if let node = fields["push_interval"] {
+            target.pushInterval = try reader.duration(node, at: "\(key).push_interval")
+        }
+        if let node = fields["remote_timeout"] {
+            target.remoteTimeout = try reader.duration(node, at: "\(key).remote_timeout")
+        }
+        if let node = fields["headers"] { target.headers = try reader.stringMap(node, at: "\(key).headers") }
+        if let node = fields["proxy_url"] { target.proxyURL = try reader.string(node, at: "\(key).proxy_url") }
+        if let node = fields["basic_auth"] {
+            let auth = try reader.mapping(
+                node, at: "\(key).basic_auth", allowed: ["username", "password", "password_file"])
+            target.basicAuth = .init(
+                username: try auth["username"].map { (n) throws(ConfigError) in
+                    try reader.string(n, at: "\(key).basic_auth.username")
+                } ?? "",
+                password: try auth["password"].map { (n) throws(ConfigError) in
+                    Secret(try reader.string(n, at: "\(key).basic_auth.password"))
+                },
+                passwordFile: try auth["password_file"].map { (n) throws(ConfigError) in
+                    try reader.string(n, at: "\(key).basic_auth.password_file")
+                })
+        }
+        if let node = fields["authorization"] {
+            let auth = try reader.mapping(
+                node, at: "\(key).authorization", allowed: ["type", "credentials", "credentials_file"])
+            target.authorization = .init(
+                type: try auth["type"].map { (n) throws(ConfigError) in
+                    try reader.string(n, at: "\(key).authorization.type")
+                } ?? "Bearer",
+                credentials: try auth["credentials"].map { (n) throws(ConfigError) in
+                    Secret(try reader.string(n, at: "\(key).authorization.credentials"))
+                },
+                credentialsFile: try auth["credentials_file"].map { (n) throws(ConfigError) in
+                    try reader.string(n, at: "\(key).authorization.credentials_file")
+                })
+        }
+        if let node = fields["tls_config"] {
+            let prefix = "\(key).tls_config"
+            let tls = try reader.mapping(
+                node, at: prefix, allowed: ["ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify"])
+            var settings = RemoteWriteTargetConfiguration.TLSSettings()
+            if let n = tls["ca_file"] { settings.caFile = try reader.string(n, at: "\(prefix).ca_file") }
+            if let n = tls["cert_file"] { settings.certFile = try reader.string(n, at: "\(prefix).cert_file") }
+            if let n = tls["key_file"] { settings.keyFile = try reader.string(n, at: "\(prefix).key_file") }
+            if let n = tls["server_name"] { settings.serverName = try reader.string(n, at: "\(prefix).server_name") }
+            if let n = tls["insecure_skip_verify"] {
+                settings.insecureSkipVerify = try reader.bool(n, at: "\(prefix).insecure_skip_verify")
+            }
+            target.tls = settings
+        }
+        if let node = fields["queue_config"] {
+            let prefix = "\(key).queue_config"
+            let queue = try reader.mapping(
+                node, at: prefix,
+                allowed: ["capacity", "max_samples_per_send", "min_backoff", "max_backoff", "retry_on_http_429"])
+            if let n = queue["capacity"] {
+                target.queue.capacity = try reader.integer(n, at: "\(prefix).capacity", range: 1...100_000_000)
+            }
+            if let n = queue["max_samples_per_send"] {
+                target.queue.maxSamplesPerSend = try reader.integer(
+                    n, at: "\(prefix).max_samples_per_send", range: 1...1_000_000)
+            }
+            if let n = queue["min_backoff"] {
+                target.queue.minBackoff = try reader.duration(n, at: "\(prefix).min_backoff")
+            }
+            if let n = queue["max_backoff"] {
+                target.queue.maxBackoff = try reader.duration(n, at: "\(prefix).max_backoff")
+            }
+            if let n = queue["retry_on_http_429"] {
+                target.queue.retryOnHTTP429 = try reader.bool(n, at: "\(prefix).retry_on_http_429")
+            }
+        }
+        return target
+    }
+}
