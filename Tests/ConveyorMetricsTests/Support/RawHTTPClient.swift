@@ -76,10 +76,31 @@ struct RawHTTPClient {
                 return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
             }
             rest = rest[end.upperBound...]
-            let length =
-                isHead ? 0 : Int(headers.first { $0.0.lowercased() == "content-length" }?.1 ?? "") ?? rest.count
-            let body = Array(rest.prefix(length))
-            rest = rest.dropFirst(length)
+            let chunked = headers.contains {
+                $0.0.lowercased() == "transfer-encoding" && $0.1.lowercased().contains("chunked")
+            }
+            var body: [UInt8] = []
+            if chunked && !isHead {
+                // <hex size>\r\n<data>\r\n … 0\r\n\r\n
+                while let lineEnd = rest.firstRange(of: Array("\r\n".utf8)) {
+                    let size =
+                        Int(
+                            String(decoding: rest[rest.startIndex..<lineEnd.lowerBound], as: UTF8.self)
+                                .split(separator: ";").first ?? "", radix: 16) ?? 0
+                    rest = rest[lineEnd.upperBound...]
+                    if size == 0 {
+                        rest = rest.dropFirst(2)
+                        break
+                    }
+                    body.append(contentsOf: rest.prefix(size))
+                    rest = rest.dropFirst(size + 2)
+                }
+            } else {
+                let length =
+                    isHead ? 0 : Int(headers.first { $0.0.lowercased() == "content-length" }?.1 ?? "") ?? rest.count
+                body = Array(rest.prefix(length))
+                rest = rest.dropFirst(length)
+            }
             responses.append(Response(status: status, headers: headers, body: body))
         }
         return responses

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// A real server binary (prometheus, victoria-metrics) on a free loopback port with its
+/// data in a temp directory; always stopped and cleaned up by `stop()`.
+final class ExternalServer: @unchecked Sendable {
+    let port: Int
+    let directory: URL
+    private let process: Process
+    private let log: URL
+
+    /// Starts `binary` with `arguments(port, directory)`; waits until `readyPath` answers 200.
+    init(
+        binary: String, readyPath: String, arguments: (Int, URL) -> [String], timeout: Duration = .seconds(60)
+    ) async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        port = try Self.freePort()
+        log = directory.appendingPathComponent("server.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments(port, directory)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if !process.isRunning { break }
+            if (try? await RawHTTPClient(port: port).get(readyPath).status) == 200 { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        stop()
+        throw TestFailure("\(binary) did not become ready on port \(port):\n\(output.suffix(2000))")
+    }
+
+    func get(_ pathAndQuery: String) async throws -> RawHTTPClient.Response {
+        try await RawHTTPClient(port: port).get(pathAndQuery)
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw TestFailure("could not find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+extension String {
+    /// Percent-encodes a query parameter value.
+    var queryEncoded: String {
+        addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? self
+    }
+}
