@@ -38,7 +38,7 @@ run: release
 	.build/release/conveyor-metrics demo --listen $(LISTEN)
 
 # The whole suite, including promtool checks of the exposition and of config/.
-test: deps-test lint
+test: deps-test lint check-proto
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

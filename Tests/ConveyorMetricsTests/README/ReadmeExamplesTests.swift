@@ -16,7 +16,7 @@ struct ReadmeExamplesTests {
         let blocks = readme.components(separatedBy: "```swift\n").dropFirst().compactMap {
             $0.components(separatedBy: "```").first
         }
-        #expect(blocks.count >= 6)
+        #expect(blocks.count >= 7)
         for block in blocks where !block.contains(".package(url:") {
             let lines = block.split(separator: "\n").map(Self.normalized).filter {
                 !$0.isEmpty && !$0.hasPrefix("import ")
@@ -80,6 +80,18 @@ struct ReadmeExamplesTests {
         // Metrics available at http://localhost:9090/metrics
         let group = ServiceGroup(services: [exporter], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
+    }
+
+    /// Compiled, not run: pushes to a placeholder URL until SIGTERM.
+    func pushingExample(exporter: MetricsExporter, logger: Logger) async throws {
+        var target = RemoteWriteTargetConfiguration(url: "https://metrics.example/api/v1/write")
+        target.headers = ["X-Scope-OrgID": "tenant-a"]
+        target.pushInterval = .seconds(15)
+        let writer = try RemoteWriter(
+            configuration: RemoteWriteConfiguration(
+                targets: [target], externalLabels: ["cluster": "edge-eu-1", "instance": "router-7"]))
+        let services = ServiceGroup(services: [exporter, writer], gracefulShutdownSignals: [.sigterm], logger: logger)
+        try await services.run()
     }
 
     /// Compiled, not run here: bootstrap happens once per process (see MetricsBootstrapTests).
