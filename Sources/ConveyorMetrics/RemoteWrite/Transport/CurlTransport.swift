@@ -40,15 +40,8 @@ final class CurlTransport {
         }
         self.handle = handle
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        do {
-            try configure(configuration)
-        } catch {
-            curl_slist_free_all(headerList)
-            curl_slist_free_all(connectTo)
-            curl_easy_cleanup(handle)
-            errorBuffer.deallocate()
-            throw error
-        }
+        // Every stored property is set, so if configure throws, deinit releases the handle.
+        try configure(configuration)
     }
 
     deinit {
