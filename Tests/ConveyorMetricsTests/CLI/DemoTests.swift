@@ -65,7 +65,7 @@ struct ExecutableTests {
             Issue.record("conveyor-metrics not built at \(executable)")
             return
         }
-        let port = try freePort()
+        let port = try ExternalServer.freePort()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["demo", "--listen", "127.0.0.1:\(port)", "--status-interval", "1"]
@@ -89,27 +89,10 @@ struct ExecutableTests {
         #expect(text.contains("| receiver: "), "the embedded receiver is shown")
 
         let timed = try ExternalTool.run(
-            executable, ["demo", "--listen", "127.0.0.1:\(try freePort())", "--duration", "1"])
+            executable, ["demo", "--listen", "127.0.0.1:\(try ExternalServer.freePort())", "--duration", "1"])
         #expect(timed.status == 0, "\(timed.output)")
         let invalid = try ExternalTool.run(executable, ["demo", "--listen", "nowhere"])
         #expect(invalid.status != 0)
         #expect(invalid.output.contains("invalid listen address"))
-    }
-
-    /// A port that was free a moment ago (bind to 0, read it, close).
-    private func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw TestFailure("could not find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

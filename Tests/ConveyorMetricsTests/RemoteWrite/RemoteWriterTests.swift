@@ -217,6 +217,8 @@ struct RemoteWriterTests {
         #expect(dropped > 50)
         let delivered = harness.samples("ticks_total").map(\.timestampMilliseconds)
         #expect(delivered == delivered.sorted())
+        #expect(
+            harness.receiver.requests.compactMap(\.accepted).allSatisfy { $0.sampleCount <= 5 }, "max_samples_per_send")
     }
 
     @Test func oneDeadTargetNeverDelaysAnother() async throws {

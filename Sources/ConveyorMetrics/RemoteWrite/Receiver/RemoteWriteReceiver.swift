@@ -158,6 +158,7 @@ private final class ReceiverHandler: ChannelInboundHandler {
     ) {
         guard context.channel.isActive else { return }
         var headers = HTTPHeaders([("Content-Length", "\(text.utf8.count)"), ("Content-Type", "text/plain")])
+        if !requestHead.isKeepAlive { headers.add(name: "Connection", value: "close") }
         headers.add(contentsOf: extra)
         context.write(
             wrapOutboundOut(
@@ -168,6 +169,10 @@ private final class ReceiverHandler: ChannelInboundHandler {
         if !text.isEmpty {
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
         }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        let channel = context.channel
+        let close = !requestHead.isKeepAlive
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            if close { channel.close(promise: nil) }
+        }
     }
 }
