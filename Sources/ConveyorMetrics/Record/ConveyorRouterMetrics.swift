@@ -64,19 +64,19 @@ public struct ConveyorRouterMetrics: Sendable {
     /// Records received from a source: `conveyor_router_records_received_total{source_id}`.
     @inline(__always)
     public func recordRecordsReceived(sourceID: String, count: UInt64) {
-        recordsReceived.series(sourceID).increment(by: count)
+        recordsReceived.storage.withSeries(.one(sourceID)) { $0.increment(by: count) }
     }
 
     /// Records routed through a stage: `conveyor_router_records_routed_total{pipeline_id,stage_id}`.
     @inline(__always)
     public func recordRecordsRouted(pipelineID: String, stageID: String, count: UInt64) {
-        recordsRouted.series(pipelineID, stageID).increment(by: count)
+        recordsRouted.storage.withSeries(.two(pipelineID, stageID)) { $0.increment(by: count) }
     }
 
     /// Records delivered to a sink: `conveyor_router_records_delivered_total{sink_id}`.
     @inline(__always)
     public func recordRecordsDelivered(sinkID: String, count: UInt64) {
-        recordsDelivered.series(sinkID).increment(by: count)
+        recordsDelivered.storage.withSeries(.one(sinkID)) { $0.increment(by: count) }
     }
 
     /// End-to-end routing latency in milliseconds: `conveyor_router_routing_latency_ms{pipeline_id}`.
@@ -87,7 +87,7 @@ public struct ConveyorRouterMetrics: Sendable {
             return reject(
                 latencyMs.isNaN ? .notANumber : .outOfRange, ConveyorMetric.routingLatency, "latency \(latencyMs) ms")
         }
-        routingLatency.series(pipelineID).observe(latencyMs)
+        routingLatency.storage.withSeries(.one(pipelineID)) { $0.observe(latencyMs) }
     }
 
     /// Buffer fill fraction 0…1: `conveyor_router_buffer_utilization{stage_id}`.
@@ -100,7 +100,7 @@ public struct ConveyorRouterMetrics: Sendable {
             }
             return reject(.outOfRange, ConveyorMetric.bufferUtilization, "utilization \(utilization)")
         }
-        bufferUtilization.series(stageID).set(utilization)
+        bufferUtilization.storage.withSeries(.one(stageID)) { $0.set(utilization) }
     }
 
     /// Registered services of a type: `conveyor_router_active_services{service_type}`.
@@ -110,7 +110,7 @@ public struct ConveyorRouterMetrics: Sendable {
             return reject(
                 count.isNaN ? .notANumber : .outOfRange, ConveyorMetric.activeServices, "count \(count)")
         }
-        activeServices.series(serviceType).set(count)
+        activeServices.storage.withSeries(.one(serviceType)) { $0.set(count) }
     }
 
     /// Raft leadership and term: sets `conveyor_router_raft_is_leader` (1 or 0) and
@@ -122,22 +122,22 @@ public struct ConveyorRouterMetrics: Sendable {
 
     /// One backpressure signal sent to a source: `conveyor_router_backpressure_events_total{source_id}`.
     public func recordBackpressureEvents(sourceID: String) {
-        backpressureEvents.series(sourceID).increment()
+        backpressureEvents.storage.withSeries(.one(sourceID)) { $0.increment() }
     }
 
     /// One record retry in a stage: `conveyor_router_retry_events_total{stage_id}`.
     public func recordRetryEvents(stageID: String) {
-        retryEvents.series(stageID).increment()
+        retryEvents.storage.withSeries(.one(stageID)) { $0.increment() }
     }
 
     /// One checkpoint persisted by a service: `conveyor_router_checkpoints_saved_total{service_id}`.
     public func recordCheckpointSaved(serviceID: String) {
-        checkpointsSaved.series(serviceID).increment()
+        checkpointsSaved.storage.withSeries(.one(serviceID)) { $0.increment() }
     }
 
     /// One consumer group rebalance: `conveyor_router_group_rebalances_total{group_id}`.
     public func recordGroupRebalance(groupID: String) {
-        groupRebalances.series(groupID).increment()
+        groupRebalances.storage.withSeries(.one(groupID)) { $0.increment() }
     }
 
     private func reject(_ reason: RejectionReason, _ metric: ConveyorMetric, _ detail: @autoclosure () -> String) {

@@ -1,22 +1,24 @@
 import Synchronization
 
-/// The series of one family, keyed by label values.
+/// The series of one family, found by label values.
 ///
-/// A lookup is one uncontended lock and one dictionary probe; new series are O(1)
-/// amortized. The sorted order that snapshots need is cached and rebuilt only after a
-/// series was added or removed.
+/// Finding an existing series takes no lock and allocates nothing (``SeriesLookupTable``);
+/// creating one takes the family's lock, is O(1) amortized, and is refused (counted) past
+/// the family's series limit. The sorted order snapshots need is cached and rebuilt only
+/// after a series was added or removed.
 package final class MetricFamily<Series: SeriesStorage>: Sendable {
     package let descriptor: FamilyDescriptor
     package let configuration: Series.Configuration
     private let seriesLimit: Int
     private let maxLabelValueBytes: Int
     private let rejections: RejectedValueRecorder?
-    private let state = Mutex(State())
+    private let table: SeriesLookupTable<Series>
+    private let state: Mutex<State>
     /// Receives the updates that the family refused; never exported.
     private let detached: Series
 
     private struct State {
-        var series: [LabelValuesKey: Series] = [:]
+        var table: SeriesLookupTable<Series>.WriterState
         var sorted: [Series]? = []
         var version: UInt64 = 0
         var removed: [[Label]] = []
@@ -31,28 +33,38 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
         self.seriesLimit = seriesLimit
         self.maxLabelValueBytes = maxLabelValueBytes
         self.rejections = rejections
-        self.detached = Series(labels: [], configuration: configuration, rejections: nil, metricName: descriptor.name)
+        let (table, writer) = SeriesLookupTable<Series>.make()
+        self.table = table
+        self.state = Mutex(State(table: writer))
+        self.detached = Series(
+            identity: .detached, configuration: configuration, rejections: nil, metricName: descriptor.name)
         if descriptor.labelNames?.isEmpty == true {
             _ = series(.none)
         }
     }
 
-    /// The series for `key`, created on first use. Refused keys (too many series, too long
-    /// values, wrong count) are counted and answered with a detached series that is never
-    /// exported, so the caller's update is dropped without a crash.
+    /// Calls `body` with the series for `key`, created on first use. Refused keys (too many
+    /// series, too long values, wrong count) are counted and get a detached series that is
+    /// never exported, so the update is dropped without a crash. The hot path: no lock, no
+    /// retain, no allocation for a series that exists.
+    @inline(__always)
+    package func withSeries<R>(_ key: LabelValuesKey, _ body: (Series) -> R) -> R {
+        let hash = key.lookupHash
+        if let result = table.withSeries(key, hash: hash, body) { return result }
+        return body(create(key))
+    }
+
+    /// The series for `key` (a strong reference, for handles that are kept).
     @inline(__always)
     package func series(_ key: LabelValuesKey) -> Series {
-        if let existing = state.withLock({ $0.series[key] }) {
-            return existing
-        }
-        return create(key)
+        withSeries(key) { $0 }
     }
 
     private func create(_ key: LabelValuesKey) -> Series {
         let labels: [Label]
         switch key {
         case .pairs(let flat):
-            labels = stride(from: 0, to: flat.count, by: 2).map { Label(name: flat[$0], value: flat[$0 + 1]) }
+            labels = stride(from: 0, to: flat.count - 1, by: 2).map { Label(name: flat[$0], value: flat[$0 + 1]) }
         default:
             let values = key.values
             let names = descriptor.labelNames ?? []
@@ -64,15 +76,17 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
         if let long = labels.first(where: { $0.value.utf8.count > maxLabelValueBytes }) {
             return refuse(.labelValueTooLong, "label \(long.name) has \(long.value.utf8.count) bytes")
         }
+        let identity = SeriesIdentity(key: key, labels: labels)
         let name = descriptor.name
         let configuration = configuration
         let rejections = rejections
         let limit = seriesLimit
+        let table = table
         let result: Series? = state.withLock { state in
-            if let existing = state.series[key] { return existing }
-            guard state.series.count < limit else { return nil }
-            let created = Series(labels: labels, configuration: configuration, rejections: rejections, metricName: name)
-            state.series[key] = created
+            if let existing = table.withSeries(key, hash: identity.hash, { $0 }) { return existing }
+            guard state.table.live.count < limit else { return nil }
+            let created = Series(identity: identity, configuration: configuration, rejections: rejections, metricName: name)
+            table.insert(created, writer: &state.table)
             state.sorted = nil
             state.version &+= 1
             return created
@@ -88,8 +102,9 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
     /// Removes the series for `key`; its labels are remembered until `takeRemoved()`.
     @discardableResult
     package func remove(_ key: LabelValuesKey) -> Bool {
-        state.withLock { state in
-            guard let removed = state.series.removeValue(forKey: key) else { return false }
+        let table = table
+        return state.withLock { state in
+            guard let removed = table.remove(key, writer: &state.table) else { return false }
             state.sorted = nil
             state.version &+= 1
             state.removed.append(removed.labels)
@@ -97,7 +112,7 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
         }
     }
 
-    /// Label sets removed since the last call (for stale markers on the push path).
+    /// Label sets removed since the last call.
     package func takeRemoved() -> [[Label]] {
         state.withLock { state in
             defer { state.removed.removeAll() }
@@ -105,12 +120,13 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
         }
     }
 
-    package var seriesCount: Int { state.withLock { $0.series.count } }
+    package var seriesCount: Int { state.withLock { $0.table.live.count } }
 
     /// The series sorted by labels; the sort runs only after the set of series changed.
     package func sortedSeries() -> [Series] {
         if let cached = state.withLock({ $0.sorted }) { return cached }
-        let (unsorted, version) = state.withLock { (Array($0.series.values), $0.version) }
+        let table = table
+        let (unsorted, version) = state.withLock { (table.allSeries(writer: $0.table), $0.version) }
         let sorted = unsorted.sorted { Self.precedes($0.labels, $1.labels) }
         state.withLock { state in
             if state.version == version { state.sorted = sorted }

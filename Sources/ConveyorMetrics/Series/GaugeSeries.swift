@@ -14,13 +14,19 @@ public final class GaugeSeries: SeriesStorage {
 
     package let labels: [Label]
     package let renderedLabels: [UInt8]
+    package let lookupKey: LabelValuesKey
+    package let lookupHash: UInt64
     private let bits = Atomic<UInt64>(0.0.bitPattern)
     private let rejections: RejectedValueRecorder?
     private let metricName: String
 
-    package init(labels: [Label], configuration: Void, rejections: RejectedValueRecorder?, metricName: String) {
-        self.labels = labels
-        self.renderedLabels = Self.renderLabels(labels)
+    package init(
+        identity: SeriesIdentity, configuration: Void, rejections: RejectedValueRecorder?, metricName: String
+    ) {
+        self.labels = identity.labels
+        self.renderedLabels = Self.renderLabels(identity.labels)
+        self.lookupKey = identity.key
+        self.lookupHash = identity.hash
         self.rejections = rejections
         self.metricName = metricName
     }

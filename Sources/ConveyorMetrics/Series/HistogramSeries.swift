@@ -34,6 +34,8 @@ public final class HistogramSeries: SeriesStorage {
 
     package let labels: [Label]
     package let renderedLabels: [UInt8]
+    package let lookupKey: LabelValuesKey
+    package let lookupHash: UInt64
     package let upperBounds: [Double]
     // Written only through atomics; allocated in init, freed in deinit.
     nonisolated(unsafe) private let counts: UnsafeMutablePointer<Atomic<UInt64>>
@@ -43,10 +45,12 @@ public final class HistogramSeries: SeriesStorage {
     private let metricName: String
 
     package init(
-        labels: [Label], configuration: HistogramBuckets, rejections: RejectedValueRecorder?, metricName: String
+        identity: SeriesIdentity, configuration: HistogramBuckets, rejections: RejectedValueRecorder?, metricName: String
     ) {
-        self.labels = labels
-        self.renderedLabels = Self.renderLabels(labels)
+        self.labels = identity.labels
+        self.renderedLabels = Self.renderLabels(identity.labels)
+        self.lookupKey = identity.key
+        self.lookupHash = identity.hash
         self.upperBounds = configuration.upperBounds
         self.bucketCount = configuration.upperBounds.count + 1
         self.counts = .allocate(capacity: bucketCount)

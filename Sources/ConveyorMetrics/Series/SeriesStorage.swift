@@ -3,14 +3,33 @@ package protocol SeriesStorage: AnyObject, Sendable {
     /// Per-family settings every series of the family shares (histogram bounds).
     associatedtype Configuration: Sendable
 
-    init(labels: [Label], configuration: Configuration, rejections: RejectedValueRecorder?, metricName: String)
+    init(identity: SeriesIdentity, configuration: Configuration, rejections: RejectedValueRecorder?, metricName: String)
 
     /// The series' labels, sorted by name.
     var labels: [Label] { get }
+    /// The key the family's lookup table finds it by, and that key's hash.
+    var lookupKey: LabelValuesKey { get }
+    var lookupHash: UInt64 { get }
     /// `name="value",…` with values escaped for the text formats, rendered once at creation.
     var renderedLabels: [UInt8] { get }
     /// The current value, read with relaxed atomics.
     func snapshotValue() -> SeriesValue
+}
+
+/// What identifies a series inside its family.
+package struct SeriesIdentity: Sendable {
+    package let key: LabelValuesKey
+    package let hash: UInt64
+    package let labels: [Label]
+
+    package init(key: LabelValuesKey, labels: [Label]) {
+        self.key = key
+        self.hash = key.lookupHash
+        self.labels = labels
+    }
+
+    /// The identity of a series that is never in a lookup table.
+    static let detached = SeriesIdentity(key: .none, labels: [])
 }
 
 extension SeriesStorage {

@@ -1,0 +1,155 @@
+import Benchmark
+import ConveyorMetrics
+import Prometheus
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@_spi(Benchmarks) import ConveyorMetrics
+
+/// 100 counter families × 100 label values + 10 histogram families × 100 label values.
+func bigRegistry() -> MetricsRegistry {
+    let registry = MetricsRegistry()
+    for family in 0..<100 {
+        let counter = registry.counterFamily(name: "counter_\(family)_total", help: "Counter \(family)", labelNames: ["id"])
+        for value in 0..<100 { counter.series("value-\(value)").increment(by: UInt64(value)) }
+    }
+    for family in 0..<10 {
+        let histogram = registry.histogramFamily(
+            name: "histogram_\(family)_ms", help: "Histogram \(family)", labelNames: ["id"], buckets: latencyBuckets)
+        for value in 0..<100 { histogram.series("value-\(value)").observe(Double(value)) }
+    }
+    return registry
+}
+
+func bigPeerRegistry() -> PrometheusCollectorRegistry {
+    let registry = PrometheusCollectorRegistry()
+    for family in 0..<100 {
+        for value in 0..<100 {
+            registry.makeCounter(name: "counter_\(family)_total", labels: [("id", "value-\(value)")], help: "Counter \(family)")
+                .increment(by: Int64(value))
+        }
+    }
+    for family in 0..<10 {
+        for value in 0..<100 {
+            registry.makeValueHistogram(
+                name: "histogram_\(family)_ms", labels: [("id", "value-\(value)")], buckets: latencyBuckets,
+                help: "Histogram \(family)"
+            ).record(Double(value))
+        }
+    }
+    return registry
+}
+
+func renderingBenchmarks() {
+    let configuration = Benchmark.Configuration(scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 200)
+    Benchmark("render 100×100 counters + 10×100 histograms | ours", configuration: configuration) { benchmark in
+        let registry = bigRegistry()
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            buffer.removeAll(keepingCapacity: true)
+            registry.emit(into: &buffer)
+        }
+        benchmark.stopMeasurement()
+        blackHole(buffer.count)
+    }
+    Benchmark("render 100×100 counters + 10×100 histograms | peer", configuration: configuration) { benchmark in
+        let registry = bigPeerRegistry()
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            buffer.removeAll(keepingCapacity: true)
+            registry.emit(into: &buffer)
+        }
+        benchmark.stopMeasurement()
+        blackHole(buffer.count)
+    }
+    // The "peer" of encoding is snappy alone on the encoded bytes (target: encode + snappy ≤ 2× that).
+    Benchmark("remote-write encode + snappy of that registry | ours", configuration: configuration) { benchmark in
+        let snapshot = bigRegistry().snapshot()
+        let support = RemoteWriteBenchmarkSupport()
+        var size = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { size = support.compress(support.encode(snapshot)) }
+        benchmark.stopMeasurement()
+        blackHole(size)
+    }
+    Benchmark("remote-write encode + snappy of that registry | peer", configuration: configuration) { benchmark in
+        let snapshot = bigRegistry().snapshot()
+        let support = RemoteWriteBenchmarkSupport()
+        let encoded = support.encode(snapshot)
+        var size = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { size = support.compress(encoded) }
+        benchmark.stopMeasurement()
+        blackHole(size)
+    }
+}
+
+func creationBenchmarks() {
+    let configuration = Benchmark.Configuration(
+        metrics: [.wallClock, .mallocCountTotal, .custom("Resident memory growth (KiB)", useScalingFactor: false)],
+        scalingFactor: .one,
+        maxDuration: .seconds(10), maxIterations: 5)
+    Benchmark("create 100k series of one family | ours", configuration: configuration) { benchmark in
+        let labels = (0..<100_000).map { "router-series-\($0)" }
+        let registry = MetricsRegistry(configuration: {
+            var configuration = MetricsRegistry.Configuration()
+            configuration.seriesLimitPerFamily = 200_000
+            return configuration
+        }())
+        let family = registry.counterFamily(name: "many_total", help: "Many", labelNames: ["id"])
+        let residentBefore = residentBytes()
+        benchmark.startMeasurement()
+        for label in labels { family.series(label).increment() }
+        benchmark.stopMeasurement()
+        benchmark.measurement(.custom("Resident memory growth (KiB)", useScalingFactor: false), (residentBytes() - residentBefore) / 1024)
+        blackHole(registry)
+    }
+    // The peer at 10k series only: its creation is O(N²) (the issue measured 5 minutes for 100k).
+    Benchmark("create 10k series of one family | ours", configuration: configuration) { benchmark in
+        let labels = (0..<10_000).map { "router-series-\($0)" }
+        let family = MetricsRegistry().counterFamily(name: "many_total", help: "Many", labelNames: ["id"])
+        let residentBefore = residentBytes()
+        benchmark.startMeasurement()
+        for label in labels { family.series(label).increment() }
+        benchmark.stopMeasurement()
+        benchmark.measurement(.custom("Resident memory growth (KiB)", useScalingFactor: false), (residentBytes() - residentBefore) / 1024)
+        blackHole(family)
+    }
+    Benchmark("create 10k series of one family | peer", configuration: configuration) { benchmark in
+        let labels = (0..<10_000).map { "router-series-\($0)" }
+        let registry = PrometheusCollectorRegistry()
+        let residentBefore = residentBytes()
+        benchmark.startMeasurement()
+        for label in labels { registry.makeCounter(name: "many_total", labels: [("id", label)]).increment() }
+        benchmark.stopMeasurement()
+        benchmark.measurement(.custom("Resident memory growth (KiB)", useScalingFactor: false), (residentBytes() - residentBefore) / 1024)
+        blackHole(registry)
+    }
+}
+
+/// This process's resident set size in bytes (/proc/self/statm), so that memory growth is
+/// measured around exactly the creation loop.
+func residentBytes() -> Int {
+    guard let file = fopen("/proc/self/statm", "r") else { return 0 }
+    defer { fclose(file) }
+    var size = 0
+    var resident = 0
+    guard fscanf_statm(file, &size, &resident) else { return 0 }
+    return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+private func fscanf_statm(_ file: UnsafeMutablePointer<FILE>, _ size: inout Int, _ resident: inout Int) -> Bool {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard fgets(&buffer, Int32(buffer.count), file) != nil else { return false }
+    let fields = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).split(separator: " ")
+    guard fields.count >= 2, let total = Int(fields[0]), let rss = Int(fields[1]) else { return false }
+    size = total
+    resident = rss
+    return true
+}

@@ -1,0 +1,33 @@
+// swift-tools-version:6.1
+// Benchmarks live in their own package so the main build stays lean.
+// Run with `make bench` from the repository root.
+import PackageDescription
+
+import struct Foundation.URL
+
+// A path dependency's identity is its folder's name (lowercased), whatever the clone is called.
+let rootIdentity = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent
+    .lowercased()
+
+let package = Package(
+    name: "conveyor-metrics-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark.git", exact: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "ConveyorBenchmarks",
+            dependencies: [
+                .product(name: "ConveyorMetrics", package: rootIdentity),
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Benchmarks/ConveyorBenchmarks",
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    ]
+)
