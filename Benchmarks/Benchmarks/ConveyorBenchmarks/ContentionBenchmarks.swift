@@ -1,10 +1,9 @@
 import Benchmark
 import ConveyorMetrics
+@_spi(Benchmarks) import ConveyorMetrics
 import Dispatch
 import Foundation
 import Synchronization
-
-@_spi(Benchmarks) import ConveyorMetrics
 
 /// One registry (the 100×100 + 10×100 one plus the router's families) shared by both rows.
 let contentionRegistry = bigRegistry()
@@ -30,7 +29,8 @@ final class BackgroundLoad: Sendable {
             while running.load(ordering: .relaxed) {
                 buffer.removeAll(keepingCapacity: true)
                 contentionRegistry.emit(into: &buffer)
-                _ = support.compress(support.encode(contentionRegistry.snapshot()))
+                support.encode(contentionRegistry.snapshot())
+                _ = support.compressLastRequest()
                 rounds.wrappingAdd(1, ordering: .relaxed)
             }
             stopped.signal()
@@ -74,7 +74,9 @@ func contentionBenchmarks() {
         },
         teardown: {
             BackgroundLoad.shared.stop()
-            print("background scrape+flush rounds during the loaded row: \(BackgroundLoad.shared.rounds.load(ordering: .relaxed))")
+            print(
+                "background scrape+flush rounds during the loaded row: \(BackgroundLoad.shared.rounds.load(ordering: .relaxed))"
+            )
         })
 }
 

@@ -2,11 +2,10 @@
 // Benchmarks/summarize.py can print one table: scenario, ours, peer, ratio.
 import Benchmark
 import ConveyorMetrics
+@_spi(Benchmarks) import ConveyorMetrics
 import Dispatch
 import Prometheus
 import Synchronization
-
-@_spi(Benchmarks) import ConveyorMetrics
 
 let sourceIDs = (0..<100).map { "kafka-source-\($0)" }
 let pipelineIDs = (0..<10).map { "pipeline-\($0)" }
@@ -106,8 +105,10 @@ func recordingBenchmarks() {
         var latency = 0.25
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            registry.makeValueHistogram(name: name, labels: [("pipeline_id", pipelineIDs[index])], buckets: latencyBuckets)
-                .record(latency)
+            registry.makeValueHistogram(
+                name: name, labels: [("pipeline_id", pipelineIDs[index])], buckets: latencyBuckets
+            )
+            .record(latency)
             index = index == 9 ? 0 : index &+ 1
             latency = latency > 9000 ? 0.25 : latency * 1.7
         }

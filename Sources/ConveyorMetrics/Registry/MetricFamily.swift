@@ -85,7 +85,8 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
         let result: Series? = state.withLock { state in
             if let existing = table.withSeries(key, hash: identity.hash, { $0 }) { return existing }
             guard state.table.live.count < limit else { return nil }
-            let created = Series(identity: identity, configuration: configuration, rejections: rejections, metricName: name)
+            let created = Series(
+                identity: identity, configuration: configuration, rejections: rejections, metricName: name)
             table.insert(created, writer: &state.table)
             state.sorted = nil
             state.version &+= 1
@@ -138,7 +139,8 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
         MetricFamilySnapshot(
             name: descriptor.name, help: descriptor.help, unit: descriptor.unit, type: descriptor.type,
             series: sortedSeries().map {
-                SeriesSnapshot(labels: $0.labels, value: $0.snapshotValue(), renderedLabels: $0.renderedLabels)
+                SeriesSnapshot(
+                    labels: $0.labels, value: $0.snapshotValue(), renderedLabels: $0.renderedLabels, source: $0)
             })
     }
 

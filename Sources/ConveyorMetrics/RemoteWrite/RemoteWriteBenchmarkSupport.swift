@@ -3,19 +3,21 @@
 @_spi(Benchmarks)
 public final class RemoteWriteBenchmarkSupport {
     private let sampler = SnapshotSampler(externalLabels: ["instance": "router-7"])
-    private let encoder = WriteRequestEncoder()
+    private let writer = WriteRequestWriter()
     private var compressed: [UInt8] = []
 
     public init() {}
 
-    /// The protobuf WriteRequest for `snapshot` (labels, grouping and encoding, as a flush does).
-    public func encode(_ snapshot: MetricsSnapshot) -> [UInt8] {
-        encoder.encode(RemoteWriteTarget.group(sampler.samples(from: snapshot)))
+    /// Samples and encodes `snapshot` as a flush does; returns the protobuf size.
+    @discardableResult
+    public func encode(_ snapshot: MetricsSnapshot) -> Int {
+        writer.write(sampler.chunks(from: snapshot))
+        return writer.count
     }
 
-    /// Snappy block compression of `bytes`; returns the compressed size.
-    public func compress(_ bytes: [UInt8]) -> Int {
-        Snappy.compress(bytes, into: &compressed)
+    /// Snappy block compression of the last encoded request; returns the compressed size.
+    public func compressLastRequest() -> Int {
+        Snappy.compress(writer.body, into: &compressed)
         return compressed.count
     }
 }

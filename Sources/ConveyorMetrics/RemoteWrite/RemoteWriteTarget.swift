@@ -68,8 +68,8 @@ final class RemoteWriteTarget: Sendable {
 
     /// Queues the samples of `snapshot` (and stale markers for series that vanished).
     func flush(_ snapshot: MetricsSnapshot) {
-        let samples = sampler.withLock { $0.samples(from: snapshot) }
-        enqueue(samples)
+        let chunks = sampler.withLock { $0.chunks(from: snapshot) }
+        enqueue(chunks)
     }
 
     /// Replaces the metadata waiting to be sent.
@@ -81,10 +81,10 @@ final class RemoteWriteTarget: Sendable {
     /// A final snapshot and stale markers for every pushed series, delivered until `deadline`
     /// (monotonic nanoseconds); then the sender stops and what is left is counted as dropped.
     func finish(with snapshot: MetricsSnapshot, deadline: Int64) async {
-        let samples = sampler.withLock { sampler in
-            sampler.samples(from: snapshot) + sampler.staleMarkersForAll(at: snapshot.timestampMilliseconds)
+        let chunks = sampler.withLock { sampler in
+            sampler.chunks(from: snapshot) + [sampler.staleMarkersForAll(at: snapshot.timestampMilliseconds)]
         }
-        enqueue(samples)
+        enqueue(chunks)
         drainDeadline.value.store(deadline, ordering: .relaxed)
         stopping.value.store(true, ordering: .releasing)
         stopSignal.signal()
@@ -99,8 +99,8 @@ final class RemoteWriteTarget: Sendable {
         }
     }
 
-    private func enqueue(_ samples: [QueuedSample]) {
-        let dropped = queue.append(samples)
+    private func enqueue(_ chunks: [SampleChunk]) {
+        let dropped = queue.append(chunks)
         if dropped > 0 {
             metrics.dropped(dropped, reason: "queue_full")
             logLimited("queue full: dropped the oldest samples", ["dropped": "\(dropped)"])
@@ -126,7 +126,8 @@ final class RemoteWriteTarget: Sendable {
     private enum Delivery { case delivered, dropped, abandoned }
 
     private func senderLoop(transport: CurlTransport) {
-        let encoder = WriteRequestEncoder()
+        let encoder = WriteRequestEncoder()  // metadata requests
+        let writer = WriteRequestWriter()  // sample requests
         var compressed: [UInt8] = []
         while true {
             if let families = metadata.withLock({ current -> [RemoteMetadata]? in
@@ -142,12 +143,14 @@ final class RemoteWriteTarget: Sendable {
                 queue.waitForWork(timeout: .seconds(1))
                 continue
             }
-            inFlight.store(batch.count, ordering: .relaxed)
-            Snappy.compress(encoder.encode(Self.group(batch)), into: &compressed)
-            let result = deliver(compressed, samples: batch.count, transport: transport)
+            let samples = batch.reduce(0) { $0 + $1.count }
+            inFlight.store(samples, ordering: .relaxed)
+            writer.write(batch)
+            Snappy.compress(writer.body, into: &compressed)
+            let result = deliver(compressed, samples: samples, transport: transport)
             inFlight.store(0, ordering: .relaxed)
             if result == .abandoned {
-                let left = batch.count + queue.removeAll()
+                let left = samples + queue.removeAll()
                 metrics.dropped(left, reason: "shutdown")
                 logger.warning("shutdown deadline passed; samples not delivered", metadata: ["dropped": "\(left)"])
                 break
@@ -215,22 +218,6 @@ final class RemoteWriteTarget: Sendable {
             }
             _ = stopSignal.wait(timeout: .now() + .nanoseconds(Int(max(0, until - now))))
         }
-    }
-
-    /// Samples grouped into series (first appearance order), each series' samples in order.
-    static func group(_ batch: [QueuedSample]) -> [RemoteTimeSeries] {
-        var index: [ObjectIdentifier: Int] = [:]
-        var result: [RemoteTimeSeries] = []
-        for item in batch {
-            let key = ObjectIdentifier(item.series)
-            if let position = index[key] {
-                result[position].samples.append(item.sample)
-            } else {
-                index[key] = result.count
-                result.append(RemoteTimeSeries(labels: item.series.labels, samples: [item.sample]))
-            }
-        }
-        return result
     }
 
     private static func describe(_ outcome: TransportOutcome) -> String {

@@ -45,7 +45,8 @@ public final class HistogramSeries: SeriesStorage {
     private let metricName: String
 
     package init(
-        identity: SeriesIdentity, configuration: HistogramBuckets, rejections: RejectedValueRecorder?, metricName: String
+        identity: SeriesIdentity, configuration: HistogramBuckets, rejections: RejectedValueRecorder?,
+        metricName: String
     ) {
         self.labels = identity.labels
         self.renderedLabels = Self.renderLabels(identity.labels)

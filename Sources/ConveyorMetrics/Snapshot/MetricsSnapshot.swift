@@ -61,6 +61,11 @@ public struct SeriesSnapshot: Sendable {
     public let value: SeriesValue
     /// The labels pre-rendered as `name="escaped value",…` (shared with the series, not copied).
     package let renderedLabels: [UInt8]
+    /// The series storage this came from: a stable identity for caches (the push path's
+    /// label cache), held strongly so the identity cannot be reused while cached.
+    package let source: (any AnyObject & Sendable)?
+    /// `source`'s identity, readable without reference counting (nil without a source).
+    package let sourceID: ObjectIdentifier?
 
     /// Creates a series snapshot; label text is rendered here.
     public init(labels: [Label], value: SeriesValue) {
@@ -68,12 +73,16 @@ public struct SeriesSnapshot: Sendable {
         self.labels = sorted
         self.value = value
         self.renderedLabels = CounterSeries.renderLabels(sorted)
+        self.source = nil
+        self.sourceID = nil
     }
 
-    package init(labels: [Label], value: SeriesValue, renderedLabels: [UInt8]) {
+    package init(labels: [Label], value: SeriesValue, renderedLabels: [UInt8], source: any AnyObject & Sendable) {
         self.labels = labels
         self.value = value
         self.renderedLabels = renderedLabels
+        self.source = source
+        self.sourceID = ObjectIdentifier(source)
     }
 }
 

@@ -27,7 +27,9 @@ struct SeriesLookupTableTests {
         #expect(family.remove(.one("50")))
         #expect(!family.remove(.one("50")))
         #expect(family.seriesCount == 99)
-        for id in 51..<100 { #expect(family.withSeries(.one("\(id)")) { $0.integerValue } == 1, "probe continues past the tombstone") }
+        for id in 51..<100 {
+            #expect(family.withSeries(.one("\(id)")) { $0.integerValue } == 1, "probe continues past the tombstone")
+        }
         #expect(family.withSeries(.one("50")) { $0.integerValue } == 0, "a removed series starts again from zero")
         #expect(family.seriesCount == 100)
     }

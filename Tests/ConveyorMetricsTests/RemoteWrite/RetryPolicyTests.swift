@@ -36,19 +36,27 @@ struct RetryPolicyTests {
         #expect(RetryPolicy.parseRetryAfter("999999", nowMilliseconds: now) == .seconds(3600), "capped at an hour")
     }
 
-    @Test func queueDropsTheOldestWhenFull() {
+    @Test func queueDropsTheOldestWhenFullAndSlicesChunks() {
         let queue = RemoteWriteQueue(capacity: 5)
         let series = RemoteSeries(labels: [Label(name: "__name__", value: "x")])
-        func samples(_ range: Range<Int>) -> [QueuedSample] {
-            range.map {
-                QueuedSample(series: series, sample: RemoteSample(value: Double($0), timestampMilliseconds: Int64($0)))
-            }
+        func chunk(_ range: Range<Int>) -> [SampleChunk] {
+            [
+                SampleChunk(
+                    series: Array(repeating: series, count: range.count), values: range.map(Double.init),
+                    timestamp: Int64(range.lowerBound))
+            ]
         }
-        #expect(queue.append(samples(0..<3)) == 0)
-        #expect(queue.append(samples(3..<6)) == 1)
-        #expect(queue.take(upTo: 2).map(\.sample.value) == [1, 2])
-        #expect(queue.append(samples(6..<20)) == 3 + 9, "3 queued plus 9 of the 14 new do not fit")
-        #expect(queue.take(upTo: 100).map(\.sample.value) == [15, 16, 17, 18, 19])
+        func values(_ batch: [SampleChunk]) -> [Double] { batch.flatMap(\.samples).map(\.sample.value) }
+        #expect(queue.append(chunk(0..<3)) == 0)
+        #expect(queue.append(chunk(3..<6)) == 1)
+        #expect(values(queue.take(upTo: 2)) == [1, 2])
+        #expect(queue.count == 3)
+        #expect(queue.append(chunk(6..<20)) == 3 + 9, "3 queued plus 9 of the 14 new do not fit")
+        let batch = queue.take(upTo: 3)
+        #expect(values(batch) == [15, 16, 17])
+        #expect(batch.first?.timestamp == 6, "a slice keeps its snapshot's timestamp")
+        #expect(values(queue.take(upTo: 100)) == [18, 19])
         #expect(queue.count == 0)
+        #expect(queue.take(upTo: 10).isEmpty)
     }
 }

@@ -53,7 +53,7 @@ struct SnapshotSamplerTests {
         let third = sampler.samples(from: snapshot)
         #expect(third.first!.sample.timestampMilliseconds > second.first!.sample.timestampMilliseconds)
         #expect(third.filter(\.sample.isStaleMarker).isEmpty)
-        let final = sampler.staleMarkersForAll(at: 0)
+        let final = sampler.staleMarkersForAll(at: 0).samples
         #expect(final.count == third.count)
         #expect(final.allSatisfy { $0.sample.isStaleMarker })
     }
@@ -64,9 +64,34 @@ struct SnapshotSamplerTests {
         let sampler = SnapshotSampler(externalLabels: [:])
         let first = sampler.samples(from: registry.snapshot()).first { labels($0)["__name__"] == "g" }
         let second = sampler.samples(from: registry.snapshot()).first { labels($0)["__name__"] == "g" }
-        #expect(first?.series === second?.series)
-        let grouped = RemoteWriteTarget.group([first!, second!])
-        #expect(grouped.count == 1)
-        #expect(grouped.first?.samples.count == 2)
+        #expect(first?.series === second?.series, "labels and their protobuf bytes are built once")
+    }
+
+    @Test func theFastWriterIsByteIdenticalToProtobufC() throws {
+        let series = [
+            RemoteSeries(labels: [Label(name: "__name__", value: "up"), Label(name: "job", value: "ünï \"q\"")]),
+            RemoteSeries(labels: [Label(name: "__name__", value: String(repeating: "x", count: 300))]),
+        ]
+        let samples: [RemoteSample] = [
+            RemoteSample(value: 0, timestampMilliseconds: 0), RemoteSample(value: -0.0, timestampMilliseconds: 1),
+            RemoteSample(value: 1.5, timestampMilliseconds: 1_795_567_955_700), .staleMarker(at: 5),
+            RemoteSample(value: -.infinity, timestampMilliseconds: -7),
+            RemoteSample(value: Double(bitPattern: RemoteSample.normalNaNBits), timestampMilliseconds: Int64.max),
+        ]
+        let queued = samples.enumerated().map { QueuedSample(series: series[$0.offset % 2], sample: $0.element) }
+        let writer = WriteRequestWriter()
+        writer.write(queued)
+        let oracle = WriteRequestEncoder().encode(
+            queued.map { RemoteTimeSeries(labels: $0.series.labels, samples: [$0.sample]) })
+        #expect(writer.bytes == oracle)
+        let decoded = try WriteRequestDecoder.decodeProtobuf(writer.bytes)
+        // Bits survive, except that proto3 turns -0.0 into the default +0.0.
+        #expect(
+            decoded.timeSeries.flatMap(\.samples).map(\.value.bitPattern)
+                == samples.map { ($0.value == 0 ? 0.0 : $0.value).bitPattern })
+        writer.write(Array(queued.prefix(1)))
+        #expect(
+            writer.bytes
+                == WriteRequestEncoder().encode([RemoteTimeSeries(labels: series[0].labels, samples: [samples[0]])]))
     }
 }

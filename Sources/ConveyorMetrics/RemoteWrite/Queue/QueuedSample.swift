@@ -1,11 +1,67 @@
-/// One series as the push path knows it: its full remote-write label set, built once and
-/// shared by every queued sample of the series.
+/// One series as the push path knows it: its full remote-write label set and those labels
+/// already encoded as protobuf `Label` fields, built once and shared by every queued sample.
 final class RemoteSeries: Sendable {
     let labels: [Label]
-    init(labels: [Label]) { self.labels = labels }
+    /// `TimeSeries.labels` (field 1, repeated) as protobuf bytes, in memory owned by this
+    /// object so the writer reads them without reference counting.
+    nonisolated(unsafe) let encodedLabels: UnsafeRawBufferPointer  // immutable after init
+
+    deinit { encodedLabels.deallocate() }
+
+    init(labels: [Label]) {
+        self.labels = labels
+        var bytes: [UInt8] = []
+        for label in labels {
+            let name = label.name.utf8.count
+            let value = label.value.utf8.count
+            let message =
+                1 + ProtobufWriter.varintSize(UInt64(name)) + name + 1 + ProtobufWriter.varintSize(UInt64(value))
+                + value
+            bytes.append(0x0A)
+            ProtobufWriter.appendVarint(UInt64(message), to: &bytes)
+            bytes.append(0x0A)
+            ProtobufWriter.appendVarint(UInt64(name), to: &bytes)
+            bytes.append(contentsOf: label.name.utf8)
+            bytes.append(0x12)
+            ProtobufWriter.appendVarint(UInt64(value), to: &bytes)
+            bytes.append(contentsOf: label.value.utf8)
+        }
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+        storage.copyBytes(from: bytes)
+        encodedLabels = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(storage)[0..<bytes.count])
+    }
 }
 
-/// A sample waiting to be sent.
+/// One snapshot's samples for one target: a series list, one value per series, one
+/// timestamp. The series list is the same array object from one flush to the next while the
+/// set of series is unchanged, so queueing a snapshot retains nothing per sample.
+struct SampleChunk: Sendable {
+    let series: [RemoteSeries]
+    let values: [Double]
+    let timestamp: Int64
+    /// The samples of this chunk are `start..<end`: the rest was sent, dropped, or belongs
+    /// to another slice of the same snapshot.
+    var start: Int = 0
+    var end: Int
+
+    init(series: [RemoteSeries], values: [Double], timestamp: Int64) {
+        self.series = series
+        self.values = values
+        self.timestamp = timestamp
+        self.end = values.count
+    }
+
+    var count: Int { end - start }
+
+    /// The samples one by one (tests, logs).
+    var samples: [QueuedSample] {
+        (start..<end).map {
+            QueuedSample(series: series[$0], sample: RemoteSample(value: values[$0], timestampMilliseconds: timestamp))
+        }
+    }
+}
+
+/// One sample with its series, as tests and the byte-exactness check see it.
 struct QueuedSample: Sendable {
     let series: RemoteSeries
     let sample: RemoteSample

@@ -3,22 +3,39 @@ import Synchronization
 
 /// The samples waiting for one target, oldest first, bounded by `capacity` samples.
 ///
-/// When an append would exceed the bound, the oldest queued samples are dropped and the
-/// drop is reported to the caller. The sender thread takes batches from the head and waits
-/// on `waitForWork` when there is nothing to send.
+/// Held as snapshot chunks (a shared series list, a value array and a timestamp each), so
+/// a queued sample costs 8 bytes and no reference count. When an append would exceed the
+/// bound, the oldest samples are dropped and the count reported to the caller. The sender
+/// thread takes batches from the head and waits on `waitForWork` when there is nothing.
 final class RemoteWriteQueue: Sendable {
     let capacity: Int
     private let state = Mutex(State())
     private let wakeup = DispatchSemaphore(value: 0)
 
     private struct State {
-        var samples: [QueuedSample] = []
+        var chunks: [SampleChunk] = []
         var head = 0
-        var count: Int { samples.count - head }
+        var count = 0
 
-        mutating func compactIfWorthIt() {
-            if head > 4096 && head > samples.count / 2 {
-                samples.removeFirst(head)
+        mutating func dropOldest(_ wanted: Int) -> Int {
+            var dropped = 0
+            while dropped < wanted && head < chunks.count {
+                let take = min(wanted - dropped, chunks[head].count)
+                chunks[head].start += take
+                dropped += take
+                if chunks[head].count == 0 { head += 1 }
+            }
+            count -= dropped
+            compact()
+            return dropped
+        }
+
+        mutating func compact() {
+            if head == chunks.count {
+                chunks.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head > 64 && head > chunks.count / 2 {
+                chunks.removeFirst(head)
                 head = 0
             }
         }
@@ -28,37 +45,39 @@ final class RemoteWriteQueue: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    /// Appends `newSamples` in order; returns how many old samples were dropped to make room.
+    /// Appends `newChunks` in order; returns how many old samples were dropped to make room.
     @discardableResult
-    func append(_ newSamples: [QueuedSample]) -> Int {
-        guard !newSamples.isEmpty else { return 0 }
+    func append(_ newChunks: [SampleChunk]) -> Int {
+        let incoming = newChunks.reduce(0) { $0 + $1.count }
+        guard incoming > 0 else { return 0 }
         let capacity = capacity
         let dropped = state.withLock { state -> Int in
-            // Of a snapshot larger than the whole queue, only its newest `capacity` samples fit.
-            let incoming = newSamples.count > capacity ? Array(newSamples.suffix(capacity)) : newSamples
-            let overflow = max(0, state.count + incoming.count - capacity)
-            state.head += overflow
-            state.samples.append(contentsOf: incoming)
-            state.compactIfWorthIt()
-            return overflow + (newSamples.count - incoming.count)
+            for chunk in newChunks where chunk.count > 0 { state.chunks.append(chunk) }
+            state.count += incoming
+            return state.count > capacity ? state.dropOldest(state.count - capacity) : 0
         }
         wakeup.signal()
         return dropped
     }
 
-    /// Removes and returns up to `limit` samples from the head.
-    func take(upTo limit: Int) -> [QueuedSample] {
+    /// Removes and returns up to `limit` samples from the head, as chunk slices.
+    func take(upTo limit: Int) -> [SampleChunk] {
         state.withLock { state in
-            let taken = min(limit, state.count)
-            guard taken > 0 else { return [] }
-            let batch = Array(state.samples[state.head..<(state.head + taken)])
-            state.head += taken
-            if state.head == state.samples.count {
-                state.samples.removeAll(keepingCapacity: true)
-                state.head = 0
-            } else {
-                state.compactIfWorthIt()
+            var batch: [SampleChunk] = []
+            var taken = 0
+            while taken < limit && state.head < state.chunks.count {
+                var chunk = state.chunks[state.head]
+                let take = min(limit - taken, chunk.count)
+                var slice = chunk  // shares the series and value storage
+                slice.end = chunk.start + take
+                batch.append(slice)
+                chunk.start += take
+                state.chunks[state.head] = chunk
+                taken += take
+                if chunk.count == 0 { state.head += 1 }
             }
+            state.count -= taken
+            state.compact()
             return batch
         }
     }
@@ -69,10 +88,7 @@ final class RemoteWriteQueue: Sendable {
     /// Drops everything queued; returns how many samples that was.
     func removeAll() -> Int {
         state.withLock { state in
-            defer {
-                state.samples.removeAll()
-                state.head = 0
-            }
+            defer { state = State() }
             return state.count
         }
     }

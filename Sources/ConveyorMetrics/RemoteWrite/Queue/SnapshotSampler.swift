@@ -3,65 +3,173 @@
 /// Adds `__name__` and the external labels (a series' own label wins), expands histograms
 /// into `_bucket{le}`, `_sum` and `_count`, drops empty label values, keeps timestamps
 /// strictly increasing, and emits a stale marker for every series that disappeared since
-/// the previous snapshot. Used by one flush loop at a time.
+/// the previous snapshot. Label sets (and their protobuf bytes) are built once per series
+/// and cached by the identity of the registry's series object, so a steady flush builds no
+/// strings. Used by one flush loop at a time.
 final class SnapshotSampler {
+    private struct Entry {
+        /// Keeps the registry's series alive, so its identity is not reused while cached.
+        let source: AnyObject
+        /// One remote series for a counter or gauge; buckets…, `+Inf`, `_sum`, `_count` for a histogram.
+        let remote: [RemoteSeries]
+        var generation: UInt64
+    }
+
     private let externalLabels: [Label]
-    private var known: [String: RemoteSeries] = [:]
+    private var cache: [ObjectIdentifier: Entry] = [:]
+    private var generation: UInt64 = 0
     private var lastTimestamp: Int64 = 0
+    /// The series list of the previous chunk, reused while nothing changed.
+    private var lastOrder: [RemoteSeries] = []
+    /// The registry series (by identity) that produced `lastOrder`, in order.
+    private var lastSources: [ObjectIdentifier] = []
 
     init(externalLabels: [String: String]) {
         self.externalLabels = externalLabels.map { Label(name: $0.key, value: $0.value) }.filter { !$0.value.isEmpty }
     }
 
-    /// Samples for every series of `snapshot`, then stale markers for vanished series.
-    func samples(from snapshot: MetricsSnapshot) -> [QueuedSample] {
+    /// The samples of `snapshot` as one chunk, plus a chunk of stale markers when series vanished.
+    func chunks(from snapshot: MetricsSnapshot) -> [SampleChunk] {
         let timestamp = nextTimestamp(snapshot.timestampMilliseconds)
-        var output: [QueuedSample] = []
-        output.reserveCapacity(snapshot.seriesCount)
-        var seen: [String: RemoteSeries] = [:]
-        seen.reserveCapacity(known.count)
-        func emit(_ name: String, _ labels: [Label], _ suffixLabel: Label?, _ key: String, _ value: Double) {
-            let series = known[key] ?? seen[key] ?? RemoteSeries(labels: makeLabels(name, labels, suffixLabel))
-            seen[key] = series
-            let normalized = value.isNaN ? Double(bitPattern: RemoteSample.normalNaNBits) : value
-            output.append(
-                QueuedSample(series: series, sample: RemoteSample(value: normalized, timestampMilliseconds: timestamp)))
+        if let values = valuesIfUnchanged(snapshot) {
+            return [SampleChunk(series: lastOrder, values: values, timestamp: timestamp)]
         }
+        generation &+= 1
+        var sources: [ObjectIdentifier] = []
+        sources.reserveCapacity(lastSources.count)
+        var values: [Double] = []
+        values.reserveCapacity(lastOrder.count)
+        var order = OrderBuilder(previous: lastOrder)
         for family in snapshot.families {
             for series in family.series {
-                let labelKey = String(decoding: series.renderedLabels, as: UTF8.self)
+                let remote = remoteSeries(family, series)
+                sources.append(series.sourceID ?? ObjectIdentifier(RemoteSeries.self))
                 switch series.value {
                 case .counter(let value), .gauge(let value):
-                    emit(family.name, series.labels, nil, family.name + "{" + labelKey, value)
+                    order.append(remote[0])
+                    values.append(Self.normalized(value))
                 case .histogram(let histogram):
-                    let bucket = family.name + "_bucket"
-                    for (index, count) in histogram.cumulativeCounts.enumerated() {
-                        let le =
-                            index < histogram.upperBounds.count
-                            ? FloatFormatting.goStyle(histogram.upperBounds[index]) : "+Inf"
-                        emit(
-                            bucket, series.labels, Label(name: "le", value: le), bucket + "{" + labelKey + "|" + le,
-                            Double(count))
+                    let buckets = min(histogram.cumulativeCounts.count, remote.count - 2)
+                    for index in 0..<buckets {
+                        order.append(remote[index])
+                        values.append(Double(histogram.cumulativeCounts[index]))
                     }
-                    emit(family.name + "_sum", series.labels, nil, family.name + "_sum{" + labelKey, histogram.sum)
-                    emit(
-                        family.name + "_count", series.labels, nil, family.name + "_count{" + labelKey,
-                        Double(histogram.count))
+                    order.append(remote[remote.count - 2])
+                    values.append(Self.normalized(histogram.sum))
+                    order.append(remote[remote.count - 1])
+                    values.append(Double(histogram.count))
                 }
             }
         }
-        for (key, series) in known where seen[key] == nil {
-            output.append(QueuedSample(series: series, sample: .staleMarker(at: timestamp)))
+        lastOrder = order.finish()
+        lastSources = sources
+        var result = [SampleChunk(series: lastOrder, values: values, timestamp: timestamp)]
+        var vanished: [ObjectIdentifier] = []
+        var stale: [RemoteSeries] = []
+        for (key, entry) in cache where entry.generation != generation {
+            stale.append(contentsOf: entry.remote)
+            vanished.append(key)
         }
-        known = seen
-        return output
+        for key in vanished { cache[key] = nil }
+        if !stale.isEmpty {
+            result.append(
+                SampleChunk(
+                    series: stale,
+                    values: Array(repeating: Double(bitPattern: RemoteSample.staleNaNBits), count: stale.count),
+                    timestamp: timestamp))
+        }
+        return result
+    }
+
+    /// The steady state: the snapshot holds exactly the series of the previous one, in the
+    /// same order (compared by identity, no reference counting), so only values are read.
+    private func valuesIfUnchanged(_ snapshot: MetricsSnapshot) -> [Double]? {
+        guard !lastSources.isEmpty else { return nil }
+        var values: [Double] = []
+        values.reserveCapacity(lastOrder.count)
+        var position = 0
+        let complete = snapshot.families.withUnsafeBufferPointer { families -> Bool in
+            for familyIndex in families.indices {
+                let matched = families[familyIndex].series.withUnsafeBufferPointer { series -> Bool in
+                    for index in series.indices {
+                        guard position < lastSources.count, series[index].sourceID == lastSources[position] else {
+                            return false
+                        }
+                        position += 1
+                        switch series[index].value {
+                        case .counter(let value), .gauge(let value):
+                            values.append(Self.normalized(value))
+                        case .histogram(let histogram):
+                            for count in histogram.cumulativeCounts { values.append(Double(count)) }
+                            values.append(Self.normalized(histogram.sum))
+                            values.append(Double(histogram.count))
+                        }
+                    }
+                    return true
+                }
+                if !matched { return false }
+            }
+            return true
+        }
+        guard complete else { return nil }
+        guard position == lastSources.count, values.count == lastOrder.count else { return nil }
+        return values
+    }
+
+    /// The samples of `snapshot` one by one (tests).
+    func samples(from snapshot: MetricsSnapshot) -> [QueuedSample] {
+        chunks(from: snapshot).flatMap(\.samples)
     }
 
     /// Stale markers for every series pushed so far (graceful shutdown); forgets them.
-    func staleMarkersForAll(at wallClock: Int64) -> [QueuedSample] {
+    func staleMarkersForAll(at wallClock: Int64) -> SampleChunk {
         let timestamp = nextTimestamp(wallClock)
-        defer { known = [:] }
-        return known.values.map { QueuedSample(series: $0, sample: .staleMarker(at: timestamp)) }
+        let series = cache.values.flatMap(\.remote)
+        cache = [:]
+        lastOrder = []
+        lastSources = []
+        return SampleChunk(
+            series: series,
+            values: Array(repeating: Double(bitPattern: RemoteSample.staleNaNBits), count: series.count),
+            timestamp: timestamp)
+    }
+
+    @inline(__always)
+    private static func normalized(_ value: Double) -> Double {
+        value.isNaN ? Double(bitPattern: RemoteSample.normalNaNBits) : value
+    }
+
+    private func remoteSeries(_ family: MetricFamilySnapshot, _ series: SeriesSnapshot) -> [RemoteSeries] {
+        // Snapshots built by hand (no source object) are neither cached nor tracked for staleness.
+        guard let source = series.source else { return buildRemoteSeries(family, series) }
+        let key = ObjectIdentifier(source)
+        if let index = cache.index(forKey: key) {
+            cache.values[index].generation = generation
+            return cache.values[index].remote
+        }
+        let remote = buildRemoteSeries(family, series)
+        cache[key] = Entry(source: source, remote: remote, generation: generation)
+        return remote
+    }
+
+    private func buildRemoteSeries(_ family: MetricFamilySnapshot, _ series: SeriesSnapshot) -> [RemoteSeries] {
+        var remote: [RemoteSeries] = []
+        switch series.value {
+        case .counter, .gauge:
+            remote = [RemoteSeries(labels: makeLabels(family.name, series.labels, nil))]
+        case .histogram(let histogram):
+            let bucket = family.name + "_bucket"
+            for bound in histogram.upperBounds {
+                remote.append(
+                    RemoteSeries(
+                        labels: makeLabels(
+                            bucket, series.labels, Label(name: "le", value: FloatFormatting.goStyle(bound)))))
+            }
+            remote.append(RemoteSeries(labels: makeLabels(bucket, series.labels, Label(name: "le", value: "+Inf"))))
+            remote.append(RemoteSeries(labels: makeLabels(family.name + "_sum", series.labels, nil)))
+            remote.append(RemoteSeries(labels: makeLabels(family.name + "_count", series.labels, nil)))
+        }
+        return remote
     }
 
     private func nextTimestamp(_ wallClock: Int64) -> Int64 {
@@ -77,5 +185,34 @@ final class SnapshotSampler {
         }
         labels.append(Label(name: "__name__", value: name))
         return labels.sortedByName()
+    }
+}
+
+/// Builds a chunk's series list, reusing the previous list (no copy, no retains) as long
+/// as the new one matches it element by element.
+struct OrderBuilder {
+    private let previous: [RemoteSeries]
+    private var matched = 0
+    private var diverged: [RemoteSeries]?
+
+    init(previous: [RemoteSeries]) { self.previous = previous }
+
+    @inline(__always)
+    mutating func append(_ series: RemoteSeries) {
+        if diverged == nil {
+            if matched < previous.count && previous[matched] === series {
+                matched += 1
+                return
+            }
+            var copy = Array(previous.prefix(matched))
+            copy.reserveCapacity(previous.count + 16)
+            diverged = copy
+        }
+        diverged?.append(series)
+    }
+
+    func finish() -> [RemoteSeries] {
+        if let diverged { return diverged }
+        return matched == previous.count ? previous : Array(previous.prefix(matched))
     }
 }

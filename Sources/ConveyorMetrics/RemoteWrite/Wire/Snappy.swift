@@ -4,15 +4,18 @@ import CSnappy
 package enum Snappy {
     /// Compresses `input` into `output` (replacing its contents; capacity is reused).
     package static func compress(_ input: [UInt8], into output: inout [UInt8]) {
+        input.withUnsafeBytes { compress($0, into: &output) }
+    }
+
+    /// Compresses the bytes at `input` into `output` (replacing its contents; capacity is reused).
+    package static func compress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) {
         let maxLength = snappy_max_compressed_length(input.count)
         if output.count < maxLength { output = [UInt8](repeating: 0, count: maxLength) }
         var length = maxLength
-        let status = input.withUnsafeBytes { source in
-            output.withUnsafeMutableBytes { destination in
-                snappy_compress(
-                    source.baseAddress?.assumingMemoryBound(to: CChar.self), source.count,
-                    destination.baseAddress?.assumingMemoryBound(to: CChar.self), &length)
-            }
+        let status = output.withUnsafeMutableBytes { destination in
+            snappy_compress(
+                input.baseAddress?.assumingMemoryBound(to: CChar.self), input.count,
+                destination.baseAddress?.assumingMemoryBound(to: CChar.self), &length)
         }
         // Compression cannot fail with a buffer of snappy_max_compressed_length bytes.
         output.removeLast(output.count - (status == SNAPPY_OK ? length : 0))
