@@ -1,7 +1,9 @@
-/// Renders a snapshot as Prometheus text 0.0.4 or OpenMetrics 1.0.0.
+/// Renders families as Prometheus text 0.0.4 or OpenMetrics 1.0.0.
 ///
 /// Label text is pre-rendered per series; `le` spellings are pre-rendered per family's
-/// bounds; the output buffer is reused between scrapes by its owner.
+/// bounds; the output buffer is reused between scrapes by its owner. Two entry points
+/// share the writing: snapshots (tests, hand-built snapshots) and the registry's families
+/// directly (`emit`, the scrape path), which skips building a snapshot.
 package struct ExpositionEncoder: Sendable {
     package let format: ExpositionFormat
 
@@ -12,9 +14,18 @@ package struct ExpositionEncoder: Sendable {
     /// Appends the whole exposition of `snapshot` to `out`.
     package func encode(_ snapshot: MetricsSnapshot, into out: inout [UInt8]) {
         for family in snapshot.families where !family.series.isEmpty {
-            encode(family, into: &out)
+            let names = header(name: family.name, help: family.help, unit: family.unit, type: family.type, into: &out)
+            var histogram = HistogramLines(names: names)
+            for series in family.series {
+                switch series.value {
+                case .counter(let value), .gauge(let value):
+                    series.renderedLabels.withUnsafeBytes { appendSample(names.sample, $0, value: value, into: &out) }
+                case .histogram(let value):
+                    series.renderedLabels.withUnsafeBytes { histogram.append(value, labels: $0, into: &out) }
+                }
+            }
         }
-        if format == .openMetrics { out.append(contentsOf: "# EOF\n".utf8) }
+        finish(into: &out)
     }
 
     /// Convenience for tests and small outputs.
@@ -24,48 +35,60 @@ package struct ExpositionEncoder: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private func encode(_ family: MetricFamilySnapshot, into out: inout [UInt8]) {
+    /// Ends the exposition (`# EOF` for OpenMetrics).
+    package func finish(into out: inout [UInt8]) {
+        if format == .openMetrics { out.append(contentsOf: "# EOF\n".utf8) }
+    }
+
+    /// The byte spellings a family's samples need.
+    package struct FamilyNames {
+        let sample: [UInt8]
+        let bucket: [UInt8]
+        let sum: [UInt8]
+        let count: [UInt8]
+    }
+
+    /// Writes HELP/TYPE (and UNIT) lines; returns the sample names.
+    package func header(name: String, help: String, unit: String, type: MetricType, into out: inout [UInt8])
+        -> FamilyNames
+    {
         let openMetrics = format == .openMetrics
         // OpenMetrics names a counter family without `_total`; its samples carry the suffix.
         let familyName =
-            openMetrics && family.type == .counter && family.name.hasSuffix("_total")
-            ? String(family.name.dropLast(6)) : family.name
+            openMetrics && type == .counter && name.hasSuffix("_total") ? String(name.dropLast(6)) : name
         if openMetrics {
-            appendLine("# TYPE ", familyName, " ", family.type.rawValue, into: &out)
-            if !family.unit.isEmpty && familyName.hasSuffix("_" + family.unit) {
-                appendLine("# UNIT ", familyName, " ", family.unit, into: &out)
+            appendLine("# TYPE ", familyName, " ", type.rawValue, into: &out)
+            if !unit.isEmpty && familyName.hasSuffix("_" + unit) {
+                appendLine("# UNIT ", familyName, " ", unit, into: &out)
             }
         }
-        if !family.help.isEmpty || !openMetrics {
+        if !help.isEmpty || !openMetrics {
             out.append(contentsOf: "# HELP ".utf8)
             out.append(contentsOf: familyName.utf8)
             out.append(UInt8(ascii: " "))
-            TextEscaping.appendHelp(family.help, openMetrics: openMetrics, to: &out)
+            TextEscaping.appendHelp(help, openMetrics: openMetrics, to: &out)
             out.append(UInt8(ascii: "\n"))
         }
         if !openMetrics {
-            appendLine("# TYPE ", familyName, " ", family.type.rawValue, into: &out)
+            appendLine("# TYPE ", familyName, " ", type.rawValue, into: &out)
         }
-        let sampleName = Array((openMetrics && family.type == .counter ? familyName + "_total" : familyName).utf8)
-        switch family.type {
-        case .counter, .gauge:
-            for series in family.series {
-                guard let value = series.value.scalar else { continue }
-                appendSample(sampleName, series.renderedLabels, extra: [], value: value, into: &out)
-            }
-        case .histogram:
-            encodeHistogram(family, name: familyName, into: &out)
-        }
+        return FamilyNames(
+            sample: Array((openMetrics && type == .counter ? familyName + "_total" : familyName).utf8),
+            bucket: Array((familyName + "_bucket").utf8), sum: Array((familyName + "_sum").utf8),
+            count: Array((familyName + "_count").utf8))
     }
 
-    private func encodeHistogram(_ family: MetricFamilySnapshot, name: String, into out: inout [UInt8]) {
-        let bucketName = Array((name + "_bucket").utf8)
-        let sumName = Array((name + "_sum").utf8)
-        let countName = Array((name + "_count").utf8)
-        var leLabels: [[UInt8]] = []
-        var leBounds: [Double]? = nil
-        for series in family.series {
-            guard case .histogram(let histogram) = series.value else { continue }
+    /// Writes a histogram series' lines, caching the `le` spellings per set of bounds.
+    package struct HistogramLines {
+        let names: FamilyNames
+        private var leLabels: [[UInt8]] = []
+        private var leBounds: [Double]?
+
+        package init(names: FamilyNames) { self.names = names }
+
+        package mutating func append(
+            _ histogram: HistogramValue, labels: UnsafeRawBufferPointer, into out: inout [UInt8]
+        ) {
             if leBounds != histogram.upperBounds {
                 leBounds = histogram.upperBounds
                 leLabels = (histogram.upperBounds.map(FloatFormatting.goStyle) + ["+Inf"]).map {
@@ -73,17 +96,31 @@ package struct ExpositionEncoder: Sendable {
                 }
             }
             for (index, count) in histogram.cumulativeCounts.enumerated() where index < leLabels.count {
-                appendSample(
-                    bucketName, series.renderedLabels, extra: leLabels[index], value: Double(count), into: &out)
+                leLabels[index].withUnsafeBytes { le in
+                    ExpositionEncoder.appendSample(names.bucket, labels, extra: le, value: Double(count), into: &out)
+                }
             }
-            appendSample(sumName, series.renderedLabels, extra: [], value: histogram.sum, into: &out)
-            appendSample(countName, series.renderedLabels, extra: [], value: Double(histogram.count), into: &out)
+            ExpositionEncoder.appendSample(
+                names.sum, labels, extra: UnsafeRawBufferPointer(start: nil, count: 0), value: histogram.sum, into: &out
+            )
+            ExpositionEncoder.appendSample(
+                names.count, labels, extra: UnsafeRawBufferPointer(start: nil, count: 0),
+                value: Double(histogram.count),
+                into: &out)
         }
     }
 
+    /// One counter or gauge line.
     @inline(__always)
-    private func appendSample(
-        _ name: [UInt8], _ labels: [UInt8], extra: [UInt8], value: Double, into out: inout [UInt8]
+    package func appendSample(_ name: [UInt8], _ labels: UnsafeRawBufferPointer, value: Double, into out: inout [UInt8])
+    {
+        Self.appendSample(name, labels, extra: UnsafeRawBufferPointer(start: nil, count: 0), value: value, into: &out)
+    }
+
+    @inline(__always)
+    static func appendSample(
+        _ name: [UInt8], _ labels: UnsafeRawBufferPointer, extra: UnsafeRawBufferPointer, value: Double,
+        into out: inout [UInt8]
     ) {
         out.append(contentsOf: name)
         if !labels.isEmpty || !extra.isEmpty {

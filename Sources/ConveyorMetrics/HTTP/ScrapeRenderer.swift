@@ -15,7 +15,7 @@ final class ScrapeRenderer: Sendable {
     func render(format: ExpositionFormat) -> ByteBuffer {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(lastSize.load(ordering: .relaxed) + 1024)
-        ExpositionEncoder(format: format).encode(registry.snapshot(), into: &bytes)
+        registry.emit(into: &bytes, format: format)
         lastSize.store(bytes.count, ordering: .relaxed)
         scrapes.wrappingAdd(1, ordering: .relaxed)
         return ByteBuffer(bytes: bytes)

@@ -159,6 +159,7 @@ package protocol RegisteredFamily: Sendable {
     var bucketsForConflictCheck: [Double]? { get }
     func snapshot() -> MetricFamilySnapshot
     func takeRemoved() -> [[Label]]
+    func render(_ encoder: ExpositionEncoder, into out: inout [UInt8])
 }
 
 extension MetricFamily: RegisteredFamily {

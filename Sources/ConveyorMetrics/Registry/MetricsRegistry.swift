@@ -94,9 +94,13 @@ public final class MetricsRegistry: Sendable {
     /// than one family's lock while its series list is copied.
     public func snapshot() -> MetricsSnapshot {
         let timestamp = MonotonicClock.unixMilliseconds()
-        let current = families.withLock { Array($0.values) }
-        let sorted = current.sorted { $0.descriptor.name.utf8.lexicographicallyPrecedes($1.descriptor.name.utf8) }
-        return MetricsSnapshot(timestampMilliseconds: timestamp, families: sorted.map { $0.snapshot() })
+        return MetricsSnapshot(timestampMilliseconds: timestamp, families: sortedFamilies().map { $0.snapshot() })
+    }
+
+    /// The families sorted by name.
+    package func sortedFamilies() -> [any RegisteredFamily] {
+        families.withLock { Array($0.values) }
+            .sorted { $0.descriptor.name.utf8.lexicographicallyPrecedes($1.descriptor.name.utf8) }
     }
 
     /// How many values were rejected for `reason` since the registry was created.

@@ -94,4 +94,24 @@ struct SnapshotSamplerTests {
             writer.bytes
                 == WriteRequestEncoder().encode([RemoteTimeSeries(labels: series[0].labels, samples: [samples[0]])]))
     }
+
+    @Test func chunkWritingMatchesSampleWritingIncludingSlices() {
+        let registry = MetricsRegistry()
+        registry.counterFamily(name: "c_total", help: "c", labelNames: ["k"]).series("a").increment(by: 3 as UInt64)
+        registry.histogramFamily(name: "h", help: "h", buckets: [1, 2]).series().observe(1.5)
+        let sampler = SnapshotSampler(externalLabels: ["instance": "x"])
+        _ = sampler.chunks(from: registry.snapshot())
+        var chunk = sampler.chunks(from: registry.snapshot())[0]  // the steady-state fast path
+        let chunkWriter = WriteRequestWriter()
+        let sampleWriter = WriteRequestWriter()
+        chunkWriter.write([chunk])
+        sampleWriter.write(chunk.samples)
+        #expect(chunkWriter.bytes == sampleWriter.bytes)
+        #expect(chunk.samples.count == 2 + 3 + 2 + RejectionReason.allCases.count)
+        chunk.start = 2
+        chunk.end = 5
+        chunkWriter.write([chunk, chunk])
+        sampleWriter.write(chunk.samples + chunk.samples)
+        #expect(chunkWriter.bytes == sampleWriter.bytes)
+    }
 }

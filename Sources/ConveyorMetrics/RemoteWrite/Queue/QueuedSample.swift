@@ -39,15 +39,18 @@ struct SampleChunk: Sendable {
     let series: [RemoteSeries]
     let values: [Double]
     let timestamp: Int64
+    /// The encoded label bytes of all of `series` (an upper bound for any slice).
+    let labelBytes: Int
     /// The samples of this chunk are `start..<end`: the rest was sent, dropped, or belongs
     /// to another slice of the same snapshot.
     var start: Int = 0
     var end: Int
 
-    init(series: [RemoteSeries], values: [Double], timestamp: Int64) {
+    init(series: [RemoteSeries], values: [Double], timestamp: Int64, labelBytes: Int? = nil) {
         self.series = series
         self.values = values
         self.timestamp = timestamp
+        self.labelBytes = labelBytes ?? series.reduce(0) { $0 + $1.encodedLabels.count }
         self.end = values.count
     }
 

@@ -23,6 +23,7 @@ final class SnapshotSampler {
     private var lastOrder: [RemoteSeries] = []
     /// The registry series (by identity) that produced `lastOrder`, in order.
     private var lastSources: [ObjectIdentifier] = []
+    private var lastOrderLabelBytes = 0
 
     init(externalLabels: [String: String]) {
         self.externalLabels = externalLabels.map { Label(name: $0.key, value: $0.value) }.filter { !$0.value.isEmpty }
@@ -32,7 +33,9 @@ final class SnapshotSampler {
     func chunks(from snapshot: MetricsSnapshot) -> [SampleChunk] {
         let timestamp = nextTimestamp(snapshot.timestampMilliseconds)
         if let values = valuesIfUnchanged(snapshot) {
-            return [SampleChunk(series: lastOrder, values: values, timestamp: timestamp)]
+            return [
+                SampleChunk(series: lastOrder, values: values, timestamp: timestamp, labelBytes: lastOrderLabelBytes)
+            ]
         }
         generation &+= 1
         var sources: [ObjectIdentifier] = []
@@ -63,7 +66,9 @@ final class SnapshotSampler {
         }
         lastOrder = order.finish()
         lastSources = sources
-        var result = [SampleChunk(series: lastOrder, values: values, timestamp: timestamp)]
+        let chunk = SampleChunk(series: lastOrder, values: values, timestamp: timestamp)
+        lastOrderLabelBytes = chunk.labelBytes
+        var result = [chunk]
         var vanished: [ObjectIdentifier] = []
         var stale: [RemoteSeries] = []
         for (key, entry) in cache where entry.generation != generation {

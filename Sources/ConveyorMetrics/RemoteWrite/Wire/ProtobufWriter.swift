@@ -51,21 +51,12 @@ final class WriteRequestWriter {
     /// A copy of the last request (tests).
     var bytes: [UInt8] { Array(body) }
 
-    /// Writes the request for the samples of `chunks`.
+    /// Writes the request for the samples of `chunks` in one pass (the buffer is reserved
+    /// from the chunks' label byte totals plus the most a sample adds).
     func write(_ chunks: [SampleChunk]) {
-        var total = 0
-        for chunk in chunks {
-            let timestampSize = Self.timestampSize(chunk.timestamp)
-            chunk.series.withUnsafeBufferPointer { series in
-                chunk.values.withUnsafeBufferPointer { values in
-                    for index in chunk.start..<chunk.end {
-                        total += Self.size(
-                            labels: series[index].encodedLabels.count, value: values[index], timestampSize)
-                    }
-                }
-            }
-        }
-        var cursor = reserve(total)
+        let bound = chunks.reduce(0) { $0 + $1.labelBytes + $1.count * Self.maxOverheadPerSample }
+        let start = reserve(bound)
+        var cursor = start
         for chunk in chunks {
             let timestamp = UInt64(bitPattern: chunk.timestamp)
             let timestampSize = Self.timestampSize(chunk.timestamp)
@@ -78,8 +69,11 @@ final class WriteRequestWriter {
                 }
             }
         }
-        count = total
+        count = cursor - start
     }
+
+    /// Tag and length of the TimeSeries (≤ 1 + 10), of its Sample (≤ 1 + 1), value (9), timestamp (≤ 11).
+    private static let maxOverheadPerSample = 33
 
     /// Writes the request for `samples`, each with its own timestamp.
     func write(_ samples: [QueuedSample]) {
