@@ -7,7 +7,7 @@ BUILD_DEPS := pkg-config libsnappy-dev libprotobuf-c-dev libcurl4-openssl-dev
 TEST_DEPS  := prometheus victoria-metrics
 LISTEN     ?= 0.0.0.0:9090
 
-.PHONY: all deps deps-test build release run test format lint clean proto check-proto
+.PHONY: all deps deps-test build release run test format lint clean proto check-proto bench
 
 all: build
 
@@ -65,3 +65,11 @@ check-proto:
 	diff -u $(PROTO_OUT)/prometheus_remote_write.pb-c.c $$tmp/prometheus_remote_write.pb-c.c && \
 	diff -u $(PROTO_OUT)/include/prometheus_remote_write.pb-c.h $$tmp/prometheus_remote_write.pb-c.h && \
 	echo "generated protobuf-c code is up to date"; rc=$$?; rm -rf $$tmp; exit $$rc
+
+# Benchmarks (a separate package): ours and swift-prometheus 2.4.1 in the same run, one table.
+bench: deps
+	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends python3 >/dev/null; }
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --format markdown --no-progress \
+	  --time-units nanoseconds > .bench-results.md 2>&1 || { cat .bench-results.md; exit 1; }
+	python3 Benchmarks/summarize.py < Benchmarks/.bench-results.md

@@ -6,7 +6,7 @@ import sys
 
 TIME = "Time (wall clock) (ns)"
 MALLOC = "Malloc (total)"
-MEMORY = "Resident memory growth (KiB)"
+MEMORY = "Malloc (bytes total)"
 
 # scenario prefix -> (statistic, unit, target text, check(ours, peer, ours_row))
 SCENARIOS = [
@@ -19,8 +19,8 @@ SCENARIOS = [
     ("render 100×100 counters + 10×100 histograms", "p50", "ms", "≤ 0.5× peer", lambda o, p, row: o / p <= 0.5),
     ("remote-write encode + snappy of that registry", "p50", "ms", "≤ 2× snappy alone (peer column)",
      lambda o, p, row: o / p <= 2),
-    ("create 100k series of one family", "p50", "ms", "< 300 ms, ≤ 20 MiB resident",
-     lambda o, p, row: o < 300 and row.get(MEMORY, {}).get("p50", 1e12) <= 20 * 1024),
+    ("create 100k series of one family", "p50", "ms", "< 300 ms, ≤ 20 MiB",
+     lambda o, p, row: o < 300 and row.get(MEMORY, {}).get("p50", 1e12) <= 20 * 1024 * 1024),
     ("create 10k series of one family", "p50", "ms", "(scaling vs peer)", None),
     ("record p99 while scrape + flush run", "p99", "ns/op", "≤ 2× idle p99 (peer column)", lambda o, p, row: o / p <= 2),
 ]
@@ -67,10 +67,10 @@ def main():
         p = peer[TIME][stat] / divisor if TIME in peer else None
         extra = ""
         if MEMORY in ours:
-            extra = f", {ours[MEMORY]['p50'] / 1024:.1f} MiB"
+            extra = f", {ours[MEMORY]['p50'] / 1048576:.0f} MiB allocated"
         if MALLOC in ours and unit == "ns/op":
             extra += f", {ours[MALLOC]['p50']:.0f} allocs"
-        peer_extra = f", {peer[MEMORY]['p50'] / 1024:.1f} MiB" if MEMORY in peer else ""
+        peer_extra = f", {peer[MEMORY]['p50'] / 1048576:.0f} MiB allocated" if MEMORY in peer else ""
         ratio = f"{o / p:.2f}" if p else "–"
         met = "–" if check is None else ("yes" if p is not None or "peer" not in target else "?")
         if check is not None:

@@ -3,10 +3,6 @@ import ConveyorMetrics
 @_spi(Benchmarks) import ConveyorMetrics
 import Prometheus
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// 100 counter families × 100 label values + 10 histogram families × 100 label values.
 func bigRegistry() -> MetricsRegistry {
     let registry = MetricsRegistry()
@@ -110,7 +106,7 @@ nonisolated(unsafe) let encodeFixture = EncodeFixture()
 
 func creationBenchmarks() {
     let configuration = Benchmark.Configuration(
-        metrics: [.wallClock, .mallocCountTotal, .custom("Resident memory growth (KiB)", useScalingFactor: false)],
+        metrics: [.wallClock, .mallocCountTotal, .mallocBytesCount],
         scalingFactor: .one,
         maxDuration: .seconds(10), maxIterations: 5)
     Benchmark("create 100k series of one family | ours", configuration: configuration) { benchmark in
@@ -122,57 +118,26 @@ func creationBenchmarks() {
                 return configuration
             }())
         let family = registry.counterFamily(name: "many_total", help: "Many", labelNames: ["id"])
-        let residentBefore = residentBytes()
         benchmark.startMeasurement()
         for label in labels { family.series(label).increment() }
         benchmark.stopMeasurement()
-        benchmark.measurement(
-            .custom("Resident memory growth (KiB)", useScalingFactor: false), (residentBytes() - residentBefore) / 1024)
         blackHole(registry)
     }
     // The peer at 10k series only: its creation is O(N²) (the issue measured 5 minutes for 100k).
     Benchmark("create 10k series of one family | ours", configuration: configuration) { benchmark in
         let labels = (0..<10_000).map { "router-series-\($0)" }
         let family = MetricsRegistry().counterFamily(name: "many_total", help: "Many", labelNames: ["id"])
-        let residentBefore = residentBytes()
         benchmark.startMeasurement()
         for label in labels { family.series(label).increment() }
         benchmark.stopMeasurement()
-        benchmark.measurement(
-            .custom("Resident memory growth (KiB)", useScalingFactor: false), (residentBytes() - residentBefore) / 1024)
         blackHole(family)
     }
     Benchmark("create 10k series of one family | peer", configuration: configuration) { benchmark in
         let labels = (0..<10_000).map { "router-series-\($0)" }
         let registry = PrometheusCollectorRegistry()
-        let residentBefore = residentBytes()
         benchmark.startMeasurement()
         for label in labels { registry.makeCounter(name: "many_total", labels: [("id", label)]).increment() }
         benchmark.stopMeasurement()
-        benchmark.measurement(
-            .custom("Resident memory growth (KiB)", useScalingFactor: false), (residentBytes() - residentBefore) / 1024)
         blackHole(registry)
     }
-}
-
-/// This process's resident set size in bytes (/proc/self/statm), so that memory growth is
-/// measured around exactly the creation loop.
-func residentBytes() -> Int {
-    guard let file = fopen("/proc/self/statm", "r") else { return 0 }
-    defer { fclose(file) }
-    var size = 0
-    var resident = 0
-    guard fscanf_statm(file, &size, &resident) else { return 0 }
-    return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
-}
-
-private func fscanf_statm(_ file: UnsafeMutablePointer<FILE>, _ size: inout Int, _ resident: inout Int) -> Bool {
-    var buffer = [CChar](repeating: 0, count: 256)
-    guard fgets(&buffer, Int32(buffer.count), file) != nil else { return false }
-    let fields = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).split(
-        separator: " ")
-    guard fields.count >= 2, let total = Int(fields[0]), let rss = Int(fields[1]) else { return false }
-    size = total
-    resident = rss
-    return true
 }
