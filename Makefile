@@ -7,7 +7,7 @@ BUILD_DEPS := pkg-config libsnappy-dev libprotobuf-c-dev libcurl4-openssl-dev
 TEST_DEPS  := prometheus victoria-metrics
 LISTEN     ?= 0.0.0.0:9090
 
-.PHONY: all deps deps-test build release run test format lint clean proto check-proto bench
+.PHONY: all deps deps-test build release run test format lint clean proto check-proto bench test-tsan test-asan
 
 all: build
 
@@ -73,3 +73,15 @@ bench: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --format markdown --no-progress \
 	  --time-units nanoseconds > .bench-results.md 2>&1 || { cat .bench-results.md; exit 1; }
 	python3 Benchmarks/summarize.py < Benchmarks/.bench-results.md
+
+# The suite under ThreadSanitizer / AddressSanitizer (own build folders; the real-binary
+# suites run in `make test`).
+SANITIZER_SKIP := RealReceiverTests|ExecutableTests
+test-tsan: deps-test
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --skip '$(SANITIZER_SKIP)'
+
+test-asan: deps-test
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan-suppressions.txt \
+	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --skip '$(SANITIZER_SKIP)'
