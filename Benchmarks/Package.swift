@@ -28,6 +28,11 @@ let package = Package(
             path: "Benchmarks/ConveyorBenchmarks",
             swiftSettings: [.unsafeFlags(["-Ounchecked"])],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "ResidentMemoryProbe",
+            dependencies: [.product(name: "ConveyorMetrics", package: rootIdentity)],
+            path: "Sources/ResidentMemoryProbe"
+        ),
     ]
 )

@@ -19,9 +19,9 @@ package struct ExpositionEncoder: Sendable {
             for series in family.series {
                 switch series.value {
                 case .counter(let value), .gauge(let value):
-                    series.renderedLabels.withUnsafeBytes { appendSample(names.sample, $0, value: value, into: &out) }
+                    appendSample(names.sample, series.renderedLabels, value: value, into: &out)
                 case .histogram(let value):
-                    series.renderedLabels.withUnsafeBytes { histogram.append(value, labels: $0, into: &out) }
+                    histogram.append(value, labels: series.renderedLabels, into: &out)
                 }
             }
         }

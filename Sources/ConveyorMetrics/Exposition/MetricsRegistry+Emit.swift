@@ -24,13 +24,11 @@ extension MetricFamily {
         var histogram = ExpositionEncoder.HistogramLines(names: names)
         series.withUnsafeBufferPointer { buffer in
             for item in buffer {
-                item.renderedLabels.withUnsafeBytes { labels in
-                    switch item.snapshotValue() {
-                    case .counter(let value), .gauge(let value):
-                        encoder.appendSample(names.sample, labels, value: value, into: &out)
-                    case .histogram(let value):
-                        histogram.append(value, labels: labels, into: &out)
-                    }
+                switch item.snapshotValue() {
+                case .counter(let value), .gauge(let value):
+                    encoder.appendSample(names.sample, item.renderedLabels, value: value, into: &out)
+                case .histogram(let value):
+                    histogram.append(value, labels: item.renderedLabels, into: &out)
                 }
             }
         }

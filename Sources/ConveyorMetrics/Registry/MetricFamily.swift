@@ -12,6 +12,7 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
     private let seriesLimit: Int
     private let maxLabelValueBytes: Int
     private let rejections: RejectedValueRecorder?
+    private let context: SeriesContext
     private let table: SeriesLookupTable<Series>
     private let state: Mutex<State>
     /// Receives the updates that the family refused; never exported.
@@ -33,11 +34,14 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
         self.seriesLimit = seriesLimit
         self.maxLabelValueBytes = maxLabelValueBytes
         self.rejections = rejections
+        self.context = SeriesContext(
+            metricName: descriptor.name, labelNames: descriptor.labelNames, rejections: rejections)
         let (table, writer) = SeriesLookupTable<Series>.make()
         self.table = table
         self.state = Mutex(State(table: writer))
         self.detached = Series(
-            identity: .detached, configuration: configuration, rejections: nil, metricName: descriptor.name)
+            identity: .detached, configuration: configuration,
+            context: SeriesContext(metricName: descriptor.name, labelNames: nil, rejections: nil))
         if descriptor.labelNames?.isEmpty == true {
             _ = series(.none)
         }
@@ -77,16 +81,14 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
             return refuse(.labelValueTooLong, "label \(long.name) has \(long.value.utf8.count) bytes")
         }
         let identity = SeriesIdentity(key: key, labels: labels)
-        let name = descriptor.name
         let configuration = configuration
-        let rejections = rejections
+        let context = context
         let limit = seriesLimit
         let table = table
         let result: Series? = state.withLock { state in
             if let existing = table.withSeries(key, hash: identity.hash, { $0 }) { return existing }
             guard state.table.live.count < limit else { return nil }
-            let created = Series(
-                identity: identity, configuration: configuration, rejections: rejections, metricName: name)
+            let created = Series(identity: identity, configuration: configuration, context: context)
             table.insert(created, writer: &state.table)
             state.sorted = nil
             state.version &+= 1
@@ -128,7 +130,8 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
         if let cached = state.withLock({ $0.sorted }) { return cached }
         let table = table
         let (unsorted, version) = state.withLock { (table.allSeries(writer: $0.table), $0.version) }
-        let sorted = unsorted.sorted { Self.precedes($0.labels, $1.labels) }
+        // Labels are derived, not stored: compute each series' labels once for the sort.
+        let sorted = unsorted.map { ($0.labels, $0) }.sorted { Self.precedes($0.0, $1.0) }.map(\.1)
         state.withLock { state in
             if state.version == version { state.sorted = sorted }
         }
@@ -140,7 +143,9 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
             name: descriptor.name, help: descriptor.help, unit: descriptor.unit, type: descriptor.type,
             series: sortedSeries().map {
                 SeriesSnapshot(
-                    labels: $0.labels, value: $0.snapshotValue(), renderedLabels: $0.renderedLabels, source: $0)
+                    key: $0.lookupKey, context: $0.context, value: $0.snapshotValue(),
+                    renderedLabels: $0.renderedLabels,
+                    source: $0)
             })
     }
 

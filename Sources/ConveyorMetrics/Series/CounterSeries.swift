@@ -12,25 +12,22 @@ import Synchronization
 public final class CounterSeries: SeriesStorage {
     package typealias Configuration = Void
 
-    package let labels: [Label]
-    package let renderedLabels: [UInt8]
+    // Immutable after init; freed in deinit.
+    nonisolated(unsafe) package let renderedLabels: UnsafeRawBufferPointer
     package let lookupKey: LabelValuesKey
     package let lookupHash: UInt64
     private let integerPart = Atomic<UInt64>(0)
     private let floatingPart = Atomic<UInt64>(0.0.bitPattern)
-    private let rejections: RejectedValueRecorder?
-    private let metricName: String
+    package let context: SeriesContext
 
-    package init(
-        identity: SeriesIdentity, configuration: Void, rejections: RejectedValueRecorder?, metricName: String
-    ) {
-        self.labels = identity.labels
-        self.renderedLabels = Self.renderLabels(identity.labels)
+    package init(identity: SeriesIdentity, configuration: Void, context: SeriesContext) {
+        self.renderedLabels = RenderedLabels.allocate(identity.labels)
         self.lookupKey = identity.key
         self.lookupHash = identity.hash
-        self.rejections = rejections
-        self.metricName = metricName
+        self.context = context
     }
+
+    deinit { RenderedLabels.free(renderedLabels) }
 
     /// Adds a whole number; one relaxed atomic add, no allocation.
     @inline(__always)
@@ -41,7 +38,7 @@ public final class CounterSeries: SeriesStorage {
     /// Adds a signed whole number; a negative amount is rejected and counted.
     public func increment(by amount: Int64) {
         guard amount >= 0 else {
-            rejections?.reject(.negativeIncrement, metric: metricName, "increment by \(amount)")
+            context.reject(.negativeIncrement, "increment by \(amount)")
             return
         }
         integerPart.wrappingAdd(UInt64(amount), ordering: .relaxed)
@@ -52,7 +49,7 @@ public final class CounterSeries: SeriesStorage {
         guard amount.isFinite, amount >= 0 else {
             let reason: RejectionReason =
                 amount.isNaN ? .notANumber : amount.isInfinite ? .infinite : .negativeIncrement
-            rejections?.reject(reason, metric: metricName, "increment by \(amount)")
+            context.reject(reason, "increment by \(amount)")
             return
         }
         guard amount > 0 else { return }

@@ -12,30 +12,27 @@ import Synchronization
 public final class GaugeSeries: SeriesStorage {
     package typealias Configuration = Void
 
-    package let labels: [Label]
-    package let renderedLabels: [UInt8]
+    // Immutable after init; freed in deinit.
+    nonisolated(unsafe) package let renderedLabels: UnsafeRawBufferPointer
     package let lookupKey: LabelValuesKey
     package let lookupHash: UInt64
     private let bits = Atomic<UInt64>(0.0.bitPattern)
-    private let rejections: RejectedValueRecorder?
-    private let metricName: String
+    package let context: SeriesContext
 
-    package init(
-        identity: SeriesIdentity, configuration: Void, rejections: RejectedValueRecorder?, metricName: String
-    ) {
-        self.labels = identity.labels
-        self.renderedLabels = Self.renderLabels(identity.labels)
+    package init(identity: SeriesIdentity, configuration: Void, context: SeriesContext) {
+        self.renderedLabels = RenderedLabels.allocate(identity.labels)
         self.lookupKey = identity.key
         self.lookupHash = identity.hash
-        self.rejections = rejections
-        self.metricName = metricName
+        self.context = context
     }
+
+    deinit { RenderedLabels.free(renderedLabels) }
 
     /// Replaces the value.
     @inline(__always)
     public func set(_ value: Double) {
         guard !value.isNaN else {
-            rejections?.reject(.notANumber, metric: metricName, "set to NaN")
+            context.reject(.notANumber, "set to NaN")
             return
         }
         bits.storeDouble(value)
@@ -44,7 +41,7 @@ public final class GaugeSeries: SeriesStorage {
     /// Adds `amount` (negative to subtract).
     public func add(_ amount: Double) {
         guard !amount.isNaN else {
-            rejections?.reject(.notANumber, metric: metricName, "add NaN")
+            context.reject(.notANumber, "add NaN")
             return
         }
         bits.addDouble(amount)

@@ -32,8 +32,8 @@ package struct HistogramBuckets: Sendable, Equatable {
 public final class HistogramSeries: SeriesStorage {
     package typealias Configuration = HistogramBuckets
 
-    package let labels: [Label]
-    package let renderedLabels: [UInt8]
+    // Immutable after init; freed in deinit.
+    nonisolated(unsafe) package let renderedLabels: UnsafeRawBufferPointer
     package let lookupKey: LabelValuesKey
     package let lookupHash: UInt64
     package let upperBounds: [Double]
@@ -41,15 +41,10 @@ public final class HistogramSeries: SeriesStorage {
     nonisolated(unsafe) private let counts: UnsafeMutablePointer<Atomic<UInt64>>
     private let bucketCount: Int
     private let sumBits = Atomic<UInt64>(0.0.bitPattern)
-    private let rejections: RejectedValueRecorder?
-    private let metricName: String
+    package let context: SeriesContext
 
-    package init(
-        identity: SeriesIdentity, configuration: HistogramBuckets, rejections: RejectedValueRecorder?,
-        metricName: String
-    ) {
-        self.labels = identity.labels
-        self.renderedLabels = Self.renderLabels(identity.labels)
+    package init(identity: SeriesIdentity, configuration: HistogramBuckets, context: SeriesContext) {
+        self.renderedLabels = RenderedLabels.allocate(identity.labels)
         self.lookupKey = identity.key
         self.lookupHash = identity.hash
         self.upperBounds = configuration.upperBounds
@@ -58,20 +53,20 @@ public final class HistogramSeries: SeriesStorage {
         for index in 0..<bucketCount {
             (counts + index).initialize(to: Atomic(0))
         }
-        self.rejections = rejections
-        self.metricName = metricName
+        self.context = context
     }
 
     deinit {
         counts.deinitialize(count: bucketCount)
         counts.deallocate()
+        RenderedLabels.free(renderedLabels)
     }
 
     /// Records one observation. NaN and ±Infinity are rejected and counted.
     @inline(__always)
     public func observe(_ value: Double) {
         guard value.isFinite else {
-            rejections?.reject(value.isNaN ? .notANumber : .infinite, metric: metricName, "observe \(value)")
+            context.reject(value.isNaN ? .notANumber : .infinite, "observe \(value)")
             return
         }
         counts[bucketIndex(for: value)].wrappingAdd(1, ordering: .relaxed)

@@ -3,15 +3,16 @@ package protocol SeriesStorage: AnyObject, Sendable {
     /// Per-family settings every series of the family shares (histogram bounds).
     associatedtype Configuration: Sendable
 
-    init(identity: SeriesIdentity, configuration: Configuration, rejections: RejectedValueRecorder?, metricName: String)
+    init(identity: SeriesIdentity, configuration: Configuration, context: SeriesContext)
 
-    /// The series' labels, sorted by name.
-    var labels: [Label] { get }
+    /// What the family's series share: metric name, label names, where rejections go.
+    var context: SeriesContext { get }
     /// The key the family's lookup table finds it by, and that key's hash.
     var lookupKey: LabelValuesKey { get }
     var lookupHash: UInt64 { get }
-    /// `name="value",…` with values escaped for the text formats, rendered once at creation.
-    var renderedLabels: [UInt8] { get }
+    /// `name="value",…` with values escaped for the text formats, rendered once at creation
+    /// into memory the series owns (exact size, freed with the series).
+    var renderedLabels: UnsafeRawBufferPointer { get }
     /// The current value, read with relaxed atomics.
     func snapshotValue() -> SeriesValue
 }
@@ -32,7 +33,54 @@ package struct SeriesIdentity: Sendable {
     static let detached = SeriesIdentity(key: .none, labels: [])
 }
 
+/// What all series of a family share, held once per family instead of once per series.
+package final class SeriesContext: Sendable {
+    package let metricName: String
+    /// The family's label names in value order; nil when series bring their own (`.pairs`).
+    package let labelNames: [String]?
+    let rejections: RejectedValueRecorder?
+
+    init(metricName: String, labelNames: [String]?, rejections: RejectedValueRecorder?) {
+        self.metricName = metricName
+        self.labelNames = labelNames
+        self.rejections = rejections
+    }
+
+    /// Counts and logs one rejected value of this family.
+    @inline(never)
+    func reject(_ reason: RejectionReason, _ detail: @autoclosure () -> String) {
+        rejections?.reject(reason, metric: metricName, detail())
+    }
+
+    /// The sorted labels of the series with `key` (built on demand; series do not store them).
+    package func labels(for key: LabelValuesKey) -> [Label] {
+        switch key {
+        case .pairs(let flat):
+            return stride(from: 0, to: flat.count - 1, by: 2).map { Label(name: flat[$0], value: flat[$0 + 1]) }
+        default:
+            return zip(labelNames ?? [], key.values).map { Label(name: $0, value: $1) }.sortedByName()
+        }
+    }
+}
+
+/// Rendered label text in an exact-size allocation (no array header), owned by a series.
+enum RenderedLabels {
+    static func allocate(_ labels: [Label]) -> UnsafeRawBufferPointer {
+        let bytes = CounterSeries.renderLabels(labels)
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+        storage.copyBytes(from: bytes)
+        return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(storage)[0..<bytes.count])
+    }
+
+    static func free(_ buffer: UnsafeRawBufferPointer) {
+        UnsafeMutableRawPointer(mutating: buffer.baseAddress)?.deallocate()
+    }
+}
+
 extension SeriesStorage {
+    /// The series' labels, sorted by name (derived from its key and the family's label names).
+    package var labels: [Label] { context.labels(for: lookupKey) }
+
     static func renderLabels(_ labels: [Label]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(labels.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })

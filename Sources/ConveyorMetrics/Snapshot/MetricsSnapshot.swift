@@ -55,12 +55,27 @@ public struct MetricFamilySnapshot: Sendable {
 
 /// One series: its labels and value.
 public struct SeriesSnapshot: Sendable {
-    /// Labels sorted by name.
-    public let labels: [Label]
+    /// Labels sorted by name (built when read: series do not store them).
+    public var labels: [Label] {
+        switch labelSource {
+        case .explicit(let labels): labels
+        case .derived(let key, let context): context.labels(for: key)
+        }
+    }
+
+    private enum LabelSource: Sendable {
+        case explicit([Label])
+        case derived(LabelValuesKey, SeriesContext)
+    }
+
+    private let labelSource: LabelSource
     /// The value at snapshot time.
     public let value: SeriesValue
-    /// The labels pre-rendered as `name="escaped value",…` (shared with the series, not copied).
-    package let renderedLabels: [UInt8]
+    /// The labels pre-rendered as `name="escaped value",…` (the series' own bytes, not copied;
+    /// valid while `owner` lives).
+    nonisolated(unsafe) package let renderedLabels: UnsafeRawBufferPointer
+    /// Keeps `renderedLabels` alive: the series, or a box for hand-built snapshots.
+    private let owner: any AnyObject & Sendable
     /// The series storage this came from: a stable identity for caches (the push path's
     /// label cache), held strongly so the identity cannot be reused while cached.
     package let source: (any AnyObject & Sendable)?
@@ -70,17 +85,23 @@ public struct SeriesSnapshot: Sendable {
     /// Creates a series snapshot; label text is rendered here.
     public init(labels: [Label], value: SeriesValue) {
         let sorted = labels.sortedByName()
-        self.labels = sorted
+        self.labelSource = .explicit(sorted)
         self.value = value
-        self.renderedLabels = CounterSeries.renderLabels(sorted)
+        let box = RenderedLabelsBox(RenderedLabels.allocate(sorted))
+        self.renderedLabels = box.bytes
+        self.owner = box
         self.source = nil
         self.sourceID = nil
     }
 
-    package init(labels: [Label], value: SeriesValue, renderedLabels: [UInt8], source: any AnyObject & Sendable) {
-        self.labels = labels
+    package init(
+        key: LabelValuesKey, context: SeriesContext, value: SeriesValue, renderedLabels: UnsafeRawBufferPointer,
+        source: any AnyObject & Sendable
+    ) {
+        self.labelSource = .derived(key, context)
         self.value = value
         self.renderedLabels = renderedLabels
+        self.owner = source
         self.source = source
         self.sourceID = ObjectIdentifier(source)
     }
@@ -121,4 +142,11 @@ public struct HistogramValue: Sendable, Equatable {
         self.cumulativeCounts = cumulativeCounts
         self.sum = sum
     }
+}
+
+/// Owns the rendered label bytes of a hand-built ``SeriesSnapshot``.
+final class RenderedLabelsBox: Sendable {
+    nonisolated(unsafe) let bytes: UnsafeRawBufferPointer  // immutable after init
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    deinit { RenderedLabels.free(bytes) }
 }

@@ -107,7 +107,9 @@ struct SnapshotSamplerTests {
         chunkWriter.write([chunk])
         sampleWriter.write(chunk.samples)
         #expect(chunkWriter.bytes == sampleWriter.bytes)
-        #expect(chunk.samples.count == 1 + 3 + 2 + RejectionReason.allCases.count, "counter, 3 buckets, sum, count, self-metric")
+        #expect(
+            chunk.samples.count == 1 + 3 + 2 + RejectionReason.allCases.count,
+            "counter, 3 buckets, sum, count, self-metric")
         chunk.start = 2
         chunk.end = 5
         chunkWriter.write([chunk, chunk])
