@@ -65,20 +65,27 @@ struct ExecutableTests {
             Issue.record("conveyor-metrics not built at \(executable)")
             return
         }
-        let port = try ExternalServer.freePort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["demo", "--listen", "127.0.0.1:\(port)", "--status-interval", "1"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
+        // A freed port can be taken by another test's connection before the demo binds it: retry.
+        var process = Process()
+        var port = 0
+        var output = Pipe()
         var served = false
-        for _ in 0..<100 where !served {
-            try await Task.sleep(for: .milliseconds(100))
-            served = (try? await RawHTTPClient(port: port).get("/-/healthy").status) == 200
+        for _ in 0..<3 where !served {
+            port = try ExternalServer.freePort()
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["demo", "--listen", "127.0.0.1:\(port)", "--status-interval", "1"]
+            output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            for _ in 0..<100 where !served && process.isRunning {
+                try await Task.sleep(for: .milliseconds(100))
+                served = (try? await RawHTTPClient(port: port).get("/-/healthy").status) == 200
+            }
+            if !served && process.isRunning { process.terminate() }
         }
+        defer { if process.isRunning { process.terminate() } }
         #expect(served)
         try await Task.sleep(for: .milliseconds(1200))
         kill(process.processIdentifier, SIGTERM)
@@ -88,8 +95,12 @@ struct ExecutableTests {
         #expect(text.contains(" families, ") && text.contains("| push embedded: ok "), "status line printed: \(text)")
         #expect(text.contains("| receiver: "), "the embedded receiver is shown")
 
-        let timed = try ExternalTool.run(
+        var timed = try ExternalTool.run(
             executable, ["demo", "--listen", "127.0.0.1:\(try ExternalServer.freePort())", "--duration", "1"])
+        if timed.status != 0 && timed.output.contains("in use") {  // the freed port was taken meanwhile
+            timed = try ExternalTool.run(
+                executable, ["demo", "--listen", "127.0.0.1:\(try ExternalServer.freePort())", "--duration", "1"])
+        }
         #expect(timed.status == 0, "\(timed.output)")
         let invalid = try ExternalTool.run(executable, ["demo", "--listen", "nowhere"])
         #expect(invalid.status != 0)

@@ -145,7 +145,15 @@ struct RemoteWriterTests {
         try await Task.sleep(for: .milliseconds(600))
         #expect(writer.statuses.first?.lastError?.lowercased().contains("connect") == true)
         let receiver = RemoteWriteReceiver(port: port)
-        try await receiver.start()
+        // Another test's outgoing connection may hold the port for a moment: retry binding.
+        for attempt in 1...50 {
+            do {
+                try await receiver.start()
+                break
+            } catch  where attempt < 50 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
         defer { Task { await receiver.shutdown() } }
         let deadline = ContinuousClock.now + .seconds(10)
         while receiver.acceptedSeries.isEmpty && ContinuousClock.now < deadline {

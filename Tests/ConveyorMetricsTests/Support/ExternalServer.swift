@@ -10,30 +10,45 @@ final class ExternalServer: @unchecked Sendable {
     private let log: URL
 
     /// Starts `binary` with `arguments(port, directory)`; waits until `readyPath` answers 200.
+    /// A free port can be taken by another test's outgoing connection before the server binds
+    /// it, so a server that exits during start-up is tried again on a new port (3 attempts).
     init(
         binary: String, readyPath: String, arguments: (Int, URL) -> [String], timeout: Duration = .seconds(60)
     ) async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("conveyor-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        port = try Self.freePort()
-        log = directory.appendingPathComponent("server.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments(port, directory)
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if !process.isRunning { break }
-            if (try? await RawHTTPClient(port: port).get(readyPath).status) == 200 { return }
-            try await Task.sleep(for: .milliseconds(200))
+        var lastOutput = ""
+        for _ in 0..<3 {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "conveyor-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let port = try Self.freePort()
+            let log = directory.appendingPathComponent("server.log")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments(port, directory)
+            let handle = try FileHandle(forWritingTo: log)
+            process.standardOutput = handle
+            process.standardError = handle
+            try process.run()
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline && process.isRunning {
+                if (try? await RawHTTPClient(port: port).get(readyPath).status) == 200 {
+                    self.port = port
+                    self.directory = directory
+                    self.process = process
+                    self.log = log
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            lastOutput = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if process.isRunning {
+                process.terminate()
+                process.waitUntilExit()
+            }
+            try? FileManager.default.removeItem(at: directory)
         }
-        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        stop()
-        throw TestFailure("\(binary) did not become ready on port \(port):\n\(output.suffix(2000))")
+        throw TestFailure("\(binary) did not become ready in 3 attempts:\n\(lastOutput.suffix(2000))")
     }
 
     func get(_ pathAndQuery: String) async throws -> RawHTTPClient.Response {

@@ -6,7 +6,17 @@ final class RemoteSeries: Sendable {
     /// object so the writer reads them without reference counting.
     nonisolated(unsafe) let encodedLabels: UnsafeRawBufferPointer  // immutable after init
 
-    deinit { encodedLabels.deallocate() }
+    /// Everything before the value for the common sample (a non-zero value and a timestamp
+    /// of 6 varint bytes — every millisecond timestamp from 2004 to 2527): TimeSeries tag
+    /// and length, the labels, Sample tag and length.
+    nonisolated(unsafe) let commonPrefix: UnsafeRawBufferPointer  // immutable after init
+    /// The Sample length `commonPrefix` assumes: value (1 + 8) and timestamp (1 + 6).
+    static let commonSampleSize = 16
+
+    deinit {
+        encodedLabels.deallocate()
+        commonPrefix.deallocate()
+    }
 
     init(labels: [Label]) {
         self.labels = labels
@@ -26,9 +36,19 @@ final class RemoteSeries: Sendable {
             ProtobufWriter.appendVarint(UInt64(value), to: &bytes)
             bytes.append(contentsOf: label.value.utf8)
         }
+        encodedLabels = Self.copy(bytes)
+        var prefix: [UInt8] = [0x0A]
+        ProtobufWriter.appendVarint(UInt64(bytes.count + 2 + Self.commonSampleSize), to: &prefix)
+        prefix.append(contentsOf: bytes)
+        prefix.append(0x12)
+        prefix.append(UInt8(Self.commonSampleSize))
+        commonPrefix = Self.copy(prefix)
+    }
+
+    private static func copy(_ bytes: [UInt8]) -> UnsafeRawBufferPointer {
         let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
         storage.copyBytes(from: bytes)
-        encodedLabels = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(storage)[0..<bytes.count])
+        return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(storage)[0..<bytes.count])
     }
 }
 
