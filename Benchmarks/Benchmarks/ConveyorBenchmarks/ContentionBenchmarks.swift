@@ -48,26 +48,9 @@ final class BackgroundLoad: Sendable {
 func contentionBenchmarks() {
     let configuration = Benchmark.Configuration(
         metrics: [.wallClock], scalingFactor: .kilo, maxDuration: .seconds(3), maxIterations: 50_000)
-    Benchmark("record p99 while scrape + flush run | peer", configuration: configuration) { benchmark in
-        var index = 0
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            contentionMetrics.recordRecordsReceived(sourceID: sourceIDs[index], count: 1)
-            index = index == 99 ? 0 : index &+ 1
-        }
-        benchmark.stopMeasurement()
-    }
+    Benchmark("record p99 while scrape + flush run | peer", configuration: configuration, closure: recordRound)
     Benchmark(
-        "record p99 while scrape + flush run | ours", configuration: configuration,
-        closure: { benchmark in
-            var index = 0
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                contentionMetrics.recordRecordsReceived(sourceID: sourceIDs[index], count: 1)
-                index = index == 99 ? 0 : index &+ 1
-            }
-            benchmark.stopMeasurement()
-        },
+        "record p99 while scrape + flush run | ours", configuration: configuration, closure: recordRound,
         setup: {
             _ = contentionMetrics
             BackgroundLoad.shared.start()
@@ -85,4 +68,15 @@ extension Thread {
         let thread = Thread { body() }
         thread.start()
     }
+}
+
+/// One measured round of recording into the shared registry, round robin over the sources.
+func recordRound(_ benchmark: Benchmark) {
+    var index = 0
+    benchmark.startMeasurement()
+    for _ in benchmark.scaledIterations {
+        contentionMetrics.recordRecordsReceived(sourceID: sourceIDs[index], count: 1)
+        index = index == 99 ? 0 : index &+ 1
+    }
+    benchmark.stopMeasurement()
 }

@@ -44,27 +44,11 @@ func renderingBenchmarks() {
     let configuration = Benchmark.Configuration(scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 200)
     Benchmark("render 100×100 counters + 10×100 histograms | ours", configuration: configuration) { benchmark in
         let registry = bigRegistry()
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            buffer.removeAll(keepingCapacity: true)
-            registry.emit(into: &buffer)
-        }
-        benchmark.stopMeasurement()
-        blackHole(buffer.count)
+        measureRender(benchmark) { registry.emit(into: &$0) }
     }
     Benchmark("render 100×100 counters + 10×100 histograms | peer", configuration: configuration) { benchmark in
         let registry = bigPeerRegistry()
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            buffer.removeAll(keepingCapacity: true)
-            registry.emit(into: &buffer)
-        }
-        benchmark.stopMeasurement()
-        blackHole(buffer.count)
+        measureRender(benchmark) { registry.emit(into: &$0) }
     }
     // The "peer" of encoding is snappy alone on the encoded bytes (target: encode + snappy ≤ 2× that).
     // One sampler across iterations, as a target's flush loop keeps one for its lifetime.
@@ -103,6 +87,19 @@ struct EncodeFixture {
 
 // Benchmarks run one at a time on one thread.
 nonisolated(unsafe) let encodeFixture = EncodeFixture()
+
+/// Renders into one reused buffer per iteration (after one unmeasured render sizes it).
+func measureRender(_ benchmark: Benchmark, _ emit: (inout [UInt8]) -> Void) {
+    var buffer: [UInt8] = []
+    emit(&buffer)
+    benchmark.startMeasurement()
+    for _ in benchmark.scaledIterations {
+        buffer.removeAll(keepingCapacity: true)
+        emit(&buffer)
+    }
+    benchmark.stopMeasurement()
+    blackHole(buffer.count)
+}
 
 func creationBenchmarks() {
     let configuration = Benchmark.Configuration(
