@@ -22,7 +22,6 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
         var table: SeriesLookupTable<Series>.WriterState
         var sorted: [Series]? = []
         var version: UInt64 = 0
-        var removed: [[Label]] = []
     }
 
     package init(
@@ -102,24 +101,15 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
         return detached
     }
 
-    /// Removes the series for `key`; its labels are remembered until `takeRemoved()`.
+    /// Removes the series for `key` (the push path sends it a stale marker at its next flush).
     @discardableResult
     package func remove(_ key: LabelValuesKey) -> Bool {
         let table = table
         return state.withLock { state in
-            guard let removed = table.remove(key, writer: &state.table) else { return false }
+            guard table.remove(key, writer: &state.table) != nil else { return false }
             state.sorted = nil
             state.version &+= 1
-            state.removed.append(removed.labels)
             return true
-        }
-    }
-
-    /// Label sets removed since the last call.
-    package func takeRemoved() -> [[Label]] {
-        state.withLock { state in
-            defer { state.removed.removeAll() }
-            return state.removed
         }
     }
 
@@ -163,7 +153,6 @@ package protocol RegisteredFamily: Sendable {
     var descriptor: FamilyDescriptor { get }
     var bucketsForConflictCheck: [Double]? { get }
     func snapshot() -> MetricFamilySnapshot
-    func takeRemoved() -> [[Label]]
     func render(_ encoder: ExpositionEncoder, into out: inout [UInt8])
 }
 

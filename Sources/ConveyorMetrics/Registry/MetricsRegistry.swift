@@ -108,13 +108,6 @@ public final class MetricsRegistry: Sendable {
         rejections.count(reason)
     }
 
-    /// Series removed since the last call, by family name (the push path turns these into
-    /// stale markers).
-    package func takeRemovedSeries() -> [(family: String, labels: [Label])] {
-        let current = families.withLock { Array($0.values) }
-        return current.flatMap { family in family.takeRemoved().map { (family.descriptor.name, $0) } }
-    }
-
     /// Finds or creates a family; a conflicting or invalid registration yields a family that
     /// is not exported and drops every update.
     package func register<Series: SeriesStorage>(
