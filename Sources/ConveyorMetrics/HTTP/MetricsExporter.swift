@@ -34,6 +34,9 @@ public final class MetricsExporter: Service, Sendable {
         public var requestDeadline: TimeAmount = .seconds(10)
         /// An idle keep-alive connection is closed after this time.
         public var idleTimeout: TimeAmount = .seconds(60)
+        /// Connections beyond this many at once are closed as soon as they are accepted, so
+        /// file descriptors and memory stay bounded whatever clients do.
+        public var maxConnections: Int = 512
 
         /// Defaults: `0.0.0.0:9090/metrics`.
         public init(host: String = "0.0.0.0", port: Int = 9090, path: String = "/metrics") {
@@ -49,6 +52,7 @@ public final class MetricsExporter: Service, Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let channel = Mutex<(any Channel)?>(nil)
+    private let connections = Atomic<Int>.Shared(0)
 
     /// An exporter of `registry` (``MetricsRegistry/default`` unless given) on `host:port`.
     public convenience init(
@@ -74,6 +78,9 @@ public final class MetricsExporter: Service, Sendable {
     /// The port actually bound (useful with port 0), or nil before `start()`.
     public var boundPort: Int? { channel.withLock { $0?.localAddress?.port } }
 
+    /// Connections open right now.
+    public var openConnections: Int { connections.value.load(ordering: .relaxed) }
+
     /// How many scrapes of the metrics path were answered.
     public var scrapeCount: UInt64 { renderer.scrapeCount }
 
@@ -82,13 +89,17 @@ public final class MetricsExporter: Service, Sendable {
         if channel.withLock({ $0 != nil }) { return }
         let configuration = configuration
         let renderer = renderer
+        let connections = connections
         let bound = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                let active = connections.value.wrappingAdd(1, ordering: .relaxed).newValue
+                channel.closeFuture.whenComplete { _ in connections.value.wrappingSubtract(1, ordering: .relaxed) }
+                guard active <= configuration.maxConnections else { return channel.close() }
+                return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(
                         ConnectionGuardHandler(

@@ -39,6 +39,15 @@ final class RemoteWriteTarget: Sendable {
         logger[metadataKey: "remote_name"] = "\(configuration.resolvedName)"
         logger[metadataKey: "url"] = "\(RedactedURL(configuration.url))"
         self.logger = logger
+        for (setting, path) in [
+            ("basic_auth.password_file", configuration.basicAuth?.passwordFile),
+            ("authorization.credentials_file", configuration.authorization?.credentialsFile),
+        ] {
+            guard let path, CredentialFile.isWorldReadable(path) else { continue }
+            logger.warning(
+                "credentials file is readable by every user of this machine; chmod o-r it",
+                metadata: ["setting": "\(setting)", "path": "\(path)"])
+        }
         self.sampler = Mutex(SnapshotSampler(externalLabels: externalLabels))
         let stopping = Atomic<Bool>.Shared(false)
         let deadline = Atomic<Int64>.Shared(Int64.max)

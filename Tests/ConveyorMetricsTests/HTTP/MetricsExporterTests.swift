@@ -4,6 +4,10 @@ import Testing
 
 @testable import ConveyorMetrics
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite("Exporter")
 struct MetricsExporterTests {
     /// Starts an exporter on a free loopback port, runs `body`, always stops it.
@@ -130,6 +134,32 @@ struct MetricsExporterTests {
             let raw = try await client.exchange(Array("\u{16}\u{3}\u{1}garbage\r\n\r\n".utf8), timeout: .seconds(3))
             #expect(String(decoding: raw, as: UTF8.self).hasPrefix("HTTP/1.1 400"))
             #expect(try await client.get("/-/healthy").status == 200)
+        }
+    }
+
+    @Test func connectionsBeyondTheCapAreClosedAndTheCapFreesUp() async throws {
+        try await withExporter(configure: { $0.maxConnections = 3 }) { _, client in
+            var held: [Int32] = []
+            defer { for fd in held { close(fd) } }
+            for _ in 0..<3 {
+                held.append(try RawHTTPClient.connectSocket(host: "127.0.0.1", port: client.port, timeout: .seconds(5)))
+            }
+            var refused = false
+            for _ in 0..<50 where !refused {
+                let started = ContinuousClock.now
+                let raw = try await client.exchange(
+                    Array("GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n".utf8), timeout: .seconds(3))
+                refused = raw.isEmpty && ContinuousClock.now - started < .seconds(2)
+                if !refused { try await Task.sleep(for: .milliseconds(50)) }  // the held ones may not be accepted yet
+            }
+            #expect(refused, "a fourth connection is closed without an answer")
+            close(held.removeLast())
+            var served = false
+            for _ in 0..<50 where !served {
+                try await Task.sleep(for: .milliseconds(50))
+                served = (try? await client.get("/-/healthy").status) == 200
+            }
+            #expect(served, "closing one frees a place")
         }
     }
 

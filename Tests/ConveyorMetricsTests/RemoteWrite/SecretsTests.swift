@@ -56,4 +56,23 @@ struct SecretsTests {
             "\(error)".contains("remote_write[0].basic_auth.password_file: cannot read '/nonexistent/secret'")
         }
     }
+
+    @Test func worldReadableCredentialsFileEarnsAWarning() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)")
+        try "hunter2-file\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        func warnings(mode: Int) throws -> [String] {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: file.path)
+            let capture = LogCapture()
+            var target = RemoteWriteTargetConfiguration(url: "http://127.0.0.1:1/api/v1/write")
+            target.basicAuth = .init(username: "u", passwordFile: file.path)
+            _ = try RemoteWriter(configuration: .init(targets: [target]), logger: capture.logger())
+            return capture.all.filter { $0.contains("readable by every user") }
+        }
+        let loose = try warnings(mode: 0o644)
+        #expect(loose.count == 1)
+        #expect(loose.first?.contains(file.path) == true)
+        #expect(loose.first?.contains("hunter2") == false)
+        #expect(try warnings(mode: 0o600).isEmpty)
+    }
 }
