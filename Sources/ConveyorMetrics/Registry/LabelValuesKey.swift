@@ -30,6 +30,12 @@ package enum LabelValuesKey: Hashable, Sendable {
         self = .pairs(flat)
     }
 
+    /// Whether the key carries its own label names (swift-metrics dimensions).
+    var isPairs: Bool {
+        if case .pairs = self { return true }
+        return false
+    }
+
     /// The label values in order (for fixed-name families).
     var values: [String] {
         switch self {

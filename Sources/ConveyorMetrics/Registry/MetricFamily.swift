@@ -64,18 +64,11 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
     }
 
     private func create(_ key: LabelValuesKey) -> Series {
-        let labels: [Label]
-        switch key {
-        case .pairs(let flat):
-            labels = stride(from: 0, to: flat.count - 1, by: 2).map { Label(name: flat[$0], value: flat[$0 + 1]) }
-        default:
-            let values = key.values
-            let names = descriptor.labelNames ?? []
-            guard values.count == names.count else {
-                return refuse(.labelCountMismatch, "\(values.count) values for labels \(names)")
-            }
-            labels = zip(names, values).map { Label(name: $0, value: $1) }.sortedByName()
+        if !key.isPairs, key.values.count != (descriptor.labelNames ?? []).count {
+            return refuse(
+                .labelCountMismatch, "\(key.values.count) values for labels \(descriptor.labelNames ?? [])")
         }
+        let labels = context.labels(for: key)
         if let long = labels.first(where: { $0.value.utf8.count > maxLabelValueBytes }) {
             return refuse(.labelValueTooLong, "label \(long.name) has \(long.value.utf8.count) bytes")
         }

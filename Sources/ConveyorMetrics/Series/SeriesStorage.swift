@@ -63,10 +63,9 @@ package final class SeriesContext: Sendable {
     }
 }
 
-/// Rendered label text in an exact-size allocation (no array header), owned by a series.
-enum RenderedLabels {
-    static func allocate(_ labels: [Label]) -> UnsafeRawBufferPointer {
-        let bytes = CounterSeries.renderLabels(labels)
+/// Bytes in an exact-size allocation (no array header) that their owner frees in `deinit`.
+enum OwnedBytes {
+    static func copy(_ bytes: [UInt8]) -> UnsafeRawBufferPointer {
         let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
         storage.copyBytes(from: bytes)
         return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(storage)[0..<bytes.count])
@@ -77,11 +76,14 @@ enum RenderedLabels {
     }
 }
 
-extension SeriesStorage {
-    /// The series' labels, sorted by name (derived from its key and the family's label names).
-    package var labels: [Label] { context.labels(for: lookupKey) }
+/// Rendered label text in owned, exact-size memory (see ``OwnedBytes``).
+enum RenderedLabels {
+    static func allocate(_ labels: [Label]) -> UnsafeRawBufferPointer {
+        OwnedBytes.copy(render(labels))
+    }
 
-    static func renderLabels(_ labels: [Label]) -> [UInt8] {
+    /// `name="escaped value",…` for the text formats.
+    static func render(_ labels: [Label]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(labels.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
         for (index, label) in labels.enumerated() {
@@ -93,4 +95,11 @@ extension SeriesStorage {
         }
         return out
     }
+
+    static func free(_ buffer: UnsafeRawBufferPointer) { OwnedBytes.free(buffer) }
+}
+
+extension SeriesStorage {
+    /// The series' labels, sorted by name (derived from its key and the family's label names).
+    package var labels: [Label] { context.labels(for: lookupKey) }
 }

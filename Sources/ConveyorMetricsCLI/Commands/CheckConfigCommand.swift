@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `conveyor-metrics check-config FILE`: validates a configuration file.
 struct CheckConfigCommand: ParsableCommand {
@@ -25,12 +26,5 @@ struct CheckConfigCommand: ParsableCommand {
 }
 
 func printError(_ message: String) {
-    var standardError = StandardError()
-    print("error: \(message)", to: &standardError)
-}
-
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        FileHandleWriter.writeToStandardError(string)
-    }
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
 }

@@ -14,8 +14,8 @@ final class RemoteSeries: Sendable {
     static let commonSampleSize = 16
 
     deinit {
-        encodedLabels.deallocate()
-        commonPrefix.deallocate()
+        OwnedBytes.free(encodedLabels)
+        OwnedBytes.free(commonPrefix)
     }
 
     init(labels: [Label]) {
@@ -36,19 +36,13 @@ final class RemoteSeries: Sendable {
             ProtobufWriter.appendVarint(UInt64(value), to: &bytes)
             bytes.append(contentsOf: label.value.utf8)
         }
-        encodedLabels = Self.copy(bytes)
+        encodedLabels = OwnedBytes.copy(bytes)
         var prefix: [UInt8] = [0x0A]
         ProtobufWriter.appendVarint(UInt64(bytes.count + 2 + Self.commonSampleSize), to: &prefix)
         prefix.append(contentsOf: bytes)
         prefix.append(0x12)
         prefix.append(UInt8(Self.commonSampleSize))
-        commonPrefix = Self.copy(prefix)
-    }
-
-    private static func copy(_ bytes: [UInt8]) -> UnsafeRawBufferPointer {
-        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
-        storage.copyBytes(from: bytes)
-        return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(storage)[0..<bytes.count])
+        commonPrefix = OwnedBytes.copy(prefix)
     }
 }
 
