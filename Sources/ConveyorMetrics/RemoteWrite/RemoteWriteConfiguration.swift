@@ -132,13 +132,52 @@ public struct RemoteWriteTargetConfiguration: Sendable {
         public var maxBackoff: Duration = .seconds(5)
         /// Whether 429 Too Many Requests is retried (otherwise the batch is dropped).
         public var retryOnHTTP429 = true
+        /// A directory for a disk-backed queue (each target uses a subdirectory named after
+        /// it): what is queued survives restarts and outages of any length up to
+        /// `maxDiskBytes`. Without it the queue lives in memory (`capacity` samples).
+        public var storagePath: String?
+        /// The most bytes the disk queue may use; beyond it the oldest samples are dropped
+        /// (counted with `reason="disk_full"`). 1 GiB by default.
+        public var maxDiskBytes: Int64 = 1 << 30
+        /// When the disk queue reaches stable storage (see ``FsyncPolicy``).
+        public var fsync: FsyncPolicy = .interval(.seconds(1))
+        /// Samples older than this are dropped (counted with `reason="too_old"`) instead of
+        /// being sent to a receiver that would reject them. Off by default.
+        public var sampleAgeLimit: Duration?
 
         /// Prometheus' defaults (with 429 retried).
         public init() {}
     }
 
+    /// When the disk queue calls fsync. A crash of the process alone loses nothing under
+    /// either policy (written data is in the kernel's page cache); the policies differ on
+    /// power loss or a kernel crash.
+    public enum FsyncPolicy: Sendable, Equatable {
+        /// After every record and every acknowledgement: power loss loses at most the record
+        /// being written. Costs one fsync per snapshot and per delivered request.
+        case everyWrite
+        /// At most once per interval: power loss may lose the records of the last interval
+        /// and resend requests acknowledged in it (duplicates, which receivers ignore).
+        case interval(Duration)
+    }
+
     /// The name used in self-metrics and logs.
     public var resolvedName: String { name ?? RedactedURL(url).hostAndPort }
+
+    /// The directory of this target's disk queue, if it has one.
+    var storageDirectory: String? {
+        guard let path = queue.storagePath else { return nil }
+        let safe = String(
+            decoding: resolvedName.utf8.map { byte -> UInt8 in
+                let allowed =
+                    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
+                    || byte == UInt8(ascii: ".")
+                return allowed ? byte : UInt8(ascii: "_")
+            }, as: UTF8.self)
+        return (path.hasSuffix("/") ? String(path.dropLast()) : path) + "/" + (safe.hasPrefix(".") ? "_" + safe : safe)
+    }
 
     /// The protocol's headers, which `headers` may not set.
     static let reservedHeaders: Set<String> = [
@@ -201,6 +240,21 @@ public struct RemoteWriteTargetConfiguration: Sendable {
         guard queue.capacity > 0, queue.maxSamplesPerSend > 0 else {
             throw RemoteWriteConfigurationError(
                 key: "\(prefix).queue_config", reason: "capacity and max_samples_per_send must be positive")
+        }
+        if queue.storagePath?.isEmpty == true {
+            throw RemoteWriteConfigurationError(key: "\(prefix).queue_config.storage_path", reason: "must not be empty")
+        }
+        guard queue.maxDiskBytes >= 1 << 20 else {
+            throw RemoteWriteConfigurationError(
+                key: "\(prefix).queue_config.max_disk_bytes", reason: "must be at least 1 MiB")
+        }
+        if case .interval(let interval) = queue.fsync, interval <= .zero {
+            throw RemoteWriteConfigurationError(
+                key: "\(prefix).queue_config.fsync_interval", reason: "must be positive")
+        }
+        if let limit = queue.sampleAgeLimit, limit <= .zero {
+            throw RemoteWriteConfigurationError(
+                key: "\(prefix).queue_config.sample_age_limit", reason: "must be positive")
         }
         guard queue.minBackoff > .zero, queue.maxBackoff >= queue.minBackoff else {
             throw RemoteWriteConfigurationError(

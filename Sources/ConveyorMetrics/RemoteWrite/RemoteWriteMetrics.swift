@@ -8,11 +8,15 @@ final class RemoteWriteMetrics: Sendable {
     let pending: GaugeSeries
     let lastSuccess: GaugeSeries
     let requestDuration: HistogramSeries
+    let oldestPending: GaugeSeries
+    /// Disk-queue figures; registered only for targets with a disk queue.
+    let diskBytes: GaugeSeries?
+    let diskTruncatedBytes: CounterSeries?
     private let dropped: CounterFamily
     private let requests: CounterFamily
     private let name: String
 
-    init(registry: MetricsRegistry, remoteName: String) {
+    init(registry: MetricsRegistry, remoteName: String, disk: Bool = false) {
         name = remoteName
         func counter(_ suffix: String, _ help: String) -> CounterSeries {
             registry.counterFamily(
@@ -43,7 +47,27 @@ final class RemoteWriteMetrics: Sendable {
             name: "conveyor_metrics_remote_write_requests_total",
             help: "Remote-write requests by HTTP status code (error: no response)",
             labelNames: ["remote_name", "code"])
-        for reason in ["queue_full", "shutdown"] { _ = dropped.series(remoteName, reason) }
+        oldestPending = registry.gaugeFamily(
+            name: "conveyor_metrics_remote_write_oldest_pending_timestamp_seconds",
+            help: "Timestamp of the oldest sample not yet delivered (0 when none is pending)",
+            labelNames: ["remote_name"]
+        ).series(remoteName)
+        for reason in ["queue_full", "shutdown", "too_old"] { _ = dropped.series(remoteName, reason) }
+        // The disk queue's figures (and drop reasons, so they read 0 from the start).
+        guard disk else {
+            diskBytes = nil
+            diskTruncatedBytes = nil
+            return
+        }
+        diskBytes = registry.gaugeFamily(
+            name: "conveyor_metrics_remote_write_disk_bytes", help: "Bytes of the disk queue's segment files",
+            labelNames: ["remote_name"]
+        ).series(remoteName)
+        diskTruncatedBytes = registry.counterFamily(
+            name: "conveyor_metrics_remote_write_disk_truncated_bytes_total",
+            help: "Bytes of torn or corrupt disk-queue data cut off at start-up", labelNames: ["remote_name"]
+        ).series(remoteName)
+        for reason in ["disk_full", "corrupt", "disk_error"] { _ = dropped.series(remoteName, reason) }
     }
 
     func dropped(_ count: Int, reason: String) {

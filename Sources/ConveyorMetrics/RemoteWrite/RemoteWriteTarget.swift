@@ -7,16 +7,23 @@ import Synchronization
 /// The flush loop (Swift concurrency) only converts snapshots and appends to the queue;
 /// every blocking call (libcurl, backoff waits) happens on the target's own thread, one
 /// request at a time, oldest samples first, so each series arrives in timestamp order.
+/// With a disk queue, the in-memory queue is only a hand-off: a persister thread writes
+/// each snapshot to disk and the sender reads from there.
 final class RemoteWriteTarget: Sendable {
     let configuration: RemoteWriteTargetConfiguration
     let name: String
     let metrics: RemoteWriteMetrics
     private let queue: RemoteWriteQueue
+    private let disk: DiskQueue?
+    private let runningThreads = Atomic<Int>(0)
+    private let persisterDone = Atomic<Bool>(false)
     private let policy: RetryPolicy
     private let logger: Logger
     private let sampler: Mutex<SnapshotSampler>
     private let metadata = Mutex<[RemoteMetadata]?>(nil)
+    /// Samples (memory queue) and oldest timestamp of the request the sender holds.
     private let inFlight = Atomic<Int>(0)
+    private let inFlightOldest = Atomic<Int64>(0)
     private let stopping: Atomic<Bool>.Shared
     private let drainDeadline: Atomic<Int64>.Shared
     private let stopSignal = DispatchSemaphore(value: 0)
@@ -24,14 +31,32 @@ final class RemoteWriteTarget: Sendable {
     private let transport: Mutex<CurlTransportBox?>
     let status = RemoteWriteTargetStatus.Counters()
 
+    /// Why a target could not be set up; names the setting.
+    struct SetupError: Error, CustomStringConvertible {
+        let description: String
+    }
+
     init(
         configuration: RemoteWriteTargetConfiguration, externalLabels: [String: String], registry: MetricsRegistry,
         logger: Logger
-    ) throws(CurlTransport.SetupError) {
+    ) throws(SetupError) {
         self.configuration = configuration
         self.name = configuration.resolvedName
-        self.metrics = RemoteWriteMetrics(registry: registry, remoteName: name)
         self.queue = RemoteWriteQueue(capacity: configuration.queue.capacity)
+        if let directory = configuration.storageDirectory {
+            do {
+                let settings = configuration.queue
+                self.disk = try DiskQueue(
+                    settings: .init(
+                        directory: directory, maxBytes: settings.maxDiskBytes,
+                        sync: DiskQueue.SyncPolicy(settings.fsync)))
+            } catch {
+                throw SetupError(description: "queue_config.storage_path: \(error.description)")
+            }
+        } else {
+            self.disk = nil
+        }
+        self.metrics = RemoteWriteMetrics(registry: registry, remoteName: name, disk: disk != nil)
         self.policy = RetryPolicy(
             minBackoff: configuration.queue.minBackoff, maxBackoff: configuration.queue.maxBackoff,
             retryOnHTTP429: configuration.queue.retryOnHTTP429)
@@ -48,17 +73,42 @@ final class RemoteWriteTarget: Sendable {
                 "credentials file is readable by every user of this machine; chmod o-r it",
                 metadata: ["setting": "\(setting)", "path": "\(path)"])
         }
+        if let disk {
+            let recovery = disk.recovery
+            metrics.diskTruncatedBytes?.increment(by: UInt64(recovery.truncatedBytes))
+            if recovery.truncatedBytes > 0 {
+                logger.warning(
+                    "disk queue: cut off a torn or corrupt tail (power loss?)",
+                    metadata: [
+                        "bytes": "\(recovery.truncatedBytes)",
+                        "files": "\(recovery.damagedFiles.joined(separator: ","))",
+                    ])
+            }
+            if recovery.acknowledgementLost {
+                logger.warning("disk queue: acknowledged position unreadable; resending everything on disk")
+            }
+            if recovery.records > 0 {
+                logger.info(
+                    "disk queue: replaying samples from before the restart",
+                    metadata: ["samples": "\(recovery.samples)", "records": "\(recovery.records)"])
+            }
+        }
         self.sampler = Mutex(SnapshotSampler(externalLabels: externalLabels))
         let stopping = Atomic<Bool>.Shared(false)
         let deadline = Atomic<Int64>.Shared(Int64.max)
         self.stopping = stopping
         self.drainDeadline = deadline
-        self.transport = Mutex(
-            CurlTransportBox(
-                try CurlTransport(configuration: configuration) {
-                    stopping.value.load(ordering: .acquiring)
-                        && MonotonicClock.nanoseconds() >= deadline.value.load(ordering: .relaxed)
-                }))
+        do {
+            self.transport = Mutex(
+                CurlTransportBox(
+                    try CurlTransport(configuration: configuration) {
+                        stopping.value.load(ordering: .acquiring)
+                            && MonotonicClock.nanoseconds() >= deadline.value.load(ordering: .relaxed)
+                    }))
+        } catch {
+            throw SetupError(description: error.description)
+        }
+        updatePending()
     }
 
     /// Starts the sender thread (once).
@@ -69,9 +119,27 @@ final class RemoteWriteTarget: Sendable {
                 return current
             })
         else { return true }
+        runningThreads.store(disk == nil ? 1 : 2, ordering: .relaxed)
+        if let disk {
+            let started = DedicatedThread.start { [self] in
+                let persister = DiskPersister(
+                    handoff: queue, disk: disk, maxSamplesPerRecord: configuration.queue.maxSamplesPerSend)
+                persister.run(isStopping: { stopping.value.load(ordering: .acquiring) }) { reason, samples, error in
+                    metrics.dropped(samples, reason: reason)
+                    if let error { logLimited("disk queue failed", ["error": "\(error)", "samples": "\(samples)"]) }
+                    if reason == "disk_full" {
+                        logLimited("disk queue full: dropped the oldest samples", ["dropped": "\(samples)"])
+                    }
+                }
+                persisterDone.store(true, ordering: .releasing)
+                disk.wake()
+                threadFinished()
+            }
+            guard started else { return false }
+        }
         return DedicatedThread.start { [self] in
             senderLoop(transport: box.transport)
-            markFinished()
+            threadFinished()
         }
     }
 
@@ -118,10 +186,22 @@ final class RemoteWriteTarget: Sendable {
     }
 
     private func updatePending() {
-        metrics.pending.set(Double(queue.count + inFlight.load(ordering: .relaxed)))
+        var pending = queue.count + inFlight.load(ordering: .relaxed)
+        var oldest = inFlightOldest.load(ordering: .relaxed)
+        if let disk {
+            pending += disk.pendingSamples
+            metrics.diskBytes?.set(Double(disk.diskBytes))
+            if oldest == 0 { oldest = disk.oldestPendingTimestamp ?? 0 }
+        }
+        if oldest == 0 { oldest = queue.oldestTimestamp ?? 0 }
+        metrics.pending.set(Double(pending))
+        metrics.oldestPending.set(Double(oldest) / 1000)
     }
 
-    private func markFinished() {
+    private func threadFinished() {
+        guard runningThreads.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
+        updatePending()
+        disk?.close()
         let waiters = finished.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.done = true
             defer { state.waiters = [] }
@@ -132,11 +212,13 @@ final class RemoteWriteTarget: Sendable {
 
     // MARK: - Sender thread
 
+    /// `dropped`: refused for good, or expired under `sample_age_limit` while retrying.
     private enum Delivery { case delivered, dropped, abandoned }
 
     private func senderLoop(transport: CurlTransport) {
         let encoder = WriteRequestEncoder()  // metadata requests
-        let writer = WriteRequestWriter()  // sample requests
+        let batches = OutgoingBatches(
+            source: disk.map { .disk($0) } ?? .memory(queue), maxSamples: configuration.queue.maxSamplesPerSend)
         var compressed: [UInt8] = []
         while true {
             if let families = metadata.withLock({ current -> [RemoteMetadata]? in
@@ -146,33 +228,74 @@ final class RemoteWriteTarget: Sendable {
                 Snappy.compress(encoder.encode([], metadata: families), into: &compressed)
                 if deliver(compressed, samples: 0, transport: transport) == .abandoned { break }
             }
-            let batch = queue.take(upTo: configuration.queue.maxSamplesPerSend)
-            if batch.isEmpty {
-                if stopping.value.load(ordering: .acquiring) { break }
-                queue.waitForWork(timeout: .seconds(1))
+            let request: OutgoingBatches.Request?
+            do {
+                request = try batches.next(notBefore: oldestAllowedTimestamp()) { reason, samples in
+                    metrics.dropped(samples, reason: reason)
+                    logLimited("samples dropped before sending", ["reason": "\(reason)", "samples": "\(samples)"])
+                }
+            } catch {
+                logLimited("disk queue read failed", ["error": "\(error.description)"])
+                if !sleep(.seconds(1)) { break }
                 continue
             }
-            let samples = batch.reduce(0) { $0 + $1.count }
-            inFlight.store(samples, ordering: .relaxed)
-            writer.write(batch)
-            Snappy.compress(writer.body, into: &compressed)
-            let result = deliver(compressed, samples: samples, transport: transport)
+            guard let request else {
+                // With a disk queue, stop only once the persister has stored the last snapshot.
+                if stopping.value.load(ordering: .acquiring)
+                    && (disk == nil || persisterDone.load(ordering: .acquiring))
+                {
+                    if disk == nil || disk?.pendingSamples == 0 { break }
+                    continue
+                }
+                batches.waitForWork(timeout: .seconds(1))
+                continue
+            }
+            if disk == nil { inFlight.store(request.samples, ordering: .relaxed) }
+            inFlightOldest.store(request.oldestTimestamp, ordering: .relaxed)
+            let result = deliver(
+                request.body, samples: request.samples, newestTimestamp: request.newestTimestamp, transport: transport)
             inFlight.store(0, ordering: .relaxed)
+            inFlightOldest.store(0, ordering: .relaxed)
             if result == .abandoned {
-                let left = samples + queue.removeAll()
-                metrics.dropped(left, reason: "shutdown")
-                logger.warning("shutdown deadline passed; samples not delivered", metadata: ["dropped": "\(left)"])
+                if let disk {
+                    logger.warning(
+                        "shutdown deadline passed; samples stay on disk for the next start",
+                        metadata: ["samples": "\(disk.pendingSamples)"])
+                } else {
+                    let left = request.samples + queue.removeAll()
+                    metrics.dropped(left, reason: "shutdown")
+                    logger.warning("shutdown deadline passed; samples not delivered", metadata: ["dropped": "\(left)"])
+                }
                 break
+            }
+            do {
+                try batches.complete(request)
+            } catch {
+                logLimited("disk queue acknowledgement failed", ["error": "\(error.description)"])
             }
             updatePending()
         }
         updatePending()
     }
 
+    /// With `sample_age_limit`, the oldest timestamp (ms) still worth sending.
+    private func oldestAllowedTimestamp() -> Int64? {
+        configuration.queue.sampleAgeLimit.map { MonotonicClock.unixMilliseconds() - $0.milliseconds }
+    }
+
     /// Sends one request, retrying as the policy says; during shutdown gives up at the deadline.
-    private func deliver(_ body: [UInt8], samples: Int, transport: CurlTransport) -> Delivery {
+    private func deliver(_ body: [UInt8], samples: Int, newestTimestamp: Int64? = nil, transport: CurlTransport)
+        -> Delivery
+    {
         var attempt = 0
         while true {
+            if attempt > 0, let newestTimestamp, let oldestAllowed = oldestAllowedTimestamp(),
+                newestTimestamp < oldestAllowed
+            {
+                metrics.dropped(samples, reason: "too_old")
+                logLimited("samples passed sample_age_limit while retrying; dropped", ["samples": "\(samples)"])
+                return .dropped
+            }
             var timeout = configuration.remoteTimeout
             if stopping.value.load(ordering: .acquiring) {
                 let remaining = drainDeadline.value.load(ordering: .relaxed) - MonotonicClock.nanoseconds()

@@ -83,7 +83,10 @@ struct RemoteWriteConfigReader {
             let prefix = "\(key).queue_config"
             let queue = try reader.mapping(
                 node, at: prefix,
-                allowed: ["capacity", "max_samples_per_send", "min_backoff", "max_backoff", "retry_on_http_429"])
+                allowed: [
+                    "capacity", "max_samples_per_send", "min_backoff", "max_backoff", "retry_on_http_429",
+                    "storage_path", "max_disk_bytes", "fsync", "fsync_interval", "sample_age_limit",
+                ])
             if let n = queue["capacity"] {
                 target.queue.capacity = try reader.integer(n, at: "\(prefix).capacity", range: 1...100_000_000)
             }
@@ -99,6 +102,25 @@ struct RemoteWriteConfigReader {
             }
             if let n = queue["retry_on_http_429"] {
                 target.queue.retryOnHTTP429 = try reader.bool(n, at: "\(prefix).retry_on_http_429")
+            }
+            if let n = queue["storage_path"] {
+                target.queue.storagePath = try reader.string(n, at: "\(prefix).storage_path")
+            }
+            if let n = queue["max_disk_bytes"] {
+                target.queue.maxDiskBytes = try reader.byteSize(n, at: "\(prefix).max_disk_bytes")
+            }
+            var interval: Duration = .seconds(1)
+            if let n = queue["fsync_interval"] { interval = try reader.duration(n, at: "\(prefix).fsync_interval") }
+            switch try queue["fsync"].map({ (n) throws(ConfigError) in try reader.string(n, at: "\(prefix).fsync") }) {
+            case nil, "interval": target.queue.fsync = .interval(interval)
+            case "every_write": target.queue.fsync = .everyWrite
+            case let other?:
+                throw ConfigError(
+                    file: reader.file, key: "\(prefix).fsync",
+                    reason: "expected every_write or interval, got '\(other)'")
+            }
+            if let n = queue["sample_age_limit"] {
+                target.queue.sampleAgeLimit = try reader.duration(n, at: "\(prefix).sample_age_limit")
             }
         }
         return target

@@ -68,6 +68,23 @@ struct YAMLReader {
         return value
     }
 
+    /// A size in bytes: a whole number, or one followed by KiB, MiB, GiB or TiB.
+    func byteSize(_ node: Node, at key: String) throws(ConfigError) -> Int64 {
+        let text = try string(node, at: key)
+        let units: [(String, Int64)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("TiB", 1 << 40)]
+        var digits = Substring(text)
+        var scale: Int64 = 1
+        if let (unit, factor) = units.first(where: { text.hasSuffix($0.0) }) {
+            digits = text.dropLast(unit.count)
+            scale = factor
+        }
+        guard let value = Int64(digits.trimmingPrefix(" ")), value > 0, value <= Int64.max / scale else {
+            throw ConfigError(
+                file: file, key: key, reason: "expected a size in bytes (e.g. 1073741824 or 1GiB), got '\(text)'")
+        }
+        return value * scale
+    }
+
     func bool(_ node: Node, at key: String) throws(ConfigError) -> Bool {
         switch try string(node, at: key).lowercased() {
         case "true", "yes", "on": return true

@@ -55,6 +55,14 @@ final class ExternalServer: @unchecked Sendable {
         try await RawHTTPClient(port: port).get(pathAndQuery)
     }
 
+    /// Ends the process with `signal` (SIGKILL: no shutdown code runs) and waits for it.
+    func kill(_ signal: Int32) {
+        if process.isRunning {
+            Foundation.kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+        }
+    }
+
     func stop() {
         if process.isRunning {
             process.terminate()

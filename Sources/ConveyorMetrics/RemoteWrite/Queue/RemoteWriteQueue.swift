@@ -85,6 +85,11 @@ final class RemoteWriteQueue: Sendable {
     /// Samples waiting (not counting a batch the sender holds).
     var count: Int { state.withLock { $0.count } }
 
+    /// The timestamp (ms) of the oldest sample waiting, nil when empty.
+    var oldestTimestamp: Int64? {
+        state.withLock { $0.head < $0.chunks.count ? $0.chunks[$0.head].timestamp : nil }
+    }
+
     /// Drops everything queued; returns how many samples that was.
     func removeAll() -> Int {
         state.withLock { state in
