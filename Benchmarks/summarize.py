@@ -24,6 +24,7 @@ SCENARIOS = [
     ("create 100k series of one family", "p50", "ms", "< 300 ms, ≤ 20 MiB resident",
      lambda o, p, row: o < 300 and RESIDENT.get("kib", 1e12) <= 20 * 1024),
     ("create 10k series of one family", "p50", "ms", "(scaling vs peer)", None),
+    ("disk queue append of a ~100-sample snapshot", "p50", "µs", "(peer column: fsync every write)", None),
     ("record p99 while scrape + flush run", "p99", "ns/op", "≤ 2× idle p99 (peer column)", lambda o, p, row: o / p <= 2),
 ]
 
@@ -68,7 +69,7 @@ def main():
         if TIME not in ours:
             rows.append((prefix, stat, "not run", "", "", target, ""))
             continue
-        divisor = 1e6 if unit == "ms" else 1
+        divisor = 1e6 if unit == "ms" else 1e3 if unit == "µs" else 1
         o = ours[TIME][stat] / divisor
         p = peer[TIME][stat] / divisor if TIME in peer else None
         extra = ""

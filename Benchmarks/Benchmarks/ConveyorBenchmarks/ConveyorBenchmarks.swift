@@ -18,6 +18,7 @@ let benchmarks: @Sendable () -> Void = {
 
     recordingBenchmarks()
     renderingBenchmarks()
+    diskQueueBenchmarks()
     creationBenchmarks()
     contentionBenchmarks()
 }

@@ -1,4 +1,5 @@
 import Benchmark
+import Foundation
 import ConveyorMetrics
 @_spi(Benchmarks) import ConveyorMetrics
 import Prometheus
@@ -137,4 +138,44 @@ func creationBenchmarks() {
         benchmark.stopMeasurement()
         blackHole(registry)
     }
+}
+
+/// Appends of a demo-sized snapshot's record (router metrics, ~100 samples) to a disk queue;
+/// "peer" is the same with fsync after every write.
+func diskQueueBenchmarks() {
+    let configuration = Benchmark.Configuration(scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 2000)
+    for everyWrite in [false, true] {
+        Benchmark("disk queue append of a ~100-sample snapshot | \(everyWrite ? "peer" : "ours")", configuration: configuration)
+        { benchmark in
+            let directory = "/tmp/conveyor-bench-disk-\(everyWrite)-\(getpid())"
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let registry = MetricsRegistry()
+            demoLikeRegistry(registry)
+            let support = try DiskQueueBenchmarkSupport(directory: directory, registry: registry, fsyncEveryWrite: everyWrite)
+            try support.appendSnapshot()  // encoded once; the row measures the disk append
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations { try support.appendLastAgain() }
+            benchmark.stopMeasurement()
+            print("disk queue (\(everyWrite ? "every_write" : "interval")): \(support.bytesPerSample) bytes per sample on disk")
+        }
+    }
+}
+
+/// About what the demo's router records: 4 sources, 3 pipelines, 2 sinks.
+func demoLikeRegistry(_ registry: MetricsRegistry) {
+    let metrics = ConveyorRouterMetrics(registry: registry)
+    for source in 0..<4 {
+        metrics.recordRecordsReceived(sourceID: "source-\(source)", count: 10)
+        metrics.recordBackpressureEvents(sourceID: "source-\(source)")
+    }
+    for pipeline in 0..<3 {
+        metrics.recordRoutingLatency(pipelineID: "pipeline-\(pipeline)", latencyMs: 3.5)
+        for stage in 0..<2 {
+            metrics.recordRecordsRouted(pipelineID: "pipeline-\(pipeline)", stageID: "stage-\(stage)", count: 10)
+            metrics.recordBufferUtilization(stageID: "stage-\(pipeline)-\(stage)", utilization: 0.4)
+        }
+    }
+    for sink in 0..<2 { metrics.recordRecordsDelivered(sinkID: "sink-\(sink)", count: 10) }
+    metrics.recordActiveServices(serviceType: "source", count: 4)
+    metrics.recordRaftState(isLeader: true, term: 3)
 }

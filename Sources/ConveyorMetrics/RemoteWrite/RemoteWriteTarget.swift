@@ -226,7 +226,10 @@ final class RemoteWriteTarget: Sendable {
                 return current
             }), !families.isEmpty {
                 Snappy.compress(encoder.encode([], metadata: families), into: &compressed)
-                if deliver(compressed, samples: 0, transport: transport) == .abandoned { break }
+                if deliver(compressed, samples: 0, transport: transport) == .abandoned {
+                    abandon(holding: 0)
+                    break
+                }
             }
             let request: OutgoingBatches.Request?
             do {
@@ -244,8 +247,7 @@ final class RemoteWriteTarget: Sendable {
                 if stopping.value.load(ordering: .acquiring)
                     && (disk == nil || persisterDone.load(ordering: .acquiring))
                 {
-                    if disk == nil || disk?.pendingSamples == 0 { break }
-                    continue
+                    break  // nil after the persister's last append: nothing is pending
                 }
                 batches.waitForWork(timeout: .seconds(1))
                 continue
@@ -257,15 +259,7 @@ final class RemoteWriteTarget: Sendable {
             inFlight.store(0, ordering: .relaxed)
             inFlightOldest.store(0, ordering: .relaxed)
             if result == .abandoned {
-                if let disk {
-                    logger.warning(
-                        "shutdown deadline passed; samples stay on disk for the next start",
-                        metadata: ["samples": "\(disk.pendingSamples)"])
-                } else {
-                    let left = request.samples + queue.removeAll()
-                    metrics.dropped(left, reason: "shutdown")
-                    logger.warning("shutdown deadline passed; samples not delivered", metadata: ["dropped": "\(left)"])
-                }
+                abandon(holding: request.samples)
                 break
             }
             do {
@@ -276,6 +270,20 @@ final class RemoteWriteTarget: Sendable {
             updatePending()
         }
         updatePending()
+    }
+
+    /// The shutdown deadline passed with `held` samples in the sender's hands: in memory,
+    /// they and the rest of the queue are counted as dropped; on disk they stay for the next start.
+    private func abandon(holding held: Int) {
+        if let disk {
+            logger.warning(
+                "shutdown deadline passed; samples stay on disk for the next start",
+                metadata: ["samples": "\(disk.pendingSamples)"])
+        } else {
+            let left = held + queue.removeAll()
+            metrics.dropped(left, reason: "shutdown")
+            logger.warning("shutdown deadline passed; samples not delivered", metadata: ["dropped": "\(left)"])
+        }
     }
 
     /// With `sample_age_limit`, the oldest timestamp (ms) still worth sending.

@@ -77,6 +77,18 @@ struct ConfigFileTests {
             "exactly one"
         ),
         ("remote_write:\n  - url: http://x/\n  - url: http://x/\n", "remote_write[1].name", "used twice"),
+        (
+            "remote_write:\n  - url: http://x/\n    queue_config: { fsync: sometimes }\n",
+            "remote_write[0].queue_config.fsync", "every_write or interval"
+        ),
+        (
+            "remote_write:\n  - url: http://x/\n    queue_config: { max_disk_bytes: 1GB }\n",
+            "remote_write[0].queue_config.max_disk_bytes", "size in bytes"
+        ),
+        (
+            "remote_write:\n  - url: http://x/\n    queue_config: { storage_path: /q, max_disk_bytes: 1KiB }\n",
+            "remote_write[0].queue_config.max_disk_bytes", "at least 1 MiB"
+        ),
         ("external_labels: { bad-name: x }\n", "external_labels.bad-name", "invalid label name"),
     ])
     func remoteWriteErrorsNameTheKey(yaml: String, key: String, reason: String) {
@@ -87,6 +99,25 @@ struct ConfigFileTests {
             #expect(error.key == key)
             #expect(error.description.contains(reason), "\(error.description)")
         }
+    }
+
+    @Test func diskQueueSettings() throws {
+        let yaml = """
+            remote_write:
+              - url: http://x/
+                queue_config: { storage_path: /var/lib/conveyor/queue, max_disk_bytes: 512MiB,
+                                fsync: interval, fsync_interval: 250ms, sample_age_limit: 2h }
+              - url: http://y/
+                queue_config: { storage_path: /q, max_disk_bytes: 2000000, fsync: every_write }
+            """
+        let config = try ConfigFile.parse(yaml, file: "d.yml")
+        let first = config.remoteWrite[0].queue
+        #expect(first.storagePath == "/var/lib/conveyor/queue")
+        #expect(first.maxDiskBytes == 512 << 20)
+        #expect(first.fsync == .interval(.milliseconds(250)))
+        #expect(first.sampleAgeLimit == .seconds(7200))
+        let second = config.remoteWrite[1].queue
+        #expect(second.maxDiskBytes == 2_000_000 && second.fsync == .everyWrite && second.sampleAgeLimit == nil)
     }
 
     @Test func secretsNeverAppearInConfigErrors() {

@@ -94,6 +94,15 @@ struct ReadmeExamplesTests {
         try await services.run()
     }
 
+    @Test func diskQueueExample() throws {
+        var target = RemoteWriteTargetConfiguration(url: "http://127.0.0.1:9/api/v1/write")
+        target.queue.storagePath = "/var/lib/conveyor/remote-write"  // a subdirectory per target
+        target.queue.maxDiskBytes = 1 << 30  // default 1 GiB
+        target.queue.sampleAgeLimit = .seconds(6 * 3600)  // optional
+        try RemoteWriteConfiguration(targets: [target]).validate()
+        #expect(target.storageDirectory == "/var/lib/conveyor/remote-write/127.0.0.1_9")
+    }
+
     /// Compiled, not run here: bootstrap happens once per process (see MetricsBootstrapTests).
     func swiftMetricsExample() {
         MetricsSystem.bootstrap(MetricsRegistry.default)

@@ -121,6 +121,9 @@ final class SnapshotSampler {
         return values
     }
 
+    /// Samples in the last snapshot's chunk (benchmarks).
+    var lastSampleCount: Int { lastOrder.count }
+
     /// The samples of `snapshot` one by one (tests).
     func samples(from snapshot: MetricsSnapshot) -> [QueuedSample] {
         chunks(from: snapshot).flatMap(\.samples)
