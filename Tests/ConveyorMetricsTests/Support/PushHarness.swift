@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import Testing
 
@@ -16,7 +17,8 @@ struct PushHarness {
         configure: (inout RemoteWriteTargetConfiguration) -> Void = { _ in },
         externalLabels: [String: String] = ["instance": "test-router"],
         sendMetadata: Bool = true,
-        shutdownTimeout: Duration = .seconds(5)
+        shutdownTimeout: Duration = .seconds(5),
+        logger: Logger = Logger(label: "conveyor-metrics.remote-write")
     ) async throws -> PushHarness {
         let registry = MetricsRegistry()
         let receiver = RemoteWriteReceiver(script: script)
@@ -31,7 +33,7 @@ struct PushHarness {
         var configuration = RemoteWriteConfiguration(targets: [target], externalLabels: externalLabels)
         configuration.shutdownTimeout = shutdownTimeout
         configuration.sendMetadata = sendMetadata
-        let writer = try RemoteWriter(configuration: configuration, registry: registry)
+        let writer = try RemoteWriter(configuration: configuration, registry: registry, logger: logger)
         return PushHarness(registry: registry, receiver: receiver, writer: writer)
     }
 

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+@testable import ConveyorMetrics
+
+/// The exporter under many connections and clients that half-close.
+@Suite("Exporter under load")
+struct ExporterLoadTests {
+    @Test func fiveHundredConcurrentConnectionsAreAllServedAndAllReleased() async throws {
+        let registry = MetricsRegistry()
+        ConveyorRouterMetrics(registry: registry).recordRecordsReceived(sourceID: "s", count: 1)
+        let exporter = MetricsExporter(configuration: .init(host: "127.0.0.1", port: 0), registry: registry)
+        try await exporter.start()
+        let port = exporter.boundPort ?? 0
+        var sockets: [Int32] = []
+        defer { for fd in sockets { close(fd) } }
+        for _ in 0..<500 {
+            sockets.append(try RawHTTPClient.connectSocket(host: "127.0.0.1", port: port, timeout: .seconds(20)))
+        }
+        for _ in 0..<500 where exporter.openConnections < 500 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(exporter.openConnections == 500, "all 500 held at once")
+        let request = Array("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)
+        for fd in sockets { _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } }
+        var served = 0
+        for fd in sockets {
+            let response = RawHTTPClient.parse(Self.readToEnd(fd))
+            if response.first?.status == 200
+                && response.first?.text.contains("conveyor_router_records_received_total")
+                    == true
+            {
+                served += 1
+            }
+        }
+        #expect(served == 500)
+        for fd in sockets { close(fd) }
+        sockets = []
+        for _ in 0..<500 where exporter.openConnections > 0 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(exporter.openConnections == 0, "every connection's descriptor is released")
+        await exporter.shutdown()
+    }
+
+    @Test func aClientThatHalfClosesAfterItsRequestStillGetsTheAnswer() async throws {
+        let exporter = MetricsExporter(configuration: .init(host: "127.0.0.1", port: 0), registry: MetricsRegistry())
+        try await exporter.start()
+        let fd = try RawHTTPClient.connectSocket(host: "127.0.0.1", port: exporter.boundPort ?? 0, timeout: .seconds(5))
+        defer { close(fd) }
+        let request = Array("GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        shutdown(fd, Int32(SHUT_WR))
+        let response = RawHTTPClient.parse(Self.readToEnd(fd))
+        #expect(response.first?.status == 200)
+        for _ in 0..<200 where exporter.openConnections > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(exporter.openConnections == 0, "the half-closed connection is closed after the answer")
+        await exporter.shutdown()
+    }
+
+    /// Reads until the peer closes or the socket's receive timeout passes.
+    static func readToEnd(_ fd: Int32) -> [UInt8] {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            received.append(contentsOf: buffer[0..<count])
+        }
+        return received
+    }
+}
