@@ -8,7 +8,7 @@ BUILD_DEPS := pkg-config libsnappy-dev libprotobuf-c-dev libcurl4-openssl-dev
 TEST_DEPS  := prometheus victoria-metrics openssl
 LISTEN     ?= 0.0.0.0:9090
 
-.PHONY: all deps deps-test build release run test format lint clean proto check-proto bench test-tsan test-asan
+.PHONY: all deps deps-test build release run test format lint clean proto check-proto bench test-tsan test-asan fuzz fuzz-seeds
 
 all: build
 
@@ -87,3 +87,26 @@ test-asan: deps-test
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan-suppressions.txt \
 	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --skip '$(SANITIZER_SKIP)'
+
+# Fuzzing with libFuzzer (swiftc -sanitize=fuzzer,address), FUZZ_TIME seconds per target.
+# Corpus grows in .fuzz/<target>; findings land in .fuzz/crashes/<target>/ — copy each to
+# Fuzz/regressions/<target>/ so the test suite replays it from then on.
+FUZZ_TIME    ?= 120
+FUZZ_TARGETS ?= receiver config exposition
+fuzz: deps
+	$(SWIFT) build -c release --scratch-path .build-fuzz --product conveyor-metrics-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+	@status=0; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p .fuzz/$$t .fuzz/crashes/$$t; \
+	  echo "== $$t: fuzzing for $(FUZZ_TIME) s"; \
+	  CONVEYOR_FUZZ_TARGET=$$t .build-fuzz/release/conveyor-metrics-fuzz .fuzz/$$t Fuzz/corpus/$$t \
+	    -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
+	    -artifact_prefix=.fuzz/crashes/$$t/ -print_final_stats=1 > .fuzz/$$t.log 2>&1 || status=1; \
+	  grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb" .fuzz/$$t.log; \
+	  echo "   corpus: $$(ls .fuzz/$$t | wc -l) inputs; findings: $$(ls .fuzz/crashes/$$t | wc -l)"; \
+	  grep -A20 -E "^==[0-9]+==ERROR|Fatal error|deadly signal" .fuzz/$$t.log | head -40; \
+	done; exit $$status
+
+# Writes the seed corpus (Fuzz/corpus/) from FuzzTarget.seeds.
+fuzz-seeds: build
+	$(SWIFT) run conveyor-metrics-fuzz --write-seeds Fuzz/corpus

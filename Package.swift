@@ -50,6 +50,10 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Fuzz harnesses (`make fuzz`): the entry points and a strict exposition checker,
+        // and an executable that is libFuzzer's target when built with -DFUZZING.
+        .target(name: "ConveyorMetricsFuzzing", dependencies: ["ConveyorMetrics", "ConveyorMetricsCLI"]),
+        .executableTarget(name: "conveyor-metrics-fuzz", dependencies: ["ConveyorMetricsFuzzing"]),
         .executableTarget(
             name: "conveyor-metrics",
             dependencies: [
@@ -62,6 +66,7 @@ let package = Package(
             dependencies: [
                 "ConveyorMetrics",
                 "ConveyorMetricsCLI",
+                "ConveyorMetricsFuzzing",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

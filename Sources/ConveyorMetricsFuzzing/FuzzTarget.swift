@@ -1,0 +1,152 @@
+import ConveyorMetrics
+import ConveyorMetricsCLI
+
+/// The fuzzed entry points. Each takes arbitrary bytes and must neither crash nor hang;
+/// `exposition` also re-parses what it rendered with a strict checker and traps (a
+/// finding) when the output is not valid or does not carry the recorded values exactly.
+package enum FuzzTarget: String, CaseIterable, Sendable {
+    /// The receiver's decode path: snappy, protobuf-c, the spec's rule checks.
+    case receiver
+    /// The configuration parser (YAML, Prometheus vocabulary, validation).
+    case config
+    /// The exposition writer on arbitrary label values and floats.
+    case exposition
+
+    package func run(_ data: [UInt8]) {
+        switch self {
+        case .receiver: Self.receiver(data)
+        case .config: Self.config(data)
+        case .exposition: Self.exposition(data)
+        }
+    }
+
+    private static let checker = RemoteWriteRequestChecker()
+    private static let headers = [
+        ("Content-Encoding", "snappy"), ("Content-Type", "application/x-protobuf"),
+        ("X-Prometheus-Remote-Write-Version", "0.1.0"),
+    ]
+
+    private static func receiver(_ data: [UInt8]) {
+        // Both as a snappy body and as raw protobuf (so the fuzzer reaches protobuf-c quickly).
+        _ = checker.check(headers: headers, body: data)
+        _ = try? WriteRequestDecoder.decodeProtobuf(data)
+    }
+
+    private static func config(_ data: [UInt8]) {
+        _ = try? ConfigFile.parse(String(decoding: data, as: UTF8.self), file: "fuzz.yml")
+    }
+
+    /// Bytes 0–7: a Double's bits; the rest, split at 0xFF: up to three label values.
+    private static func exposition(_ data: [UInt8]) {
+        var bits: UInt64 = 0
+        for (index, byte) in data.prefix(8).enumerated() { bits |= UInt64(byte) << (8 * UInt64(index)) }
+        let value = Double(bitPattern: bits)
+        var labels = data.dropFirst(8).split(separator: 0xFF, maxSplits: 2, omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
+        while labels.count < 3 { labels.append("") }
+        let registry = MetricsRegistry()
+        let gauge = registry.gaugeFamily(name: "fuzz_gauge", help: "Fuzzed \\ help\nline", labelNames: ["a", "b", "c"])
+        let counter = registry.counterFamily(name: "fuzz_total", help: "Fuzzed counter", labelNames: ["a"])
+        let histogram = registry.histogramFamily(
+            name: "fuzz_seconds", help: "Fuzzed histogram", labelNames: ["b"], buckets: [0.1, 1, 10])
+        let rejectedBefore = RejectionReason.allCases.reduce(0) { $0 + registry.rejectedCount($1) }
+        gauge.series(labels).set(value)
+        counter.series(labels[0]).increment(by: value)
+        histogram.series(labels[1]).observe(value)
+        let rejected = RejectionReason.allCases.reduce(0) { $0 + registry.rejectedCount($1) } > rejectedBefore
+        for format in [ExpositionFormat.prometheusText, .openMetrics] {
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer, format: format)
+            let parsed: ExpositionChecker.Parsed
+            do {
+                parsed = try ExpositionChecker.parse(buffer, openMetrics: format == .openMetrics)
+            } catch {
+                fatalError(
+                    "\(format) output rejected by the checker: \(error)\n\(String(decoding: buffer, as: UTF8.self))")
+            }
+            let gaugeSample = parsed.samples.first { $0.name == "fuzz_gauge" }
+            if let gaugeSample {
+                // An empty label value is the same as no label: compare the non-empty ones.
+                let expected = zip(["a", "b", "c"], labels).filter { !$0.1.isEmpty }.map {
+                    ExpositionChecker.Label(name: $0.0, value: $0.1)
+                }
+                guard gaugeSample.labels.filter({ !$0.value.isEmpty }) == expected else {
+                    fatalError("label values changed on the way: \(gaugeSample.labels) vs \(labels)")
+                }
+                // Exact bits, except that -0 is written as 0 (as the remote-write path sends it).
+                guard
+                    rejected || gaugeSample.value.bitPattern == value.bitPattern
+                        || (value == 0 && gaugeSample.value == 0)
+                else {
+                    fatalError("gauge value \(value) rendered as \(gaugeSample.value)")
+                }
+            } else if !rejected {
+                fatalError("an accepted gauge series is missing from the output")
+            }
+        }
+    }
+}
+
+extension FuzzTarget {
+    /// The seed corpus (`conveyor-metrics-fuzz --write-seeds DIR` writes it; Fuzz/corpus/
+    /// holds the committed copy): valid inputs from which libFuzzer mutates.
+    package var seeds: [[UInt8]] {
+        switch self {
+        case .receiver:
+            let series = [
+                RemoteTimeSeries(
+                    labels: [Label(name: "__name__", value: "up"), Label(name: "job", value: "router")],
+                    samples: [RemoteSample(value: 1, timestampMilliseconds: 1_700_000_000_000)]),
+                RemoteTimeSeries(
+                    labels: [Label(name: "__name__", value: "q_total"), Label(name: "le", value: "+Inf")],
+                    samples: [
+                        RemoteSample(value: 2.5, timestampMilliseconds: 1_700_000_000_000),
+                        RemoteSample(
+                            value: Double(bitPattern: RemoteSample.staleNaNBits),
+                            timestampMilliseconds: 1_700_000_001_000),
+                    ]),
+            ]
+            let encoder = WriteRequestEncoder()
+            let samples = encoder.encode(series)
+            let metadata = encoder.encode(
+                [], metadata: [RemoteMetadata(familyName: "q", type: .counter, help: "Queue \"help\"", unit: "")])
+            return [Snappy.compress(samples), Snappy.compress(metadata), samples, []]
+        case .config:
+            return [
+                Array(
+                    """
+                    exporter: { listen: 127.0.0.1:9090, path: /metrics }
+                    external_labels: { cluster: edge, instance: r7 }
+                    remote_write:
+                      - url: https://metrics.example/api/v1/write
+                        name: central
+                        push_interval: 15s
+                        headers: { X-Scope-OrgID: a }
+                        basic_auth: { username: u, password: p }
+                        tls_config: { ca_file: /ca.pem, insecure_skip_verify: false }
+                        queue_config: { capacity: 1000, storage_path: /q, max_disk_bytes: 1GiB, fsync: every_write }
+                    """.utf8),
+                Array("remote_write:\n  - url: http://x/\n    authorization: { credentials_file: /t }\n".utf8),
+                Array("exporter:\n  listen: '[::1]:9090'\n".utf8),
+            ]
+        case .exposition:
+            func input(_ value: Double, _ labels: [String]) -> [UInt8] {
+                var bytes = withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) }
+                for (index, label) in labels.enumerated() {
+                    if index > 0 { bytes.append(0xFF) }
+                    bytes.append(contentsOf: label.utf8)
+                }
+                return bytes
+            }
+            return [
+                input(1.5, ["a", "b", "c"]),
+                input(-0.0, ["quote \" backslash \\ newline \n", "", "ünïcödé"]),
+                input(.greatestFiniteMagnitude, ["x", String(repeating: "y", count: 5000), "z"]),
+                input(.nan, ["", "", ""]),
+                input(-.infinity, ["\u{0}\u{1}\t", "b", "c"]),
+                input(5e-324, ["a"]),
+            ]
+        }
+    }
+}
