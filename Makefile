@@ -78,7 +78,7 @@ bench: deps
 
 # The suite under ThreadSanitizer / AddressSanitizer (own build folders; the real-binary
 # suites run in `make test`).
-SANITIZER_SKIP := RealReceiverTests|ExecutableTests
+SANITIZER_SKIP := RealReceiverTests|ExecutableTests|DemoKillRestartTests
 test-tsan: deps-test
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --skip '$(SANITIZER_SKIP)'

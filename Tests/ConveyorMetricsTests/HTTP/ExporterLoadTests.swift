@@ -39,6 +39,27 @@ struct ExporterLoadTests {
         await exporter.shutdown()
     }
 
+    @Test func fiftySlowClientsTricklingHeadersDoNotStopOthersBeingServed() async throws {
+        let exporter = MetricsExporter(configuration: .init(host: "127.0.0.1", port: 0), registry: MetricsRegistry())
+        try await exporter.start()
+        let port = exporter.boundPort ?? 0
+        var slow: [Int32] = []
+        defer { for fd in slow { close(fd) } }
+        for _ in 0..<50 {
+            let fd = try RawHTTPClient.connectSocket(host: "127.0.0.1", port: port, timeout: .seconds(5))
+            let partial = Array("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: a".utf8)
+            _ = partial.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            slow.append(fd)
+        }
+        for round in 0..<10 {
+            for fd in slow { _ = [UInt8(ascii: "a")].withUnsafeBytes { send(fd, $0.baseAddress, 1, 0) } }
+            let status = try await RawHTTPClient(port: port).get("/-/healthy").status
+            #expect(status == 200, "round \(round): served while 50 clients trickle")
+        }
+        #expect(exporter.openConnections >= 50, "the slow clients are still connected (within the 10 s deadline)")
+        await exporter.shutdown()
+    }
+
     @Test func aClientThatHalfClosesAfterItsRequestStillGetsTheAnswer() async throws {
         let exporter = MetricsExporter(configuration: .init(host: "127.0.0.1", port: 0), registry: MetricsRegistry())
         try await exporter.start()
