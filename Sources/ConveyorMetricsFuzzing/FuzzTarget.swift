@@ -12,11 +12,16 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     /// The exposition writer on arbitrary label values and floats.
     case exposition
 
-    package func run(_ data: [UInt8]) {
+    /// A wrong result the exposition oracle found (a crash or hang is found by libFuzzer itself).
+    package struct Finding: Error, CustomStringConvertible {
+        package let description: String
+    }
+
+    package func run(_ data: [UInt8]) throws(Finding) {
         switch self {
         case .receiver: Self.receiver(data)
         case .config: Self.config(data)
-        case .exposition: Self.exposition(data)
+        case .exposition: try Self.exposition(data)
         }
     }
 
@@ -37,7 +42,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     }
 
     /// Bytes 0–7: a Double's bits; the rest, split at 0xFF: up to three label values.
-    private static func exposition(_ data: [UInt8]) {
+    private static func exposition(_ data: [UInt8]) throws(Finding) {
         var bits: UInt64 = 0
         for (index, byte) in data.prefix(8).enumerated() { bits |= UInt64(byte) << (8 * UInt64(index)) }
         let value = Double(bitPattern: bits)
@@ -62,8 +67,10 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
             do {
                 parsed = try ExpositionChecker.parse(buffer, openMetrics: format == .openMetrics)
             } catch {
-                fatalError(
-                    "\(format) output rejected by the checker: \(error)\n\(String(decoding: buffer, as: UTF8.self))")
+                throw Finding(
+                    description:
+                        "\(format) output rejected by the checker: \(error)\n\(String(decoding: buffer, as: UTF8.self))"
+                )
             }
             let gaugeSample = parsed.samples.first { $0.name == "fuzz_gauge" }
             if let gaugeSample {
@@ -72,17 +79,17 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
                     ExpositionChecker.Label(name: $0.0, value: $0.1)
                 }
                 guard gaugeSample.labels.filter({ !$0.value.isEmpty }) == expected else {
-                    fatalError("label values changed on the way: \(gaugeSample.labels) vs \(labels)")
+                    throw Finding(description: "label values changed on the way: \(gaugeSample.labels) vs \(labels)")
                 }
                 // Exact bits, except that -0 is written as 0 (as the remote-write path sends it).
                 guard
                     rejected || gaugeSample.value.bitPattern == value.bitPattern
                         || (value == 0 && gaugeSample.value == 0)
                 else {
-                    fatalError("gauge value \(value) rendered as \(gaugeSample.value)")
+                    throw Finding(description: "gauge value \(value) rendered as \(gaugeSample.value)")
                 }
             } else if !rejected {
-                fatalError("an accepted gauge series is missing from the output")
+                throw Finding(description: "an accepted gauge series is missing from the output")
             }
         }
     }

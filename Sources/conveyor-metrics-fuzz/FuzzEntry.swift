@@ -18,7 +18,12 @@ import ConveyorMetricsFuzzing
             target = chosen
         }
         let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
-        target?.run(bytes)
+        do {
+            try target?.run(bytes)
+        } catch {
+            print("finding: \(error)")
+            abort()  // how a harness reports a finding to libFuzzer
+        }
         return 0
     }
 
@@ -62,7 +67,7 @@ import ConveyorMetricsFuzzing
                 exit(2)
             }
             for path in arguments.dropFirst() {
-                target.run([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+                try target.run([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
             }
             print("\(arguments.count - 1) inputs ran clean")
         }

@@ -13,7 +13,7 @@ struct FuzzCorpusTests {
             let directory = PackagePaths.file("\(folder)/\(target.rawValue)")
             let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
             for file in files.sorted() {
-                target.run([UInt8](try Data(contentsOf: directory.appendingPathComponent(file))))
+                try target.run([UInt8](try Data(contentsOf: directory.appendingPathComponent(file))))
                 count += 1
             }
         }
@@ -21,8 +21,8 @@ struct FuzzCorpusTests {
     }
 
     @Test(arguments: FuzzTarget.allCases)
-    func seedsRunClean(target: FuzzTarget) {
-        for seed in target.seeds { target.run(seed) }
+    func seedsRunClean(target: FuzzTarget) throws {
+        for seed in target.seeds { try target.run(seed) }
     }
 
     @Test func theExpositionCheckerRejectsWhatItShould() {
