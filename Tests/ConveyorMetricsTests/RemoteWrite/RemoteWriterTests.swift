@@ -142,7 +142,7 @@ struct RemoteWriterTests {
         target.queue.maxBackoff = .milliseconds(100)
         let writer = try RemoteWriter(configuration: .init(targets: [target]), registry: registry)
         let task = Task { try await writer.run() }
-        try await Task.sleep(for: .milliseconds(600))
+        for _ in 0..<200 where writer.statuses.first?.lastError == nil { try await Task.sleep(for: .milliseconds(50)) }
         #expect(writer.statuses.first?.lastError?.lowercased().contains("connect") == true)
         let receiver = RemoteWriteReceiver(port: port)
         // Another test's outgoing connection may hold the port for a moment: retry binding.
