@@ -85,7 +85,7 @@ test-tsan: deps-test
 
 test-asan: deps-test
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
-	LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan-suppressions.txt \
+	CONVEYOR_SANITIZER=address LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan-suppressions.txt \
 	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --skip '$(SANITIZER_SKIP)'
 
 # Fuzzing with libFuzzer (swiftc -sanitize=fuzzer,address), FUZZ_TIME seconds per target.
