@@ -250,7 +250,9 @@ struct RemoteWriterTests {
         task.cancel()
         try await task.value
         let liveRequests = live.requests.filter { !($0.accepted?.timeSeries.isEmpty ?? true) }.count
-        #expect(liveRequests >= 6, "about one push per 200 ms for 2 s while the other target hangs (\(liveRequests))")
+        // About 10 at one push per 200 ms; a live target blocked behind the hung one would manage
+        // at most 1. (3: room for a slow, sanitized build.)
+        #expect(liveRequests >= 3, "the live target kept pushing while the other hung (\(liveRequests))")
         await live.shutdown()
         await dead.shutdown()
     }
