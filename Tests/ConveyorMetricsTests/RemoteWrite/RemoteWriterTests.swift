@@ -246,13 +246,15 @@ struct RemoteWriterTests {
         configuration.shutdownTimeout = .seconds(1)
         let writer = try RemoteWriter(configuration: configuration, registry: registry)
         let task = Task { try await writer.run() }
-        try await Task.sleep(for: .seconds(2))
+        // The dead target's first request hangs for 30 s. Five deliveries of the live one
+        // within 20 s show it never waits behind the other (blocked, it would get at most 1).
+        func liveDeliveries() -> Int { live.requests.filter { !($0.accepted?.timeSeries.isEmpty ?? true) }.count }
+        for _ in 0..<400 where liveDeliveries() < 5 { try await Task.sleep(for: .milliseconds(50)) }
+        let liveRequests = liveDeliveries()
         task.cancel()
         try await task.value
-        let liveRequests = live.requests.filter { !($0.accepted?.timeSeries.isEmpty ?? true) }.count
-        // About 10 at one push per 200 ms; a live target blocked behind the hung one would manage
-        // at most 1. (3: room for a slow, sanitized build.)
-        #expect(liveRequests >= 3, "the live target kept pushing while the other hung (\(liveRequests))")
+        #expect(liveRequests >= 5, "the live target kept pushing while the other hung (\(liveRequests))")
+        #expect(dead.requests.allSatisfy { $0.status != 204 }, "the dead target delivered nothing meanwhile")
         await live.shutdown()
         await dead.shutdown()
     }
