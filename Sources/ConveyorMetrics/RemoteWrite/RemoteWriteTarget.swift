@@ -49,7 +49,7 @@ final class RemoteWriteTarget: Sendable {
                 self.disk = try DiskQueue(
                     settings: .init(
                         directory: directory, maxBytes: settings.maxDiskBytes,
-                        sync: DiskQueue.SyncPolicy(settings.fsync)))
+                        sync: settings.fsync))
             } catch {
                 throw SetupError(description: "queue_config.storage_path: \(error.description)")
             }

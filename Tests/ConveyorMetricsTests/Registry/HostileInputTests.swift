@@ -85,14 +85,7 @@ struct HostileInputTests {
 
     @Test func hostileValuesPushedToRealPrometheusAreAccepted() async throws {
         guard let binary = ExternalTool.require("prometheus") else { return }
-        let server = try await ExternalServer(binary: binary, readyPath: "/-/ready") { port, directory in
-            let config = directory.appendingPathComponent("prometheus.yml")
-            try? "global:\n  scrape_interval: 1h\n".write(to: config, atomically: true, encoding: .utf8)
-            return [
-                "--config.file=\(config.path)", "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
-                "--web.listen-address=127.0.0.1:\(port)", "--web.enable-remote-write-receiver",
-            ]
-        }
+        let server = try await ExternalServer.prometheusReceiver(binary: binary)
         defer { server.stop() }
         let registry = MetricsRegistry()
         Self.record(into: registry)

@@ -44,24 +44,8 @@ struct FaultInjectionTests {
 
     @Test func anUnresolvableHostIsRetriedAndLoggedOnce() async throws {
         let logs = LogCapture()
-        let registry = MetricsRegistry()
-        var target = RemoteWriteTargetConfiguration(url: "http://conveyor-metrics-test.invalid/api/v1/write")
-        target.name = "nowhere"
-        target.pushInterval = .milliseconds(100)
-        target.remoteTimeout = .seconds(2)
-        target.queue.minBackoff = .milliseconds(10)
-        target.queue.maxBackoff = .milliseconds(50)
-        var configuration = RemoteWriteConfiguration(targets: [target])
-        configuration.shutdownTimeout = .milliseconds(300)
-        let writer = try RemoteWriter(configuration: configuration, registry: registry, logger: logs.logger())
-        let task = Task { try await writer.run() }
-        for _ in 0..<100 where (writer.statuses.first?.failedRequests ?? 0) < 3 {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        // Read before shutdown: its deadline may abort a last attempt with another error.
-        let status = try #require(writer.statuses.first)
-        task.cancel()
-        try await task.value
+        let status = try await Self.statusAfterThreeFailures(
+            url: "http://conveyor-metrics-test.invalid/api/v1/write", logs: logs)
         #expect(status.failedRequests >= 3)
         #expect(status.lastError?.lowercased().contains("resolve") == true, "\(status.lastError ?? "-")")
         let logged = logs.all.filter { $0.contains("remote write failed") && $0.lowercased().contains("resolve") }
@@ -84,29 +68,38 @@ struct FaultInjectionTests {
         let server = try await TLSServer(openssl: openssl, cert: cert, key: key)
         defer { server.stop() }
         let logs = LogCapture()
-        var target = RemoteWriteTargetConfiguration(url: "https://localhost:\(server.port)/api/v1/write")
-        target.name = "tls"
-        target.pushInterval = .milliseconds(100)
-        target.queue.minBackoff = .milliseconds(10)
-        target.queue.maxBackoff = .milliseconds(50)
-        var configuration = RemoteWriteConfiguration(targets: [target])
-        configuration.shutdownTimeout = .milliseconds(300)
-        let registry = MetricsRegistry()
-        let writer = try RemoteWriter(configuration: configuration, registry: registry, logger: logs.logger())
-        let task = Task { try await writer.run() }
-        for _ in 0..<100 where (writer.statuses.first?.failedRequests ?? 0) < 3 {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        // Read before shutdown: its deadline may abort a last attempt with another error.
-        let status = try #require(writer.statuses.first)
-        task.cancel()
-        try await task.value
+        let status = try await Self.statusAfterThreeFailures(
+            url: "https://localhost:\(server.port)/api/v1/write", logs: logs)
         #expect(status.succeededRequests == 0)
         #expect(status.failedRequests >= 3)
         #expect(status.lastError?.lowercased().contains("certificate") == true, "\(status.lastError ?? "-")")
         let logged = logs.all.filter { $0.contains("remote write failed") && $0.lowercased().contains("certificate") }
         #expect(logged.count == 1, "logged once for \(status.failedRequests) failures")
         #expect(server.isRunning, "the server saw handshakes, not a crash")
+    }
+
+    /// Pushes to `url` until three requests failed; the status is read before shutdown,
+    /// whose deadline may abort a last attempt with another error.
+    private static func statusAfterThreeFailures(url: String, logs: LogCapture) async throws
+        -> RemoteWriteTargetStatus
+    {
+        var target = RemoteWriteTargetConfiguration(url: url)
+        target.name = "failing"
+        target.pushInterval = .milliseconds(100)
+        target.remoteTimeout = .seconds(2)
+        target.queue.minBackoff = .milliseconds(10)
+        target.queue.maxBackoff = .milliseconds(50)
+        var configuration = RemoteWriteConfiguration(targets: [target])
+        configuration.shutdownTimeout = .milliseconds(300)
+        let writer = try RemoteWriter(configuration: configuration, registry: MetricsRegistry(), logger: logs.logger())
+        let task = Task { try await writer.run() }
+        for _ in 0..<100 where (writer.statuses.first?.failedRequests ?? 0) < 3 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let status = try #require(writer.statuses.first)
+        task.cancel()
+        try await task.value
+        return status
     }
 
     @Test func aSlowReceiverNeitherBlocksRecordingNorScraping() async throws {

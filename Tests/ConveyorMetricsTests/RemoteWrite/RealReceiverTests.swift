@@ -23,14 +23,7 @@ struct RealReceiverTests {
 
     @Test func everyReadmeQueryReturnsDataFromPrometheus() async throws {
         guard let binary = ExternalTool.require("prometheus") else { return }
-        let server = try await ExternalServer(binary: binary, readyPath: "/-/ready") { port, directory in
-            let config = directory.appendingPathComponent("prometheus.yml")
-            try? "global:\n  scrape_interval: 1h\n".write(to: config, atomically: true, encoding: .utf8)
-            return [
-                "--config.file=\(config.path)", "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
-                "--web.listen-address=127.0.0.1:\(port)", "--web.enable-remote-write-receiver",
-            ]
-        }
+        let server = try await ExternalServer.prometheusReceiver(binary: binary)
         defer { server.stop() }
         // Query while the demo still pushes: its graceful shutdown ends every series with a stale marker.
         async let demo: Void = pushDemo(to: "http://127.0.0.1:\(server.port)/api/v1/write", seconds: 6)

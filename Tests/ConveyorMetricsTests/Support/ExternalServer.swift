@@ -51,6 +51,18 @@ final class ExternalServer: @unchecked Sendable {
         throw TestFailure("\(binary) did not become ready in 3 attempts:\n\(lastOutput.suffix(2000))")
     }
 
+    /// Prometheus as a remote-write receiver (no scraping) in a temp directory.
+    static func prometheusReceiver(binary: String) async throws -> ExternalServer {
+        try await ExternalServer(binary: binary, readyPath: "/-/ready") { port, directory in
+            let config = directory.appendingPathComponent("prometheus.yml")
+            try? "global:\n  scrape_interval: 1h\n".write(to: config, atomically: true, encoding: .utf8)
+            return [
+                "--config.file=\(config.path)", "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
+                "--web.listen-address=127.0.0.1:\(port)", "--web.enable-remote-write-receiver",
+            ]
+        }
+    }
+
     func get(_ pathAndQuery: String) async throws -> RawHTTPClient.Response {
         try await RawHTTPClient(port: port).get(pathAndQuery)
     }

@@ -10,29 +10,17 @@ import Synchronization
 /// first — when the directory would exceed `maxBytes`. The index of pending records lives in
 /// memory (24 bytes per record); the record bytes are read back only to be sent.
 final class DiskQueue: Sendable {
-    /// When appended records and the acknowledged position reach stable storage.
-    enum SyncPolicy: Equatable, Sendable {
-        /// fsync after each record and each acknowledgement.
-        case everyWrite
-        /// fsync at most this often (when something changed).
-        case interval(Duration)
-
-        init(_ policy: RemoteWriteTargetConfiguration.FsyncPolicy) {
-            switch policy {
-            case .everyWrite: self = .everyWrite
-            case .interval(let interval): self = .interval(interval)
-            }
-        }
-    }
-
     struct Settings: Sendable {
         var directory: String
         var maxBytes: Int64
-        var sync: SyncPolicy
+        var sync: RemoteWriteTargetConfiguration.FsyncPolicy
         /// A segment is closed and a new one started beyond this size.
         var segmentBytes: Int64
 
-        init(directory: String, maxBytes: Int64, sync: SyncPolicy, segmentBytes: Int64? = nil) {
+        init(
+            directory: String, maxBytes: Int64, sync: RemoteWriteTargetConfiguration.FsyncPolicy,
+            segmentBytes: Int64? = nil
+        ) {
             self.directory = directory
             self.maxBytes = maxBytes
             self.sync = sync
@@ -118,9 +106,9 @@ final class DiskQueue: Sendable {
         }
         var state = State()
         var lastSequence = acknowledged.segment
-        for sequence in try Self.segmentSequences(in: directory) {
+        for sequence in try SegmentFile.sequences(in: directory) {
             lastSequence = max(lastSequence, sequence)
-            let path = Self.path(directory, sequence)
+            let path = SegmentFile.path(directory, sequence)
             if sequence < acknowledged.segment {
                 QueueDirectory.remove(path)
                 continue
@@ -148,7 +136,7 @@ final class DiskQueue: Sendable {
             state.diskBytes += segment.bytes
             state.segments.append(segment)
         }
-        let first = try Self.createSegment(directory, sequence: lastSequence + 1)
+        let first = try SegmentFile.create(directory, sequence: lastSequence + 1)
         state.segments.append(Segment(sequence: lastSequence + 1, bytes: Int64(DiskRecord.magic.count), sealed: false))
         state.diskBytes += Int64(DiskRecord.magic.count)
         state.pendingSamples = recovery.samples
@@ -179,7 +167,7 @@ final class DiskQueue: Sendable {
             if offset + Int64(record.count) > segmentBytes && !current.records.isEmpty {
                 try file.sync()  // a closed segment is always on stable storage
                 sequence += 1
-                file = try Self.createSegment(directory, sequence: sequence)
+                file = try SegmentFile.create(directory, sequence: sequence)
                 offset = Int64(DiskRecord.magic.count)
                 state.withLock { state in
                     state.segments[state.segments.count - 1].sealed = true
@@ -328,7 +316,7 @@ final class DiskQueue: Sendable {
     // MARK: - Internals
 
     private func read(_ sequence: UInt64, from start: Int64, to end: Int64) throws(DiskQueueError) -> [UInt8]? {
-        let path = Self.path(settings.directory, sequence)
+        let path = SegmentFile.path(settings.directory, sequence)
         return try readFile.withLock { (file: inout PosixFile?) throws(DiskQueueError) -> [UInt8]? in
             if file?.path != path {
                 file = nil
@@ -358,7 +346,7 @@ final class DiskQueue: Sendable {
         while let first = state.segments.first, first.sealed, first.next == first.records.count {
             state.segments.removeFirst()
             state.diskBytes -= first.bytes
-            removed.append(path(directory, first.sequence))
+            removed.append(SegmentFile.path(directory, first.sequence))
         }
         return removed
     }
@@ -377,27 +365,8 @@ final class DiskQueue: Sendable {
                 state.pendingSamples -= Int(record.samples)
                 if index >= first.next + first.inFlight { dropped += Int(record.samples) }
             }
-            removed.append(path(directory, first.sequence))
+            removed.append(SegmentFile.path(directory, first.sequence))
         }
         return dropped
-    }
-
-    static func path(_ directory: String, _ sequence: UInt64) -> String {
-        let digits = String(sequence)
-        return directory + "/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".seg"
-    }
-
-    private static func segmentSequences(in directory: String) throws(DiskQueueError) -> [UInt64] {
-        try QueueDirectory.entries(directory).compactMap { name -> UInt64? in
-            guard name.hasSuffix(".seg"), name.utf8.count == 24 else { return nil }
-            return UInt64(name.dropLast(4))
-        }.sorted()
-    }
-
-    private static func createSegment(_ directory: String, sequence: UInt64) throws(DiskQueueError) -> PosixFile {
-        let file = try PosixFile(
-            path: path(directory, sequence), mode: .createAppend)
-        try file.append(DiskRecord.magic)
-        return file
     }
 }

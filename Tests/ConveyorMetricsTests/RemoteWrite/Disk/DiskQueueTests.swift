@@ -153,7 +153,7 @@ struct DiskQueueTests {
     @Test func aFileThatIsNotASegmentIsEmptiedNotSent() throws {
         let directory = TemporaryDirectory()
         do { _ = try open(directory) }
-        let bogus = DiskQueue.path(directory.path, 0)
+        let bogus = SegmentFile.path(directory.path, 0)
         try Data("garbage that is not a segment".utf8).write(to: URL(fileURLWithPath: bogus))
         let queue = try open(directory)
         #expect(queue.recovery.damagedFiles == [bogus])
