@@ -23,19 +23,18 @@ final class RemoteWriteMetrics: Sendable {
                 name: "conveyor_metrics_remote_write_\(suffix)", help: help, labelNames: ["remote_name"]
             ).series(remoteName)
         }
+        func gauge(_ suffix: String, _ help: String) -> GaugeSeries {
+            registry.gaugeFamily(
+                name: "conveyor_metrics_remote_write_\(suffix)", help: help, labelNames: ["remote_name"]
+            ).series(remoteName)
+        }
         samplesSent = counter("samples_sent_total", "Samples delivered to the remote-write endpoint")
         samplesFailed = counter(
             "samples_failed_total", "Samples the endpoint refused with a non-retryable status; not sent again")
         samplesRetried = counter("samples_retried_total", "Samples sent again after a retryable failure")
         bytesSent = counter("bytes_sent_total", "Compressed request bytes delivered")
-        pending = registry.gaugeFamily(
-            name: "conveyor_metrics_remote_write_samples_pending", help: "Samples queued or in flight",
-            labelNames: ["remote_name"]
-        ).series(remoteName)
-        lastSuccess = registry.gaugeFamily(
-            name: "conveyor_metrics_remote_write_last_success_timestamp_seconds",
-            help: "Unix time of the last delivered request", labelNames: ["remote_name"]
-        ).series(remoteName)
+        pending = gauge("samples_pending", "Samples queued or in flight")
+        lastSuccess = gauge("last_success_timestamp_seconds", "Unix time of the last delivered request")
         requestDuration = registry.histogramFamily(
             name: "conveyor_metrics_remote_write_request_duration_seconds", help: "Duration of remote-write requests",
             labelNames: ["remote_name"], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
@@ -47,11 +46,9 @@ final class RemoteWriteMetrics: Sendable {
             name: "conveyor_metrics_remote_write_requests_total",
             help: "Remote-write requests by HTTP status code (error: no response)",
             labelNames: ["remote_name", "code"])
-        oldestPending = registry.gaugeFamily(
-            name: "conveyor_metrics_remote_write_oldest_pending_timestamp_seconds",
-            help: "Timestamp of the oldest sample not yet delivered (0 when none is pending)",
-            labelNames: ["remote_name"]
-        ).series(remoteName)
+        oldestPending = gauge(
+            "oldest_pending_timestamp_seconds",
+            "Timestamp of the oldest sample not yet delivered (0 when none is pending)")
         for reason in ["queue_full", "shutdown", "too_old"] { _ = dropped.series(remoteName, reason) }
         // The disk queue's figures (and drop reasons, so they read 0 from the start).
         guard disk else {
@@ -59,14 +56,9 @@ final class RemoteWriteMetrics: Sendable {
             diskTruncatedBytes = nil
             return
         }
-        diskBytes = registry.gaugeFamily(
-            name: "conveyor_metrics_remote_write_disk_bytes", help: "Bytes of the disk queue's segment files",
-            labelNames: ["remote_name"]
-        ).series(remoteName)
-        diskTruncatedBytes = registry.counterFamily(
-            name: "conveyor_metrics_remote_write_disk_truncated_bytes_total",
-            help: "Bytes of torn or corrupt disk-queue data cut off at start-up", labelNames: ["remote_name"]
-        ).series(remoteName)
+        diskBytes = gauge("disk_bytes", "Bytes of the disk queue's segment files")
+        diskTruncatedBytes = counter(
+            "disk_truncated_bytes_total", "Bytes of torn or corrupt disk-queue data cut off at start-up")
         for reason in ["disk_full", "corrupt", "disk_error"] { _ = dropped.series(remoteName, reason) }
     }
 

@@ -28,6 +28,14 @@ private func request(samples: Int, timestamp: Int64, value: Double = 1) -> [UInt
     return Snappy.compress(writer.bytes)
 }
 
+extension DiskQueue {
+    /// Appends a request of `samples` samples stamped `timestamp`; returns the samples dropped.
+    func appendRequest(samples: Int, timestamp: Int64) throws -> Int {
+        try append(
+            compressedRequest: request(samples: samples, timestamp: timestamp), samples: samples, timestamp: timestamp)
+    }
+}
+
 private func open(_ directory: borrowing TemporaryDirectory, maxBytes: Int64 = 1 << 30, segmentBytes: Int64? = nil)
     throws -> DiskQueue
 {
@@ -75,8 +83,7 @@ struct DiskQueueTests {
             let queue = try open(directory)
             for timestamp in Int64(1)...5 {
                 #expect(
-                    try queue.append(
-                        compressedRequest: request(samples: 2, timestamp: timestamp), samples: 2, timestamp: timestamp)
+                    try queue.appendRequest(samples: 2, timestamp: timestamp)
                         == 0)
             }
             #expect(queue.pendingSamples == 10)
@@ -101,8 +108,7 @@ struct DiskQueueTests {
             let queue = try open(directory)
             #expect(queue.recovery.records == Int(round) * 2)
             for timestamp in (round * 2 + 1)...(round * 2 + 2) {
-                _ = try queue.append(
-                    compressedRequest: request(samples: 1, timestamp: timestamp), samples: 1, timestamp: timestamp)
+                _ = try queue.appendRequest(samples: 1, timestamp: timestamp)
             }
         }
         #expect(try drain(open(directory)) == [1, 2, 3, 4, 5, 6])
@@ -114,8 +120,7 @@ struct DiskQueueTests {
         do {
             let queue = try open(directory)
             for timestamp in Int64(1)...3 {
-                _ = try queue.append(
-                    compressedRequest: request(samples: 3, timestamp: timestamp), samples: 3, timestamp: timestamp)
+                _ = try queue.appendRequest(samples: 3, timestamp: timestamp)
             }
         }
         let segment = try #require(directory.segments().last)
@@ -127,7 +132,7 @@ struct DiskQueueTests {
         #expect(queue.recovery.damagedFiles == [segment])
         let recordSize = (full.count - DiskRecord.magic.count) / 3
         #expect(try FileManager.default.attributesOfItem(atPath: segment)[.size] as? Int == full.count - recordSize)
-        _ = try queue.append(compressedRequest: request(samples: 3, timestamp: 9), samples: 3, timestamp: 9)
+        _ = try queue.appendRequest(samples: 3, timestamp: 9)
         #expect(try drain(queue) == [1, 2, 9], "appends after recovery follow the recovered records")
     }
 
@@ -136,8 +141,7 @@ struct DiskQueueTests {
         do {
             let queue = try open(directory)
             for timestamp in Int64(1)...4 {
-                _ = try queue.append(
-                    compressedRequest: request(samples: 1, timestamp: timestamp), samples: 1, timestamp: timestamp)
+                _ = try queue.appendRequest(samples: 1, timestamp: timestamp)
             }
         }
         let segment = try #require(directory.segments().last)
@@ -171,8 +175,7 @@ struct DiskQueueTests {
         var dropped = 0
         let produced = 40
         for timestamp in Int64(1)...Int64(produced) {
-            dropped += try queue.append(
-                compressedRequest: request(samples: 10, timestamp: timestamp), samples: 10, timestamp: timestamp)
+            dropped += try queue.appendRequest(samples: 10, timestamp: timestamp)
             #expect(queue.diskBytes <= 3 * segmentBytes)
         }
         let delivered = try drain(queue, maxSamples: 1000)
@@ -193,8 +196,7 @@ struct DiskQueueTests {
         let inFlight = try #require(try queue.nextBatch(maxSamples: 5, notBefore: nil, tooOld: &tooOld))
         var dropped = 0
         for timestamp in Int64(2)...6 {
-            dropped += try queue.append(
-                compressedRequest: request(samples: 5, timestamp: timestamp), samples: 5, timestamp: timestamp)
+            dropped += try queue.appendRequest(samples: 5, timestamp: timestamp)
         }
         try queue.acknowledge(inFlight)  // delivered: 5 samples sent
         let rest = try drain(queue, maxSamples: 100)
@@ -205,9 +207,7 @@ struct DiskQueueTests {
         let directory = TemporaryDirectory()
         let queue = try open(directory)
         for timestamp in Int64(1)...6 {
-            _ = try queue.append(
-                compressedRequest: request(samples: 2, timestamp: timestamp * 1000), samples: 2,
-                timestamp: timestamp * 1000)
+            _ = try queue.appendRequest(samples: 2, timestamp: timestamp * 1000)
         }
         var tooOld = 0
         let sent = try drain(queue, maxSamples: 100, notBefore: 4000, tooOld: &tooOld)
@@ -247,8 +247,7 @@ struct DiskQueueTests {
         do {
             let queue = try open(directory)
             for timestamp in Int64(1)...3 {
-                _ = try queue.append(
-                    compressedRequest: request(samples: 1, timestamp: timestamp), samples: 1, timestamp: timestamp)
+                _ = try queue.appendRequest(samples: 1, timestamp: timestamp)
             }
             var tooOld = 0
             try queue.acknowledge(try #require(try queue.nextBatch(maxSamples: 1, notBefore: nil, tooOld: &tooOld)))
