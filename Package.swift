@@ -1,11 +1,22 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Products by dependency weight (lightest first):
+//   ConveyorMetrics              registry, series, snapshot, exposition bytes, the Conveyor metric
+//                                set, the swift-metrics factory. No NIO, no C library.
+//   ConveyorMetricsExporter      MetricsExporter: `/metrics` over SwiftNIO.
+//   ConveyorMetricsRemoteWrite   RemoteWriter: remote write 1.0 (protobuf-c, snappy, libcurl).
+//   ConveyorMetricsTestKit       a remote-write receiver with scripted faults, the spec checker
+//                                and the decoder, for users' integration tests.
+//   conveyor-metrics             the CLI: demo, receive, check-config.
 let package = Package(
     name: "conveyor-metrics",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ConveyorMetrics", targets: ["ConveyorMetrics"]),
+        .library(name: "ConveyorMetricsExporter", targets: ["ConveyorMetricsExporter"]),
+        .library(name: "ConveyorMetricsRemoteWrite", targets: ["ConveyorMetricsRemoteWrite"]),
+        .library(name: "ConveyorMetricsTestKit", targets: ["ConveyorMetricsTestKit"]),
         .executable(name: "conveyor-metrics", targets: ["conveyor-metrics"]),
     ],
     dependencies: [
@@ -16,44 +27,79 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
     targets: [
+        // MARK: Core (no NIO, no C library)
         .target(
             name: "ConveyorMetrics",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: Exporter (SwiftNIO)
+        .target(
+            name: "ConveyorMetricsExporter",
+            dependencies: [
+                "ConveyorMetrics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // MARK: Remote write (C libraries through pkg-config; the Makefile installs the -dev packages)
+        .target(
+            name: "ConveyorMetricsRemoteWrite",
+            dependencies: [
+                "ConveyorMetrics",
                 "CSnappy",
                 "CRemoteWriteProto",
                 "CCurlShim",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // C libraries through pkg-config (the Makefile installs the -dev packages).
         .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // protoc-c output for Proto/ (regenerate with `make proto`).
         .target(name: "CRemoteWriteProto", dependencies: ["CProtobufC"]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
+
+        // MARK: TestKit (receiver, checker, decoder)
+        .target(
+            name: "ConveyorMetricsTestKit",
+            dependencies: [
+                "ConveyorMetrics",
+                "ConveyorMetricsRemoteWrite",
+                "CRemoteWriteProto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: CLI
         .target(
             name: "ConveyorMetricsCLI",
             dependencies: [
                 "ConveyorMetrics",
+                "ConveyorMetricsExporter",
+                "ConveyorMetricsRemoteWrite",
+                "ConveyorMetricsTestKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // Fuzz harnesses (`make fuzz`): the entry points and a strict exposition checker,
-        // and an executable that is libFuzzer's target when built with -DFUZZING.
-        .target(name: "ConveyorMetricsFuzzing", dependencies: ["ConveyorMetrics", "ConveyorMetricsCLI"]),
-        .executableTarget(name: "conveyor-metrics-fuzz", dependencies: ["ConveyorMetricsFuzzing"]),
         .executableTarget(
             name: "conveyor-metrics",
             dependencies: [
@@ -61,15 +107,89 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+
+        // MARK: Fuzzing (`make fuzz`): the entry points, a strict exposition checker, and an
+        // executable that is libFuzzer's target when built with -DFUZZING.
+        .target(
+            name: "ConveyorMetricsFuzzing",
+            dependencies: [
+                "ConveyorMetrics", "ConveyorMetricsRemoteWrite", "ConveyorMetricsTestKit", "ConveyorMetricsCLI",
+            ]
+        ),
+        .executableTarget(name: "conveyor-metrics-fuzz", dependencies: ["ConveyorMetricsFuzzing"]),
+
+        // MARK: Tests: one target per product, one for the CLI, one for real peers.
+        .target(
+            name: "ConveyorMetricsTestSupport",
+            dependencies: [
+                "ConveyorMetrics",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "ConveyorMetricsTests",
             dependencies: [
                 "ConveyorMetrics",
-                "ConveyorMetricsCLI",
-                "ConveyorMetricsFuzzing",
+                "ConveyorMetricsTestSupport",
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+        ),
+        .testTarget(
+            name: "ConveyorMetricsExporterTests",
+            dependencies: [
+                "ConveyorMetrics",
+                "ConveyorMetricsExporter",
+                "ConveyorMetricsTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "ConveyorMetricsRemoteWriteTests",
+            dependencies: [
+                "ConveyorMetrics",
+                "ConveyorMetricsExporter",
+                "ConveyorMetricsRemoteWrite",
+                "ConveyorMetricsTestKit",
+                "ConveyorMetricsTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "ConveyorMetricsTestKitTests",
+            dependencies: [
+                "ConveyorMetrics",
+                "ConveyorMetricsRemoteWrite",
+                "ConveyorMetricsTestKit",
+                "ConveyorMetricsTestSupport",
+            ]
+        ),
+        .testTarget(
+            name: "ConveyorMetricsCLITests",
+            dependencies: [
+                "ConveyorMetrics",
+                "ConveyorMetricsRemoteWrite",
+                "ConveyorMetricsTestKit",
+                "ConveyorMetricsCLI",
+                "ConveyorMetricsFuzzing",
+                "ConveyorMetricsTestSupport",
+            ]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "ConveyorMetrics",
+                "ConveyorMetricsExporter",
+                "ConveyorMetricsRemoteWrite",
+                "ConveyorMetricsTestKit",
+                "ConveyorMetricsCLI",
+                "ConveyorMetricsTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

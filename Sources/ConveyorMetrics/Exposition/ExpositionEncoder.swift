@@ -1,9 +1,8 @@
 /// Renders families as Prometheus text 0.0.4 or OpenMetrics 1.0.0.
 ///
 /// Label text is pre-rendered per series; `le` spellings are pre-rendered per family's
-/// bounds; the output buffer is reused between scrapes by its owner. Two entry points
-/// share the writing: snapshots (tests, hand-built snapshots) and the registry's families
-/// directly (`emit`, the scrape path), which skips building a snapshot.
+/// bounds; the output buffer is reused between scrapes by its owner. It reads the
+/// registry's families directly (`MetricsRegistry.emit`), which skips building a snapshot.
 package struct ExpositionEncoder: Sendable {
     package let format: ExpositionFormat
 
@@ -11,28 +10,29 @@ package struct ExpositionEncoder: Sendable {
         self.format = format
     }
 
-    /// Appends the whole exposition of `snapshot` to `out`.
-    package func encode(_ snapshot: MetricsSnapshot, into out: inout [UInt8]) {
-        for family in snapshot.families where !family.series.isEmpty {
-            let names = header(name: family.name, help: family.help, unit: family.unit, type: family.type, into: &out)
-            var histogram = HistogramLines(names: names)
-            for series in family.series {
-                switch series.value {
-                case .counter(let value), .gauge(let value):
-                    appendSample(names.sample, series.renderedLabels, value: value, into: &out)
-                case .histogram(let value):
-                    histogram.append(value, labels: series.renderedLabels, into: &out)
-                }
+    /// Appends one family: its header lines, then one line per series (several for a
+    /// histogram), as `forEachSeries` yields them. A family without series writes nothing.
+    package func appendFamily(
+        _ descriptor: FamilyDescriptor, into out: inout [UInt8],
+        _ forEachSeries: ((UnsafeRawBufferPointer, SeriesValue) -> Void) -> Void
+    ) {
+        var names: FamilyNames?
+        var histogram: HistogramLines?
+        forEachSeries { labels, value in
+            let sampleNames =
+                names
+                ?? header(
+                    name: descriptor.name, help: descriptor.help, unit: descriptor.unit, type: descriptor.type,
+                    into: &out)
+            names = sampleNames
+            switch value {
+            case .counter(let scalar), .gauge(let scalar):
+                appendSample(sampleNames.sample, labels, value: scalar, into: &out)
+            case .histogram(let value):
+                if histogram == nil { histogram = HistogramLines(names: sampleNames) }
+                histogram?.append(value, labels: labels, into: &out)
             }
         }
-        finish(into: &out)
-    }
-
-    /// Convenience for tests and small outputs.
-    package func encode(_ snapshot: MetricsSnapshot) -> String {
-        var out: [UInt8] = []
-        encode(snapshot, into: &out)
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Ends the exposition (`# EOF` for OpenMetrics).

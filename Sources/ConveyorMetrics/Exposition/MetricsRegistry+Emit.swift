@@ -1,7 +1,8 @@
 extension MetricsRegistry {
     /// Appends the exposition of every family to `buffer` (reuse the buffer between calls).
     ///
-    /// Renders straight from the series (no intermediate snapshot).
+    /// Renders straight from the series (no intermediate snapshot): this is the one read
+    /// path of the text formats, for `/metrics` and for tests alike.
     ///
     /// ```swift
     /// var buffer: [UInt8] = []
@@ -9,28 +10,16 @@ extension MetricsRegistry {
     /// ```
     public func emit(into buffer: inout [UInt8], format: ExpositionFormat = .prometheusText) {
         let encoder = ExpositionEncoder(format: format)
-        for family in sortedFamilies() { family.render(encoder, into: &buffer) }
+        for family in sortedFamilies() {
+            encoder.appendFamily(family.descriptor, into: &buffer, family.forEachSeries)
+        }
         encoder.finish(into: &buffer)
     }
-}
 
-extension MetricFamily {
-    /// This family's exposition, read directly from its series.
-    package func render(_ encoder: ExpositionEncoder, into out: inout [UInt8]) {
-        let series = sortedSeries()
-        guard !series.isEmpty else { return }
-        let names = encoder.header(
-            name: descriptor.name, help: descriptor.help, unit: descriptor.unit, type: descriptor.type, into: &out)
-        var histogram = ExpositionEncoder.HistogramLines(names: names)
-        series.withUnsafeBufferPointer { buffer in
-            for item in buffer {
-                switch item.snapshotValue() {
-                case .counter(let value), .gauge(let value):
-                    encoder.appendSample(names.sample, item.renderedLabels, value: value, into: &out)
-                case .histogram(let value):
-                    histogram.append(value, labels: item.renderedLabels, into: &out)
-                }
-            }
-        }
+    /// The exposition of every family as text (tests, small registries, the CLI).
+    public func exposition(format: ExpositionFormat = .prometheusText) -> String {
+        var buffer: [UInt8] = []
+        emit(into: &buffer, format: format)
+        return String(decoding: buffer, as: UTF8.self)
     }
 }

@@ -19,7 +19,7 @@ public struct Label: Sendable, Hashable, CustomStringConvertible {
 
 extension [Label] {
     /// Sorted by name in byte order, as Prometheus and remote write require.
-    func sortedByName() -> [Label] {
+    package func sortedByName() -> [Label] {
         sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
     }
 }

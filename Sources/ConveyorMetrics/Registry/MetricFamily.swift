@@ -146,9 +146,17 @@ package protocol RegisteredFamily: Sendable {
     var descriptor: FamilyDescriptor { get }
     var bucketsForConflictCheck: [Double]? { get }
     func snapshot() -> MetricFamilySnapshot
-    func render(_ encoder: ExpositionEncoder, into out: inout [UInt8])
+    /// Calls `body` with each series' rendered labels and current value, sorted by labels:
+    /// the read path of `/metrics`, which needs no snapshot.
+    func forEachSeries(_ body: (UnsafeRawBufferPointer, SeriesValue) -> Void)
 }
 
 extension MetricFamily: RegisteredFamily {
     package var bucketsForConflictCheck: [Double]? { (configuration as? HistogramBuckets)?.upperBounds }
+
+    package func forEachSeries(_ body: (UnsafeRawBufferPointer, SeriesValue) -> Void) {
+        sortedSeries().withUnsafeBufferPointer { buffer in
+            for item in buffer { body(item.renderedLabels, item.snapshotValue()) }
+        }
+    }
 }

@@ -93,7 +93,7 @@ public final class MetricsRegistry: Sendable {
     /// Every family and series as they are now. Recorders are never blocked for longer
     /// than one family's lock while its series list is copied.
     public func snapshot() -> MetricsSnapshot {
-        let timestamp = MonotonicClock.unixMilliseconds()
+        let timestamp = WallClock.unixMilliseconds()
         return MetricsSnapshot(timestampMilliseconds: timestamp, families: sortedFamilies().map { $0.snapshot() })
     }
 

@@ -76,11 +76,3 @@ package final class RejectedValueRecorder: Sendable {
         text.utf8.count <= 200 ? text : String(decoding: text.utf8.prefix(200), as: UTF8.self) + "…"
     }
 }
-
-extension Atomic where Value: AtomicRepresentable & Sendable {
-    /// An atomic on the heap, so it can live in a dictionary or be shared by closures.
-    final class Shared: Sendable {
-        let value: Atomic<Value>
-        init(_ initial: Value) { value = Atomic(initial) }
-    }
-}

@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+import ConveyorMetrics
+import ConveyorMetricsExporter
+import ConveyorMetricsRemoteWrite
+import ConveyorMetricsTestKit
 
 /// `conveyor-metrics check-config FILE`: validates a configuration file.
 struct CheckConfigCommand: ParsableCommand {

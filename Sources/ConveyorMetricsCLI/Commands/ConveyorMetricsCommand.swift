@@ -1,5 +1,8 @@
 import ArgumentParser
 import ConveyorMetrics
+import ConveyorMetricsExporter
+import ConveyorMetricsRemoteWrite
+import ConveyorMetricsTestKit
 
 /// The root of `conveyor-metrics`: its name, version and subcommands. The executable's
 /// `@main` type adopts this configuration.

@@ -1,5 +1,8 @@
 import ArgumentParser
 import ConveyorMetrics
+import ConveyorMetricsExporter
+import ConveyorMetricsRemoteWrite
+import ConveyorMetricsTestKit
 
 /// `conveyor-metrics demo`: a simulated router that serves its metrics.
 struct DemoCommand: AsyncParsableCommand {

@@ -1,8 +1,11 @@
 import ArgumentParser
-import ConveyorMetrics
 import Foundation
 import Logging
 import ServiceLifecycle
+import ConveyorMetrics
+import ConveyorMetricsExporter
+import ConveyorMetricsRemoteWrite
+import ConveyorMetricsTestKit
 
 /// `conveyor-metrics receive`: a remote-write receiver that shows what arrives.
 struct ReceiveCommand: AsyncParsableCommand {

@@ -1,3 +1,8 @@
+import ConveyorMetrics
+import ConveyorMetricsExporter
+import ConveyorMetricsRemoteWrite
+import ConveyorMetricsTestKit
+
 /// A configuration problem, naming the file, the key and the reason.
 package struct ConfigError: Error, CustomStringConvertible, Equatable {
     /// The file read.

@@ -1,6 +1,9 @@
-import ConveyorMetrics
 import Foundation
 import Yams
+import ConveyorMetrics
+import ConveyorMetricsExporter
+import ConveyorMetricsRemoteWrite
+import ConveyorMetricsTestKit
 
 /// The `--config` file of the `conveyor-metrics` command.
 ///

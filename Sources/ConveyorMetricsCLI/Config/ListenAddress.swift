@@ -1,3 +1,8 @@
+import ConveyorMetrics
+import ConveyorMetricsExporter
+import ConveyorMetricsRemoteWrite
+import ConveyorMetricsTestKit
+
 /// A `HOST:PORT` listen address (`0.0.0.0:9090`, `[::1]:9090`, `:9090`).
 package struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     package let host: String

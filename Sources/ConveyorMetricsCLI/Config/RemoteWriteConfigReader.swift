@@ -1,5 +1,8 @@
-import ConveyorMetrics
 import Yams
+import ConveyorMetrics
+import ConveyorMetricsExporter
+import ConveyorMetricsRemoteWrite
+import ConveyorMetricsTestKit
 
 /// Reads `external_labels` and `remote_write` in Prometheus' own vocabulary.
 struct RemoteWriteConfigReader {

@@ -1,6 +1,9 @@
-import ConveyorMetrics
 import Logging
 import ServiceLifecycle
+import ConveyorMetrics
+import ConveyorMetricsExporter
+import ConveyorMetricsRemoteWrite
+import ConveyorMetricsTestKit
 
 /// Runs the demo: the simulated router recording into its own registry, the exporter
 /// serving it, the remote writer pushing it (to `push`, or to an embedded receiver on

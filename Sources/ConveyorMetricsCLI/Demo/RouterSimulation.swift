@@ -1,6 +1,9 @@
-import ConveyorMetrics
 import ServiceLifecycle
 import Synchronization
+import ConveyorMetrics
+import ConveyorMetricsExporter
+import ConveyorMetricsRemoteWrite
+import ConveyorMetricsTestKit
 
 /// A simulated Conveyor router: sources feed pipelines of stages that deliver to sinks,
 /// with leader changes, rebalances, checkpoints, retries and backpressure. Every metric

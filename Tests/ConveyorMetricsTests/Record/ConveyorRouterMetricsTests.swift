@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-
+import ConveyorMetricsTestSupport
 @testable import ConveyorMetrics
+
 
 @Suite("Conveyor metric set")
 struct ConveyorRouterMetricsTests {
@@ -93,18 +94,11 @@ struct ConveyorRouterMetricsTests {
                 == .counter(1))
     }
 
-    /// The spec's tables (shared/seed) against `ConveyorMetric.all`: names, types, labels, HELP.
+    /// The spec's tables (kept in Fixtures/) against `ConveyorMetric.all`: names, types, labels, HELP.
     @Test func metricSetMatchesTheSpecTables() throws {
-        let seed = PackagePaths.root.deletingLastPathComponent().appendingPathComponent(
-            "shared/seed/conveyor-metrics-README.md")
-        guard let text = try? String(contentsOf: seed, encoding: .utf8) else {
-            if ExternalTool.isCI {
-                Issue.record("the spec is missing at \(seed.path)")
-            } else {
-                print("⚠️  SKIPPED: spec not found at \(seed.path)")
-            }
-            return
-        }
+        let spec = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/conveyor-metrics-spec.md")
+        let text = try String(contentsOf: spec, encoding: .utf8)
         var rows: [ConveyorMetric] = []
         for line in text.split(separator: "\n") where line.hasPrefix("| `conveyor_router_") {
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }

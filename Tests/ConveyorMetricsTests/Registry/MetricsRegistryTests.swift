@@ -1,6 +1,7 @@
 import Testing
-
+import ConveyorMetricsTestSupport
 @testable import ConveyorMetrics
+
 
 @Suite("Registry")
 struct MetricsRegistryTests {

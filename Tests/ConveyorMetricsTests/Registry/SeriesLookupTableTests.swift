@@ -1,7 +1,8 @@
 import Synchronization
 import Testing
-
+import ConveyorMetricsTestSupport
 @testable import ConveyorMetrics
+
 
 @Suite("Series lookup table")
 struct SeriesLookupTableTests {

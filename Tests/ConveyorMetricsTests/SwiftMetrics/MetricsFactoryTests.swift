@@ -1,8 +1,9 @@
 import CoreMetrics
 import Metrics
 import Testing
-
+import ConveyorMetricsTestSupport
 @testable import ConveyorMetrics
+
 
 @Suite("swift-metrics factory")
 struct MetricsFactoryTests {
@@ -10,7 +11,7 @@ struct MetricsFactoryTests {
         let registry = MetricsRegistry()
         let counter = Counter(label: "http.requests", dimensions: [("method", "GET")], factory: registry)
         counter.increment(by: 3)
-        let text = ExpositionEncoder(format: .prometheusText).encode(registry.snapshot())
+        let text = registry.exposition(format: .prometheusText)
         #expect(text.contains("# TYPE http_requests_total counter\n"))
         #expect(text.contains("http_requests_total{method=\"GET\"} 3\n"))
     }
@@ -87,7 +88,7 @@ struct MetricsBootstrapTests {
     @Test func bootstrappedCounterAppearsInTheDefaultExposition() {
         MetricsSystem.bootstrap(MetricsRegistry.default)
         Counter(label: "http.requests", dimensions: [("method", "GET")]).increment()
-        let text = ExpositionEncoder(format: .prometheusText).encode(MetricsRegistry.default.snapshot())
+        let text = MetricsRegistry.default.exposition(format: .prometheusText)
         #expect(text.contains("http_requests_total{method=\"GET\"} 1\n"))
     }
 }

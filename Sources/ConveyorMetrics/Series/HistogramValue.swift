@@ -1,0 +1,18 @@
+/// A histogram's state: cumulative bucket counts, sum and count.
+public struct HistogramValue: Sendable, Equatable {
+    /// Finite upper bounds, increasing; the implied last bound is `+Inf`.
+    public let upperBounds: [Double]
+    /// Cumulative counts, one per bound plus the `+Inf` bucket last.
+    public let cumulativeCounts: [UInt64]
+    /// The sum of all observations.
+    public let sum: Double
+    /// The number of observations (equal to the `+Inf` bucket).
+    public var count: UInt64 { cumulativeCounts.last ?? 0 }
+
+    /// Creates a histogram value; `cumulativeCounts` has `upperBounds.count + 1` entries.
+    public init(upperBounds: [Double], cumulativeCounts: [UInt64], sum: Double) {
+        self.upperBounds = upperBounds
+        self.cumulativeCounts = cumulativeCounts
+        self.sum = sum
+    }
+}

@@ -1,0 +1,29 @@
+/// What all series of a family share, held once per family instead of once per series.
+package final class SeriesContext: Sendable {
+    package let metricName: String
+    /// The family's label names in value order; nil when series bring their own (`.pairs`).
+    package let labelNames: [String]?
+    let rejections: RejectedValueRecorder?
+
+    init(metricName: String, labelNames: [String]?, rejections: RejectedValueRecorder?) {
+        self.metricName = metricName
+        self.labelNames = labelNames
+        self.rejections = rejections
+    }
+
+    /// Counts and logs one rejected value of this family.
+    @inline(never)
+    func reject(_ reason: RejectionReason, _ detail: @autoclosure () -> String) {
+        rejections?.reject(reason, metric: metricName, detail())
+    }
+
+    /// The sorted labels of the series with `key` (built on demand; series do not store them).
+    package func labels(for key: LabelValuesKey) -> [Label] {
+        switch key {
+        case .pairs(let flat):
+            return stride(from: 0, to: flat.count - 1, by: 2).map { Label(name: flat[$0], value: flat[$0 + 1]) }
+        default:
+            return zip(labelNames ?? [], key.values).map { Label(name: $0, value: $1) }.sortedByName()
+        }
+    }
+}

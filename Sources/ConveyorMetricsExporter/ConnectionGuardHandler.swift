@@ -1,0 +1,98 @@
+import NIOCore
+import ConveyorMetrics
+
+/// Keeps a client from holding a scrape connection forever: a request must arrive in full
+/// (at most `maxRequestBytes`) within `requestDeadline` of its first byte, and an idle
+/// keep-alive connection is closed after `idleTimeout`. Sits in front of the HTTP decoder
+/// and counts raw bytes; every response flush starts the count again.
+final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
+
+    private let maxRequestBytes: Int
+    private let requestDeadline: TimeAmount
+    private let idleTimeout: TimeAmount
+    private var bytesSinceResponse = 0
+    private var deadline: Scheduled<Void>?
+    private var idle: Scheduled<Void>?
+    private var closing = false
+
+    init(maxRequestBytes: Int, requestDeadline: TimeAmount, idleTimeout: TimeAmount) {
+        self.maxRequestBytes = maxRequestBytes
+        self.requestDeadline = requestDeadline
+        self.idleTimeout = idleTimeout
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armIdle(context: context)
+        context.fireChannelActive()
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { armIdle(context: context) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        cancelTimers()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        let buffer = unwrapInboundIn(data)
+        if bytesSinceResponse == 0 && buffer.readableBytes > 0 {
+            idle?.cancel()
+            idle = nil
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            deadline = context.eventLoop.scheduleTask(in: requestDeadline) {
+                bound.value.0.reject(context: bound.value.1, status: "408 Request Timeout")
+            }
+        }
+        bytesSinceResponse += buffer.readableBytes
+        if bytesSinceResponse > maxRequestBytes {
+            reject(context: context, status: "431 Request Header Fields Too Large")
+            return
+        }
+        context.fireChannelRead(data)
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        bytesSinceResponse = 0
+        deadline?.cancel()
+        deadline = nil
+        armIdle(context: context)
+        context.flush()
+    }
+
+    private func armIdle(context: ChannelHandlerContext) {
+        idle?.cancel()
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let channel = context.channel
+        idle = context.eventLoop.scheduleTask(in: idleTimeout) {
+            guard bound.value.bytesSinceResponse == 0 else { return }
+            channel.close(promise: nil)
+        }
+    }
+
+    /// Answers with a bare status line (below the HTTP encoder) and closes.
+    private func reject(context: ChannelHandlerContext, status: String) {
+        guard !closing else { return }
+        closing = true
+        cancelTimers()
+        var buffer = context.channel.allocator.buffer(capacity: 96)
+        buffer.writeString("HTTP/1.1 \(status)\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
+
+    private func cancelTimers() {
+        deadline?.cancel()
+        deadline = nil
+        idle?.cancel()
+        idle = nil
+    }
+}

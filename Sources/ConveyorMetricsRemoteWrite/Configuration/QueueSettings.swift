@@ -1,0 +1,44 @@
+import ConveyorMetrics
+
+extension RemoteWriteTargetConfiguration {
+    /// Queueing, batching and retry, with Prometheus' names and defaults.
+    public struct QueueSettings: Sendable {
+        /// The most samples waiting to be sent; when full the oldest are dropped and counted.
+        public var capacity = 10_000
+        /// The most samples in one request.
+        public var maxSamplesPerSend = 2_000
+        /// The first retry waits this long; each further retry doubles it.
+        public var minBackoff: Duration = .milliseconds(30)
+        /// Retries never wait longer than this (unless the server's `Retry-After` says so).
+        public var maxBackoff: Duration = .seconds(5)
+        /// Whether 429 Too Many Requests is retried (otherwise the batch is dropped).
+        public var retryOnHTTP429 = true
+        /// A directory for a disk-backed queue (each target uses a subdirectory named after
+        /// it): what is queued survives restarts and outages of any length up to
+        /// `maxDiskBytes`. Without it the queue lives in memory (`capacity` samples).
+        public var storagePath: String?
+        /// The most bytes the disk queue may use; beyond it the oldest samples are dropped
+        /// (counted with `reason="disk_full"`). 1 GiB by default.
+        public var maxDiskBytes: Int64 = 1 << 30
+        /// When the disk queue reaches stable storage (see ``FsyncPolicy``).
+        public var fsync: FsyncPolicy = .interval(.seconds(1))
+        /// Samples older than this are dropped (counted with `reason="too_old"`) instead of
+        /// being sent to a receiver that would reject them. Off by default.
+        public var sampleAgeLimit: Duration?
+
+        /// Prometheus' defaults (with 429 retried).
+        public init() {}
+    }
+
+    /// When the disk queue calls fsync. A crash of the process alone loses nothing under
+    /// either policy (written data is in the kernel's page cache); the policies differ on
+    /// power loss or a kernel crash.
+    public enum FsyncPolicy: Sendable, Equatable {
+        /// After every record and every acknowledgement: power loss loses at most the record
+        /// being written. Costs one fsync per snapshot and per delivered request.
+        case everyWrite
+        /// At most once per interval: power loss may lose the records of the last interval
+        /// and resend requests acknowledged in it (duplicates, which receivers ignore).
+        case interval(Duration)
+    }
+}

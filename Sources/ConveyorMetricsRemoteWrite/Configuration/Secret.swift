@@ -1,0 +1,14 @@
+import ConveyorMetrics
+
+/// A password or token: its description never shows the value.
+public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConvertible, ExpressibleByStringLiteral {
+    package let value: String
+
+    /// Wraps a secret value.
+    public init(_ value: String) { self.value = value }
+    /// Wraps a literal (for tests and examples).
+    public init(stringLiteral value: String) { self.value = value }
+
+    public var description: String { "<secret>" }
+    public var debugDescription: String { "<secret>" }
+}

@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import ConveyorMetrics
+
+/// A file descriptor with the few calls the disk queue makes, each failing with the path.
+/// Used only from the queue's own threads (never the Swift concurrency pool).
+struct PosixFile: ~Copyable {
+    let path: String
+    let descriptor: Int32
+
+    enum Mode {
+        case read, readWrite, createReadWrite
+        /// Created empty (replacing a file of that name), writes go to the end.
+        case createAppend
+
+        var flags: Int32 {
+            switch self {
+            case .read: O_RDONLY
+            case .readWrite: O_RDWR
+            case .createReadWrite: O_RDWR | O_CREAT
+            case .createAppend: O_WRONLY | O_CREAT | O_TRUNC | O_APPEND
+            }
+        }
+    }
+
+    /// Opens `path` (mode 0600 when created).
+    init(path: String, mode: Mode) throws(DiskQueueError) {
+        let descriptor = open(path, mode.flags | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw .system(path, "cannot open") }
+        self.path = path
+        self.descriptor = descriptor
+    }
+
+    deinit { close(descriptor) }
+
+    /// Writes all of `bytes` at the end of the file (the file is opened with O_APPEND).
+    func append(_ bytes: [UInt8]) throws(DiskQueueError) {
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { buffer in
+                write(descriptor, buffer.baseAddress.map { $0 + written }, buffer.count - written)
+            }
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw .system(path, "write failed")
+            }
+            written += result
+        }
+    }
+
+    /// Writes all of `bytes` at `offset`.
+    func overwrite(_ bytes: [UInt8], at offset: Int64) throws(DiskQueueError) {
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { buffer in
+                pwrite(
+                    descriptor, buffer.baseAddress.map { $0 + written }, buffer.count - written,
+                    off_t(offset) + off_t(written))
+            }
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw .system(path, "write failed")
+            }
+            written += result
+        }
+    }
+
+    /// Reads `count` bytes at `offset`; fewer when the file ends first.
+    func read(count: Int, at offset: Int64) throws(DiskQueueError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let result = bytes.withUnsafeMutableBytes { buffer in
+                pread(descriptor, buffer.baseAddress.map { $0 + done }, count - done, off_t(offset) + off_t(done))
+            }
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw .system(path, "read failed")
+            }
+            if result == 0 { break }
+            done += result
+        }
+        bytes.removeLast(count - done)
+        return bytes
+    }
+
+    /// The whole file.
+    func readAll() throws(DiskQueueError) -> [UInt8] {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw .system(path, "stat failed") }
+        return try read(count: Int(info.st_size), at: 0)
+    }
+
+    func truncate(to length: Int64) throws(DiskQueueError) {
+        guard ftruncate(descriptor, off_t(length)) == 0 else { throw .system(path, "truncate failed") }
+    }
+
+    /// Flushes the file to stable storage.
+    func sync() throws(DiskQueueError) {
+        guard fsync(descriptor) == 0 else { throw .system(path, "fsync failed") }
+    }
+
+    /// Takes an exclusive advisory lock without waiting; false when another process holds it.
+    func tryLock() -> Bool {
+        flock(descriptor, LOCK_EX | LOCK_NB) == 0
+    }
+
+    func unlock() {
+        flock(descriptor, LOCK_UN)
+    }
+}

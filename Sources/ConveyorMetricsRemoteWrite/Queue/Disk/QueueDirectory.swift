@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import ConveyorMetrics
+
+/// Directory operations of the disk queue.
+enum QueueDirectory {
+    /// Creates `path` and its parents (mode 0700); fails with a clear reason when it cannot,
+    /// or when the directory is not writable.
+    static func prepare(_ path: String) throws(DiskQueueError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
+                throw .system(prefix, "cannot create directory")
+            }
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .system(path, "cannot create directory") }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            throw DiskQueueError(path: path, reason: "not a directory")
+        }
+        guard access(path, W_OK | X_OK) == 0 else { throw .system(path, "not writable") }
+    }
+
+    /// The names of the entries of `path` (without `.` and `..`).
+    static func entries(_ path: String) throws(DiskQueueError) -> [String] {
+        guard let directory = opendir(path) else { throw .system(path, "cannot list directory") }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Flushes the directory's entries (a created or removed segment) to stable storage.
+    static func sync(_ path: String) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        _ = fsync(descriptor)
+        close(descriptor)
+    }
+
+    static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    static func remove(_ path: String) {
+        unlink(path)
+    }
+}

@@ -1,0 +1,113 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+import ConveyorMetrics
+
+/// Pushes a registry to remote-write 1.0 endpoints (protobuf + snappy over HTTP).
+///
+/// Every `push_interval` each target takes a snapshot and queues it; its own thread sends
+/// the queue oldest first with retry and backoff. Series that disappear get a stale marker;
+/// graceful shutdown sends a final snapshot and stale markers for every pushed series
+/// within `shutdownTimeout`. Several targets never delay one another.
+///
+/// ```swift
+/// let writer = try RemoteWriter(
+///     configuration: RemoteWriteConfiguration(
+///         targets: [RemoteWriteTargetConfiguration(url: "http://127.0.0.1:9090/api/v1/write")],
+///         externalLabels: ["instance": "router-7"]))
+/// let group = ServiceGroup(services: [writer], gracefulShutdownSignals: [.sigterm], logger: logger)
+/// try await group.run()
+/// ```
+public final class RemoteWriter: Service, Sendable {
+    /// The configuration this writer was made with.
+    public let configuration: RemoteWriteConfiguration
+    private let registry: MetricsRegistry
+    private let targets: [RemoteWriteTarget]
+    private let logger: Logger
+    private let started = Atomic<Bool>(false)
+
+    /// Why a writer could not be created.
+    public struct SetupError: Error, CustomStringConvertible {
+        /// What is wrong (names the setting, never a secret's value).
+        public let description: String
+    }
+
+    /// Validates the configuration and prepares one queue and transport per target.
+    /// Throws on invalid settings and unreadable credential files.
+    public init(
+        configuration: RemoteWriteConfiguration, registry: MetricsRegistry = .default,
+        logger: Logger = Logger(label: "conveyor-metrics.remote-write")
+    ) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.registry = registry
+        self.logger = logger
+        var targets: [RemoteWriteTarget] = []
+        for (index, target) in configuration.targets.enumerated() {
+            do {
+                targets.append(
+                    try RemoteWriteTarget(
+                        configuration: target, externalLabels: configuration.externalLabels, registry: registry,
+                        logger: logger))
+            } catch {
+                throw SetupError(description: "remote_write[\(index)].\(error.description)")
+            }
+        }
+        self.targets = targets
+    }
+
+    /// Each target's progress.
+    public var statuses: [RemoteWriteTargetStatus] {
+        targets.map { $0.status.status(name: $0.name, pending: Int($0.metrics.pending.value)) }
+    }
+
+    /// Pushes until graceful shutdown or cancellation, then delivers a final snapshot and
+    /// stale markers (within `shutdownTimeout`) and returns.
+    public func run() async throws {
+        guard !started.exchange(true, ordering: .relaxed) else { return }
+        for target in targets where !target.start() {
+            throw SetupError(description: "could not start the sender thread of \(target.name)")
+        }
+        let registry = registry
+        let metadataInterval = configuration.metadataInterval
+        let sendMetadata = configuration.sendMetadata
+        await withTaskGroup(of: Void.self) { group in
+            for target in targets {
+                group.addTask {
+                    await Self.repeatUntilShutdown(every: target.configuration.pushInterval) {
+                        target.flush(registry.snapshot())
+                    }
+                }
+                guard sendMetadata else { continue }
+                group.addTask {
+                    await Self.repeatUntilShutdown(every: metadataInterval) {
+                        target.setMetadata(Self.metadata(of: registry.snapshot()))
+                    }
+                }
+            }
+        }
+        let deadline = MonotonicClock.nanoseconds() + configuration.shutdownTimeout.nanoseconds
+        let snapshot = registry.snapshot()
+        await withTaskGroup(of: Void.self) { group in
+            for target in targets {
+                group.addTask { await target.finish(with: snapshot, deadline: deadline) }
+            }
+        }
+        logger.info("remote write stopped", metadata: ["targets": "\(targets.count)"])
+    }
+
+    private static func repeatUntilShutdown(every interval: Duration, _ body: () -> Void) async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            body()
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return
+            }
+        }
+    }
+
+    static func metadata(of snapshot: MetricsSnapshot) -> [RemoteMetadata] {
+        snapshot.families.map { RemoteMetadata(familyName: $0.name, type: $0.type, help: $0.help, unit: $0.unit) }
+    }
+}

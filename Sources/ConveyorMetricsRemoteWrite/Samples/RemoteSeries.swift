@@ -1,0 +1,49 @@
+import ConveyorMetrics
+
+/// One series as the push path knows it: its full remote-write label set and those labels
+/// already encoded as protobuf `Label` fields, built once and shared by every queued sample.
+final class RemoteSeries: Sendable {
+    let labels: [Label]
+    /// `TimeSeries.labels` (field 1, repeated) as protobuf bytes, in memory owned by this
+    /// object so the writer reads them without reference counting.
+    nonisolated(unsafe) let encodedLabels: UnsafeRawBufferPointer  // immutable after init
+
+    /// Everything before the value for the common sample (a non-zero value and a timestamp
+    /// of 6 varint bytes — every millisecond timestamp from 2004 to 2527): TimeSeries tag
+    /// and length, the labels, Sample tag and length.
+    nonisolated(unsafe) let commonPrefix: UnsafeRawBufferPointer  // immutable after init
+    /// The Sample length `commonPrefix` assumes: value (1 + 8) and timestamp (1 + 6).
+    static let commonSampleSize = 16
+
+    deinit {
+        OwnedBytes.free(encodedLabels)
+        OwnedBytes.free(commonPrefix)
+    }
+
+    init(labels: [Label]) {
+        self.labels = labels
+        var bytes: [UInt8] = []
+        for label in labels {
+            let name = label.name.utf8.count
+            let value = label.value.utf8.count
+            let message =
+                1 + ProtobufWriter.varintSize(UInt64(name)) + name + 1 + ProtobufWriter.varintSize(UInt64(value))
+                + value
+            bytes.append(0x0A)
+            ProtobufWriter.appendVarint(UInt64(message), to: &bytes)
+            bytes.append(0x0A)
+            ProtobufWriter.appendVarint(UInt64(name), to: &bytes)
+            bytes.append(contentsOf: label.name.utf8)
+            bytes.append(0x12)
+            ProtobufWriter.appendVarint(UInt64(value), to: &bytes)
+            bytes.append(contentsOf: label.value.utf8)
+        }
+        encodedLabels = OwnedBytes.copy(bytes)
+        var prefix: [UInt8] = [0x0A]
+        ProtobufWriter.appendVarint(UInt64(bytes.count + 2 + Self.commonSampleSize), to: &prefix)
+        prefix.append(contentsOf: bytes)
+        prefix.append(0x12)
+        prefix.append(UInt8(Self.commonSampleSize))
+        commonPrefix = OwnedBytes.copy(prefix)
+    }
+}

@@ -1,0 +1,75 @@
+import ConveyorMetrics
+
+/// The push path's self-metrics for one target (label `remote_name`), recorded in the same
+/// registry the writer pushes, so they are scraped and pushed like any other metric.
+final class RemoteWriteMetrics: Sendable {
+    let samplesSent: CounterSeries
+    let samplesFailed: CounterSeries
+    let samplesRetried: CounterSeries
+    let bytesSent: CounterSeries
+    let pending: GaugeSeries
+    let lastSuccess: GaugeSeries
+    let requestDuration: HistogramSeries
+    let oldestPending: GaugeSeries
+    /// Disk-queue figures; registered only for targets with a disk queue.
+    let diskBytes: GaugeSeries?
+    let diskTruncatedBytes: CounterSeries?
+    private let dropped: CounterFamily
+    private let requests: CounterFamily
+    private let name: String
+
+    init(registry: MetricsRegistry, remoteName: String, disk: Bool = false) {
+        name = remoteName
+        func counter(_ suffix: String, _ help: String) -> CounterSeries {
+            registry.counterFamily(
+                name: "conveyor_metrics_remote_write_\(suffix)", help: help, labelNames: ["remote_name"]
+            ).series(remoteName)
+        }
+        func gauge(_ suffix: String, _ help: String) -> GaugeSeries {
+            registry.gaugeFamily(
+                name: "conveyor_metrics_remote_write_\(suffix)", help: help, labelNames: ["remote_name"]
+            ).series(remoteName)
+        }
+        samplesSent = counter("samples_sent_total", "Samples delivered to the remote-write endpoint")
+        samplesFailed = counter(
+            "samples_failed_total", "Samples the endpoint refused with a non-retryable status; not sent again")
+        samplesRetried = counter("samples_retried_total", "Samples sent again after a retryable failure")
+        bytesSent = counter("bytes_sent_total", "Compressed request bytes delivered")
+        pending = gauge("samples_pending", "Samples queued or in flight")
+        lastSuccess = gauge("last_success_timestamp_seconds", "Unix time of the last delivered request")
+        requestDuration = registry.histogramFamily(
+            name: "conveyor_metrics_remote_write_request_duration_seconds", help: "Duration of remote-write requests",
+            labelNames: ["remote_name"], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+        ).series(remoteName)
+        dropped = registry.counterFamily(
+            name: "conveyor_metrics_remote_write_samples_dropped_total",
+            help: "Samples dropped before delivery, by reason", labelNames: ["remote_name", "reason"])
+        requests = registry.counterFamily(
+            name: "conveyor_metrics_remote_write_requests_total",
+            help: "Remote-write requests by HTTP status code (error: no response)",
+            labelNames: ["remote_name", "code"])
+        oldestPending = gauge(
+            "oldest_pending_timestamp_seconds",
+            "Timestamp of the oldest sample not yet delivered (0 when none is pending)")
+        for reason in ["queue_full", "shutdown", "too_old"] { _ = dropped.series(remoteName, reason) }
+        // The disk queue's figures (and drop reasons, so they read 0 from the start).
+        guard disk else {
+            diskBytes = nil
+            diskTruncatedBytes = nil
+            return
+        }
+        diskBytes = gauge("disk_bytes", "Bytes of the disk queue's segment files")
+        diskTruncatedBytes = counter(
+            "disk_truncated_bytes_total", "Bytes of torn or corrupt disk-queue data cut off at start-up")
+        for reason in ["disk_full", "corrupt", "disk_error"] { _ = dropped.series(remoteName, reason) }
+    }
+
+    func dropped(_ count: Int, reason: String) {
+        guard count > 0 else { return }
+        dropped.series(name, reason).increment(by: UInt64(count))
+    }
+
+    func request(code: String) {
+        requests.series(name, code).increment()
+    }
+}

@@ -1,0 +1,185 @@
+import CCurl
+import CCurlShim
+import ConveyorMetrics
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// POSTs remote-write bodies with one reused libcurl easy handle (keep-alive).
+///
+/// Blocking: used only from its target's dedicated sender thread. The protocol headers are
+/// fixed here and cannot be replaced by configured ones; environment proxies are ignored
+/// unless `proxy_url` names one; secrets go to libcurl only, never into errors or logs.
+final class CurlTransport {
+    private let handle: UnsafeMutableRawPointer
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var connectTo: UnsafeMutablePointer<curl_slist>?
+    private let response = ResponseCollector()
+    /// libcurl writes error details here during perform; owned for the handle's lifetime.
+    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+
+    private static let globalInit: Bool = curl_global_init(3) == CURLE_OK  // CURL_GLOBAL_ALL
+
+    /// Why a transport could not be set up (names the setting; never a secret's value).
+    struct SetupError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// - Parameter shouldAbort: polled during a transfer (about every second); returning
+    ///   true ends the request at once (used when the shutdown deadline has passed).
+    init(configuration: RemoteWriteTargetConfiguration, shouldAbort: @escaping @Sendable () -> Bool = { false })
+        throws(SetupError)
+    {
+        response.shouldAbort = shouldAbort
+        guard Self.globalInit, let handle = curl_easy_init() else {
+            throw SetupError(description: "libcurl could not be initialised")
+        }
+        self.handle = handle
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        // Every stored property is set, so if configure throws, deinit releases the handle.
+        try configure(configuration)
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        curl_slist_free_all(headerList)
+        curl_slist_free_all(connectTo)
+        errorBuffer.deallocate()
+    }
+
+    private func configure(_ configuration: RemoteWriteTargetConfiguration) throws(SetupError) {
+        var url = configuration.url
+        if let serverName = configuration.tls?.serverName, !serverName.isEmpty {
+            // Verify and send SNI for server_name while connecting to the URL's host.
+            let parsed = RedactedURL(url)
+            let (host, port) = Self.split(parsed.hostAndPort, defaultPort: parsed.scheme == "https" ? 443 : 80)
+            url = "\(parsed.scheme)://\(serverName):\(port)\(parsed.pathAndQuery)"
+            connectTo = curl_slist_append(nil, "\(serverName):\(port):\(host):\(port)")
+            cm_curl_setopt_slist(handle, CURLOPT_CONNECT_TO, connectTo)
+        }
+        cm_curl_setopt_string(handle, CURLOPT_URL, url)
+        cm_curl_setopt_long(handle, CURLOPT_POST, 1)
+        cm_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        cm_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
+        cm_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
+        cm_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.remoteTimeout.milliseconds))
+        cm_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        // An explicit proxy, or none at all: "" turns off http_proxy/HTTPS_PROXY from the environment.
+        cm_curl_setopt_string(handle, CURLOPT_PROXY, configuration.proxyURL ?? "")
+
+        var headers = [
+            "Content-Encoding: snappy",
+            "Content-Type: application/x-protobuf",
+            "X-Prometheus-Remote-Write-Version: 0.1.0",
+            "User-Agent: \(ConveyorMetricsVersion.userAgent)",
+            "Expect:",  // no 100-continue round trip
+        ]
+        for (name, value) in configuration.headers.sorted(by: { $0.key < $1.key }) {
+            headers.append("\(name): \(value)")
+        }
+        if let authorization = configuration.authorization {
+            var credentials = authorization.credentials?.value ?? ""
+            if authorization.credentials == nil {
+                credentials = try Self.readSecret(
+                    authorization.credentialsFile, setting: "authorization.credentials_file")
+            }
+            headers.append("Authorization: \(authorization.type) \(credentials)")
+        }
+        for header in headers { headerList = curl_slist_append(headerList, header) }
+        cm_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+
+        if let basicAuth = configuration.basicAuth {
+            var password = basicAuth.password?.value ?? ""
+            if basicAuth.password == nil {
+                password = try Self.readSecret(basicAuth.passwordFile, setting: "basic_auth.password_file")
+            }
+            cm_curl_setopt_long(handle, CURLOPT_HTTPAUTH, 1)  // CURLAUTH_BASIC
+            cm_curl_setopt_string(handle, CURLOPT_USERNAME, basicAuth.username)
+            cm_curl_setopt_string(handle, CURLOPT_PASSWORD, password)
+        }
+        if let tls = configuration.tls {
+            if let caFile = tls.caFile { cm_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
+            if let certFile = tls.certFile { cm_curl_setopt_string(handle, CURLOPT_SSLCERT, certFile) }
+            if let keyFile = tls.keyFile { cm_curl_setopt_string(handle, CURLOPT_SSLKEY, keyFile) }
+            if tls.insecureSkipVerify {
+                cm_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 0)
+                cm_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 0)
+            }
+        }
+        let collector = Unmanaged.passUnretained(response).toOpaque()
+        cm_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
+            guard let data, let userdata else { return 0 }
+            Unmanaged<ResponseCollector>.fromOpaque(userdata).takeUnretainedValue()
+                .appendBody(UnsafeRawBufferPointer(start: data, count: size * count))
+            return size * count
+        }
+        cm_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, collector)
+        cm_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, userdata in
+            guard let data, let userdata else { return 0 }
+            Unmanaged<ResponseCollector>.fromOpaque(userdata).takeUnretainedValue()
+                .header(UnsafeRawBufferPointer(start: data, count: size * count))
+            return size * count
+        }
+        cm_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, collector)
+        cm_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+        cm_curl_setopt_xferinfo(handle) { userdata, _, _, _, _ in
+            guard let userdata else { return 0 }
+            return Unmanaged<ResponseCollector>.fromOpaque(userdata).takeUnretainedValue().shouldAbort() ? 1 : 0
+        }
+        cm_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, collector)
+    }
+
+    /// Sends `body`; blocks until the response or `timeout`.
+    func post(_ body: [UInt8], timeout: Duration) -> TransportOutcome {
+        response.reset()
+        errorBuffer[0] = 0
+        cm_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(timeout.milliseconds)))
+        let code = body.withUnsafeBytes { bytes -> CURLcode in
+            cm_curl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count))
+            cm_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+            defer { cm_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, nil) }
+            return curl_easy_perform(handle)
+        }
+        guard code == CURLE_OK else {
+            let detail = String(validatingCString: errorBuffer) ?? ""
+            let summary =
+                curl_easy_strerror(code).flatMap { String(validatingCString: $0) } ?? "curl error \(code.rawValue)"
+            return .failure(detail.isEmpty ? summary : "\(summary): \(detail)")
+        }
+        var status = 0
+        cm_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return .response(status: status, retryAfter: response.retryAfter, body: response.bodyText)
+    }
+
+    private static func split(_ hostAndPort: String, defaultPort: Int) -> (String, Int) {
+        if hostAndPort.hasPrefix("["), let close = hostAndPort.firstIndex(of: "]") {
+            let host = String(hostAndPort[...close])
+            let rest = hostAndPort[hostAndPort.index(after: close)...]
+            return (host, rest.hasPrefix(":") ? Int(rest.dropFirst()) ?? defaultPort : defaultPort)
+        }
+        guard let colon = hostAndPort.lastIndex(of: ":") else { return (hostAndPort, defaultPort) }
+        return (String(hostAndPort[..<colon]), Int(hostAndPort[hostAndPort.index(after: colon)...]) ?? defaultPort)
+    }
+
+    /// Reads a secret file (trailing newlines removed); the error names the setting and path only.
+    static func readSecret(_ path: String?, setting: String) throws(SetupError) -> String {
+        guard let path, let file = fopen(path, "r") else {
+            throw SetupError(description: "\(setting): cannot read '\(path ?? "")'")
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < 64 * 1024 {
+            let read = fread(&chunk, 1, chunk.count, file)
+            if read <= 0 { break }
+            bytes.append(contentsOf: chunk[0..<read])
+        }
+        while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

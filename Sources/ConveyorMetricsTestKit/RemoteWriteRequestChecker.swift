@@ -1,0 +1,77 @@
+import Synchronization
+import ConveyorMetrics
+import ConveyorMetricsRemoteWrite
+
+/// The receiver's checks: the protocol headers, the body (snappy + protobuf), the label
+/// rules, and per-series timestamp order across requests (out-of-order is refused, as
+/// Prometheus refuses it; an equal timestamp is a duplicate and allowed).
+package final class RemoteWriteRequestChecker: Sendable {
+    private let lastTimestamps = Mutex<[String: Int64]>([:])
+    private let counters = Mutex(Counters())
+
+    /// What the checker has seen.
+    package struct Counters: Sendable, Equatable {
+        package var acceptedRequests = 0
+        package var rejectedRequests = 0
+        package var samples = 0
+        package var duplicates = 0
+    }
+
+    package init() {}
+
+    package var totals: Counters { counters.withLock { $0 } }
+
+    /// Checks one request; returns the decoded request or the reason to answer 400.
+    package func check(headers: [(String, String)], body: [UInt8]) -> Result<DecodedWriteRequest, WriteRequestError> {
+        let result = evaluate(headers: headers, body: body)
+        counters.withLock { counters in
+            switch result {
+            case .success(let request):
+                counters.acceptedRequests += 1
+                counters.samples += request.sampleCount
+            case .failure: counters.rejectedRequests += 1
+            }
+        }
+        return result
+    }
+
+    private func evaluate(headers: [(String, String)], body: [UInt8]) -> Result<DecodedWriteRequest, WriteRequestError>
+    {
+        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
+        let expected = [
+            ("content-encoding", "snappy"), ("content-type", "application/x-protobuf"),
+            ("x-prometheus-remote-write-version", "0.1.0"),
+        ]
+        for (name, value) in expected where header(name)?.lowercased() != value {
+            return .failure(WriteRequestError("header \(name) must be '\(value)', got '\(header(name) ?? "")'"))
+        }
+        let request: DecodedWriteRequest
+        do {
+            request = try WriteRequestDecoder.decode(body: body)
+        } catch {
+            return .failure(error)
+        }
+        if let violation = WriteRequestDecoder.violation(in: request) {
+            return .failure(WriteRequestError(violation))
+        }
+        return lastTimestamps.withLock { last in
+            var updates: [String: Int64] = [:]
+            var duplicates = 0
+            for series in request.timeSeries {
+                let key = series.labels.map { "\($0.name)=\($0.value)" }.joined(separator: "\u{0}")
+                var previous = updates[key] ?? last[key] ?? Int64.min
+                for sample in series.samples {
+                    if sample.timestampMilliseconds < previous {
+                        return .failure(WriteRequestError("out of order sample for \(series.metricName)"))
+                    }
+                    if sample.timestampMilliseconds == previous { duplicates += 1 }
+                    previous = sample.timestampMilliseconds
+                }
+                updates[key] = previous
+            }
+            last.merge(updates) { $1 }
+            if duplicates > 0 { counters.withLock { $0.duplicates += duplicates } }
+            return .success(request)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+import ConveyorMetricsTestSupport
+@testable import ConveyorMetrics
+@testable import ConveyorMetricsRemoteWrite
+@testable import ConveyorMetricsCLI
+@testable import ConveyorMetricsFuzzing
+
+/// Every committed fuzz input — the seed corpus and each finding kept as a regression —
+/// runs through its harness on every test run (a crash or a checker trap fails the suite).
+@Suite("Fuzz corpus and regressions")
+struct FuzzCorpusTests {
+    @Test(arguments: FuzzTarget.allCases)
+    func committedInputsRunClean(target: FuzzTarget) throws {
+        var count = 0
+        for folder in ["Fuzz/corpus", "Fuzz/regressions"] {
+            let directory = PackagePaths.file("\(folder)/\(target.rawValue)")
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+            for file in files.sorted() {
+                try target.run([UInt8](try Data(contentsOf: directory.appendingPathComponent(file))))
+                count += 1
+            }
+        }
+        #expect(count >= target.seeds.count, "the seed corpus is committed (\(count) inputs)")
+    }
+
+    @Test(arguments: FuzzTarget.allCases)
+    func seedsRunClean(target: FuzzTarget) throws {
+        for seed in target.seeds { try target.run(seed) }
+    }
+
+    @Test func theExpositionCheckerRejectsWhatItShould() {
+        let bad = [
+            "m{a=\"x\\q\"} 1\n",  // unknown escape
+            "m{a=\"x} 1\n",  // unterminated
+            "1m 1\n",  // bad name
+            "m 1 2 3\n",  // bad value
+            "m{a=\"x\"} 1",  // no final newline
+            "# TYPE m counter\nm 1\n# EOF\nm 2\n",  // after EOF
+        ]
+        for text in bad {
+            #expect(throws: ExpositionChecker.Failure.self, "\(text.debugDescription)") {
+                try ExpositionChecker.parse(Array(text.utf8), openMetrics: true)
+            }
+        }
+        let good = try? ExpositionChecker.parse(
+            Array("# HELP m a \\\\ b\n# TYPE m gauge\nm{a=\"q\\\"\\n\\\\\"} -Inf\n# EOF\n".utf8), openMetrics: true)
+        #expect(good?.samples.first?.labels == [.init(name: "a", value: "q\"\n\\")])
+        #expect(good?.samples.first?.value == -.infinity)
+    }
+}

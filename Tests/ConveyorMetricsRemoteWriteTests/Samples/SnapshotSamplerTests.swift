@@ -1,0 +1,123 @@
+import Testing
+import ConveyorMetricsTestSupport
+@testable import ConveyorMetrics
+@testable import ConveyorMetricsExporter
+@testable import ConveyorMetricsRemoteWrite
+@testable import ConveyorMetricsTestKit
+
+
+@Suite("Snapshot sampler")
+struct SnapshotSamplerTests {
+    private func labels(_ sample: QueuedSample) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: sample.series.labels.map { ($0.name, $0.value) })
+    }
+
+    @Test func addsNameAndExternalLabelsWithTheSeriesOwnLabelWinning() {
+        let registry = MetricsRegistry()
+        registry.counterFamily(name: "c_total", help: "c", labelNames: ["instance", "empty"]).series("own", "")
+            .increment()
+        let sampler = SnapshotSampler(externalLabels: ["instance": "router-7", "cluster": "edge"])
+        let samples = sampler.samples(from: registry.snapshot()).filter { labels($0)["__name__"] == "c_total" }
+        #expect(samples.count == 1)
+        #expect(samples.first.map(labels) == ["__name__": "c_total", "instance": "own", "cluster": "edge"])
+        #expect(
+            samples.first?.series.labels.map(\.name) == ["__name__", "cluster", "instance"], "sorted, empty dropped")
+    }
+
+    @Test func histogramsBecomeBucketSumAndCount() {
+        let registry = MetricsRegistry()
+        let histogram = registry.histogramFamily(name: "lat_ms", help: "l", labelNames: ["p"], buckets: [1, 10]).series(
+            "x")
+        histogram.observe(5)
+        histogram.observe(50)
+        let samples = SnapshotSampler(externalLabels: [:]).samples(from: registry.snapshot())
+            .filter { labels($0)["__name__"]?.hasPrefix("lat_ms") == true }
+        let byName = samples.map { (labels($0)["__name__"]!, labels($0)["le"], $0.sample.value) }
+        #expect(byName.map(\.0) == ["lat_ms_bucket", "lat_ms_bucket", "lat_ms_bucket", "lat_ms_sum", "lat_ms_count"])
+        #expect(byName.map(\.1) == ["1", "10", "+Inf", nil, nil])
+        #expect(byName.map(\.2) == [0, 1, 2, 55, 2])
+    }
+
+    @Test func vanishedSeriesGetExactlyOneStaleMarkerAndTimestampsIncrease() {
+        let registry = MetricsRegistry()
+        let family = registry.gaugeFamily(name: "g", help: "g", labelNames: ["k"])
+        family.series("a").set(1)
+        family.series("b").set(2)
+        let sampler = SnapshotSampler(externalLabels: [:])
+        let first = sampler.samples(from: registry.snapshot())
+        family.remove(["b"])
+        let snapshot = registry.snapshot()
+        let second = sampler.samples(from: snapshot)
+        let stale = second.filter(\.sample.isStaleMarker)
+        #expect(stale.count == 1)
+        #expect(stale.first.map(labels)?["k"] == "b")
+        #expect(stale.first?.sample.value.bitPattern == 0x7ff0_0000_0000_0002)
+        #expect(second.first!.sample.timestampMilliseconds > first.first!.sample.timestampMilliseconds)
+        // Same wall-clock snapshot again: still strictly increasing.
+        let third = sampler.samples(from: snapshot)
+        #expect(third.first!.sample.timestampMilliseconds > second.first!.sample.timestampMilliseconds)
+        #expect(third.filter(\.sample.isStaleMarker).isEmpty)
+        let final = sampler.staleMarkersForAll(at: 0).samples
+        #expect(final.count == third.count)
+        #expect(final.allSatisfy { $0.sample.isStaleMarker })
+    }
+
+    @Test func sameSeriesSharesOneLabelSetAcrossSnapshots() {
+        let registry = MetricsRegistry()
+        registry.gaugeFamily(name: "g", help: "g").series().set(1)
+        let sampler = SnapshotSampler(externalLabels: [:])
+        let first = sampler.samples(from: registry.snapshot()).first { labels($0)["__name__"] == "g" }
+        let second = sampler.samples(from: registry.snapshot()).first { labels($0)["__name__"] == "g" }
+        #expect(first?.series === second?.series, "labels and their protobuf bytes are built once")
+    }
+
+    @Test func theFastWriterIsByteIdenticalToProtobufC() throws {
+        let series = [
+            RemoteSeries(labels: [Label(name: "__name__", value: "up"), Label(name: "job", value: "ünï \"q\"")]),
+            RemoteSeries(labels: [Label(name: "__name__", value: String(repeating: "x", count: 300))]),
+        ]
+        let samples: [RemoteSample] = [
+            RemoteSample(value: 0, timestampMilliseconds: 0), RemoteSample(value: -0.0, timestampMilliseconds: 1),
+            RemoteSample(value: 1.5, timestampMilliseconds: 1_795_567_955_700), .staleMarker(at: 5),
+            RemoteSample(value: -.infinity, timestampMilliseconds: -7),
+            RemoteSample(value: Double(bitPattern: RemoteSample.normalNaNBits), timestampMilliseconds: Int64.max),
+        ]
+        let queued = samples.enumerated().map { QueuedSample(series: series[$0.offset % 2], sample: $0.element) }
+        let writer = WriteRequestWriter()
+        writer.write(queued)
+        let oracle = WriteRequestEncoder().encode(
+            queued.map { RemoteTimeSeries(labels: $0.series.labels, samples: [$0.sample]) })
+        #expect(writer.bytes == oracle)
+        let decoded = try WriteRequestDecoder.decodeProtobuf(writer.bytes)
+        // Bits survive, except that proto3 turns -0.0 into the default +0.0.
+        #expect(
+            decoded.timeSeries.flatMap(\.samples).map(\.value.bitPattern)
+                == samples.map { ($0.value == 0 ? 0.0 : $0.value).bitPattern })
+        writer.write(Array(queued.prefix(1)))
+        #expect(
+            writer.bytes
+                == WriteRequestEncoder().encode([RemoteTimeSeries(labels: series[0].labels, samples: [samples[0]])]))
+    }
+
+    @Test func chunkWritingMatchesSampleWritingIncludingSlices() {
+        let registry = MetricsRegistry()
+        registry.counterFamily(name: "c_total", help: "c", labelNames: ["k"]).series("a").increment(by: 3 as UInt64)
+        registry.histogramFamily(name: "h", help: "h", buckets: [1, 2]).series().observe(1.5)
+        let sampler = SnapshotSampler(externalLabels: ["instance": "x"])
+        _ = sampler.chunks(from: registry.snapshot())
+        var chunk = sampler.chunks(from: registry.snapshot())[0]  // the steady-state fast path
+        let chunkWriter = WriteRequestWriter()
+        let sampleWriter = WriteRequestWriter()
+        chunkWriter.write([chunk])
+        sampleWriter.write(chunk.samples)
+        #expect(chunkWriter.bytes == sampleWriter.bytes)
+        #expect(
+            chunk.samples.count == 1 + 3 + 2 + RejectionReason.allCases.count,
+            "counter, 3 buckets, sum, count, self-metric")
+        chunk.start = 2
+        chunk.end = 5
+        chunkWriter.write([chunk, chunk])
+        sampleWriter.write(chunk.samples + chunk.samples)
+        #expect(chunkWriter.bytes == sampleWriter.bytes)
+    }
+}

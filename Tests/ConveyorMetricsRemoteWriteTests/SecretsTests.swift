@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+import ConveyorMetricsTestSupport
+@testable import ConveyorMetrics
+@testable import ConveyorMetricsExporter
+@testable import ConveyorMetricsRemoteWrite
+@testable import ConveyorMetricsTestKit
+
+
+@Suite("Secrets")
+struct SecretsTests {
+    @Test func passwordsAndTokensNeverReachLogsStatusOrMetrics() async throws {
+        let capture = LogCapture()
+        let receiver = RemoteWriteReceiver(script: { _ in .respond(status: 401, body: "unauthorized\n") })
+        try await receiver.start()
+        let registry = MetricsRegistry()
+        registry.gaugeFamily(name: "g", help: "g").series().set(1)
+        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)")
+        try "file-token-xyz\n".write(to: tokenFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: tokenFile) }
+
+        var withPassword = RemoteWriteTargetConfiguration(url: receiver.url)
+        withPassword.name = "basic"
+        withPassword.basicAuth = .init(username: "edge", password: "pw-s3cret-basic")
+        withPassword.pushInterval = .milliseconds(100)
+        var withToken = RemoteWriteTargetConfiguration(url: "http://user:url-s3cret@127.0.0.1:1/api/v1/write")
+        withToken.name = "token"
+        withToken.authorization = .init(credentialsFile: tokenFile.path)
+        withToken.pushInterval = .milliseconds(100)
+        withToken.queue.maxBackoff = .milliseconds(50)
+        var configuration = RemoteWriteConfiguration(targets: [withPassword, withToken])
+        configuration.shutdownTimeout = .milliseconds(300)
+        let writer = try RemoteWriter(configuration: configuration, registry: registry, logger: capture.logger())
+        let task = Task { try await writer.run() }
+        try await Task.sleep(for: .seconds(1))
+        task.cancel()
+        try await task.value
+        await receiver.shutdown()
+
+        let request = try #require(receiver.requests.first)
+        #expect(request.header("Authorization") == "Basic " + Data("edge:pw-s3cret-basic".utf8).base64EncodedString())
+        let everything =
+            capture.all.joined(separator: "\n")
+            + writer.statuses.map { "\($0)" }.joined(separator: "\n")
+            + registry.exposition(format: .prometheusText)
+            + "\(configuration.targets.map { "\($0)" })"
+        #expect(!capture.all.isEmpty, "failures were logged")
+        #expect(everything.contains("HTTP 401: unauthorized"), "the error body is logged as-is")
+        for secret in ["pw-s3cret-basic", "file-token-xyz", "url-s3cret"] {
+            #expect(!everything.contains(secret), "\(secret) leaked")
+        }
+    }
+
+    @Test func unreadableCredentialsFileIsAClearStartupError() {
+        var target = RemoteWriteTargetConfiguration(url: "http://127.0.0.1:1/api/v1/write")
+        target.basicAuth = .init(username: "u", passwordFile: "/nonexistent/secret")
+        #expect {
+            _ = try RemoteWriter(configuration: RemoteWriteConfiguration(targets: [target]))
+        } throws: { error in
+            "\(error)".contains("remote_write[0].basic_auth.password_file: cannot read '/nonexistent/secret'")
+        }
+    }
+
+    @Test func worldReadableCredentialsFileEarnsAWarning() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)")
+        try "hunter2-file\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        func warnings(mode: Int) throws -> [String] {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: file.path)
+            let capture = LogCapture()
+            var target = RemoteWriteTargetConfiguration(url: "http://127.0.0.1:1/api/v1/write")
+            target.basicAuth = .init(username: "u", passwordFile: file.path)
+            _ = try RemoteWriter(configuration: .init(targets: [target]), logger: capture.logger())
+            return capture.all.filter { $0.contains("readable by every user") }
+        }
+        let loose = try warnings(mode: 0o644)
+        #expect(loose.count == 1)
+        #expect(loose.first?.contains(file.path) == true)
+        #expect(loose.first?.contains("hunter2") == false)
+        #expect(try warnings(mode: 0o600).isEmpty)
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import ConveyorMetricsTestSupport
+@testable import ConveyorMetrics
+@testable import ConveyorMetricsRemoteWrite
+@testable import ConveyorMetricsTestKit
+
+
+@Suite("Receiver")
+struct ReceiverTests {
+    private func post(_ body: [UInt8], to receiver: RemoteWriteReceiver, headers: [(String, String)]? = nil)
+        async throws
+        -> RawHTTPClient.Response
+    {
+        let headerLines =
+            (headers ?? [
+                ("Content-Encoding", "snappy"), ("Content-Type", "application/x-protobuf"),
+                ("X-Prometheus-Remote-Write-Version", "0.1.0"),
+            ]).map { "\($0.0): \($0.1)\r\n" }.joined()
+        let head =
+            "POST /api/v1/write HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\(headerLines)Content-Length: \(body.count)\r\n\r\n"
+        let raw = try await RawHTTPClient(port: receiver.boundPort ?? 0).exchange(Array(head.utf8) + body)
+        return try #require(RawHTTPClient.parse(raw).first)
+    }
+
+    private func body(_ series: [RemoteTimeSeries]) -> [UInt8] {
+        Snappy.compress(WriteRequestEncoder().encode(series))
+    }
+
+    private func series(_ timestamps: [Int64], labels: [(String, String)] = [("__name__", "up")]) -> RemoteTimeSeries {
+        RemoteTimeSeries(
+            labels: labels.map { Label(name: $0.0, value: $0.1) },
+            samples: timestamps.map { RemoteSample(value: 1, timestampMilliseconds: $0) })
+    }
+
+    @Test func refusesWhatBreaksTheRulesWithAReason() async throws {
+        let receiver = RemoteWriteReceiver()
+        try await receiver.start()
+        defer { Task { await receiver.shutdown() } }
+        let garbage = try await post(Array("not snappy at all".utf8), to: receiver)
+        #expect(garbage.status == 400)
+        #expect(garbage.text.contains("snappy"))
+        let wrongHeader = try await post(
+            body([series([1])]), to: receiver, headers: [("Content-Type", "application/json")])
+        #expect(wrongHeader.status == 400)
+        #expect(wrongHeader.text.contains("content-encoding"))
+        let unsorted = try await post(
+            body([series([1], labels: [("__name__", "up"), ("b", "1"), ("a", "1")])]), to: receiver)
+        #expect(unsorted.status == 400)
+        #expect(unsorted.text.contains("not sorted"))
+        #expect(try await post(body([series([10, 20])]), to: receiver).status == 204)
+        #expect(try await post(body([series([20])]), to: receiver).status == 204, "a duplicate timestamp is allowed")
+        let older = try await post(body([series([15])]), to: receiver)
+        #expect(older.status == 400)
+        #expect(older.text.contains("out of order"))
+        let totals = receiver.checker.totals
+        #expect(totals.acceptedRequests == 2 && totals.rejectedRequests == 4 && totals.duplicates == 1)
+        let wrongPath = try await RawHTTPClient(port: receiver.boundPort ?? 0).get("/metrics")
+        #expect(wrongPath.status == 404)
+        await receiver.shutdown()
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+import ConveyorMetricsTestSupport
+@testable import ConveyorMetrics
+@testable import ConveyorMetricsExporter
+@testable import ConveyorMetricsRemoteWrite
+@testable import ConveyorMetricsTestKit
+@testable import ConveyorMetricsCLI
+
+/// The files in config/ are checked by the real promtool.
+@Suite("config/ directory")
+struct ConfigDirectoryTests {
+    private func promtool(_ arguments: [String]) throws -> ExternalTool.Result? {
+        guard let promtool = ExternalTool.require("promtool") else { return nil }
+        return try ExternalTool.run(promtool, arguments)
+    }
+
+    @Test func prometheusConfigIsValid() throws {
+        guard let result = try promtool(["check", "config", PackagePaths.file("config/prometheus.yml").path]) else {
+            return
+        }
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("conveyor") || result.output.contains("SUCCESS"))
+    }
+
+    @Test func scrapeJobIsTheSpecsJob() throws {
+        let text = try String(contentsOf: PackagePaths.file("config/prometheus.yml"), encoding: .utf8)
+        #expect(text.contains("job_name: 'conveyor-router'"))
+        #expect(text.contains("['conveyor-router-0:9090', 'conveyor-router-1:9090', 'conveyor-router-2:9090']"))
+    }
+
+    @Test func alertRulesAreValidAndTheirUnitTestsPass() throws {
+        guard let check = try promtool(["check", "rules", PackagePaths.file("config/alerts.yml").path]) else { return }
+        #expect(check.status == 0, "\(check.output)")
+        #expect(check.output.contains("SUCCESS: 6 rules found"))
+        guard let test = try promtool(["test", "rules", PackagePaths.file("config/alerts_test.yml").path]) else {
+            return
+        }
+        #expect(test.status == 0, "\(test.output)")
+    }
+
+    @Test func dashboardQueriesAreValidPromQLAndCoverEveryMetric() throws {
+        let data = try Data(contentsOf: PackagePaths.file("config/grafana/conveyor-router.json"))
+        let dashboard = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let panels = try #require(dashboard["panels"] as? [[String: Any]])
+        let expressions = panels.flatMap { panel in
+            (panel["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String }
+        }
+        let seedQueries = [
+            "rate(conveyor_router_records_received_total[1m])",
+            "histogram_quantile(0.99, rate(conveyor_router_routing_latency_ms_bucket[5m]))",
+            "conveyor_router_buffer_utilization",
+            "changes(conveyor_router_raft_is_leader[1h])",
+        ]
+        for query in seedQueries { #expect(expressions.contains(query), "the spec's query \(query)") }
+        for metric in ConveyorMetricNames.all {
+            #expect(expressions.contains { $0.contains(metric) }, "a panel for \(metric)")
+        }
+        // PromQL syntax: let promtool parse every expression as a recording rule.
+        var rules = "groups:\n  - name: dashboard\n    rules:\n"
+        for (index, expression) in expressions.enumerated() {
+            rules +=
+                "      - record: dashboard:expr_\(index)\n        expr: '\(expression.replacingOccurrences(of: "'", with: "''"))'\n"
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "dashboard-rules-\(UUID().uuidString).yml")
+        try rules.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        guard let result = try promtool(["check", "rules", file.path]) else { return }
+        #expect(result.status == 0, "\(result.output)")
+    }
+}
+
+/// The spec's metric names (kept apart from the library so a renamed metric fails here).
+enum ConveyorMetricNames {
+    static let all = [
+        "conveyor_router_records_received_total", "conveyor_router_records_routed_total",
+        "conveyor_router_records_delivered_total", "conveyor_router_routing_latency_ms",
+        "conveyor_router_buffer_utilization", "conveyor_router_backpressure_events_total",
+        "conveyor_router_active_services", "conveyor_router_raft_is_leader", "conveyor_router_raft_term",
+        "conveyor_router_retry_events_total", "conveyor_router_checkpoints_saved_total",
+        "conveyor_router_group_rebalances_total",
+    ]
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Synchronization
+import Testing
+import ConveyorMetricsTestSupport
+@testable import ConveyorMetrics
+@testable import ConveyorMetricsExporter
+@testable import ConveyorMetricsRemoteWrite
+@testable import ConveyorMetricsTestKit
+@testable import ConveyorMetricsCLI
+
+
+@Suite("Demo")
+struct DemoTests {
+    @Test func firstTickRecordsEveryMetricOfTheSet() {
+        let registry = MetricsRegistry()
+        var state = SimulationState(seed: 1)
+        state.step(ConveyorRouterMetrics(registry: registry), everything: true)
+        let snapshot = registry.snapshot()
+        for name in ConveyorMetricNames.all {
+            #expect(snapshot.family(named: name)?.series.isEmpty == false, "\(name) has a series after one tick")
+        }
+        #expect(RejectionReason.allCases.allSatisfy { registry.rejectedCount($0) == 0 })
+    }
+
+    @Test func demoServesEveryMetricAndStopsAfterItsDuration() async throws {
+        let port = Atomic<Int>(0)
+        let registry = MetricsRegistry()
+        let runner = DemoRunner(
+            listen: ListenAddress(host: "127.0.0.1", port: 0), duration: .seconds(3), statusInterval: .seconds(1),
+            handleSignals: false)
+        async let run: Void = runner.run(registry: registry, onListening: { port.store($0, ordering: .relaxed) })
+        while port.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        let response = try await RawHTTPClient(port: port.load(ordering: .relaxed)).get("/metrics")
+        #expect(response.status == 200)
+        for name in ConveyorMetricNames.all {
+            #expect(response.text.contains("# TYPE \(name) "), "\(name) served")
+        }
+        if let findings = try Promtool.findings(response.text) { #expect(findings == []) }
+        try await run
+        await #expect(throws: (any Error).self) {
+            try await RawHTTPClient(port: port.load(ordering: .relaxed)).get("/metrics")
+        }
+    }
+}
+
+/// The real executable: flags, exit codes, signals.
+@Suite("Executable", .serialized)
+struct ExecutableTests {
+    private var executable: String { PackagePaths.executable.path }
+
+    @Test func checkConfigAcceptsTheExampleAndRejectsABadFile() throws {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            Issue.record("conveyor-metrics not built at \(executable)")
+            return
+        }
+        let good = try ExternalTool.run(
+            executable, ["check-config", PackagePaths.file("config/conveyor-metrics.yml").path])
+        #expect(good.status == 0, "\(good.output)")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yml")
+        try "exporter:\n  listen: nowhere\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let bad = try ExternalTool.run(executable, ["check-config", file.path])
+        #expect(bad.status != 0)
+        #expect(bad.output.contains("\(file.path): exporter.listen: invalid listen address 'nowhere'"))
+    }
+
+    @Test func demoExitsZeroOnSIGTERMAndAfterDuration() async throws {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            Issue.record("conveyor-metrics not built at \(executable)")
+            return
+        }
+        // A freed port can be taken by another test's connection before the demo binds it: retry.
+        var process = Process()
+        var port = 0
+        var output = Pipe()
+        var served = false
+        for _ in 0..<3 where !served {
+            port = try ExternalServer.freePort()
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = ["demo", "--listen", "127.0.0.1:\(port)", "--status-interval", "1"]
+            output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            for _ in 0..<100 where !served && process.isRunning {
+                try await Task.sleep(for: .milliseconds(100))
+                served = (try? await RawHTTPClient(port: port).get("/-/healthy").status) == 200
+            }
+            if !served && process.isRunning { process.terminate() }
+        }
+        defer { if process.isRunning { process.terminate() } }
+        #expect(served)
+        try await Task.sleep(for: .milliseconds(1200))
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(text.contains(" families, ") && text.contains("| push embedded: ok "), "status line printed: \(text)")
+        #expect(text.contains("| receiver: "), "the embedded receiver is shown")
+
+        var timed = try ExternalTool.run(
+            executable, ["demo", "--listen", "127.0.0.1:\(try ExternalServer.freePort())", "--duration", "1"])
+        if timed.status != 0 && timed.output.contains("in use") {  // the freed port was taken meanwhile
+            timed = try ExternalTool.run(
+                executable, ["demo", "--listen", "127.0.0.1:\(try ExternalServer.freePort())", "--duration", "1"])
+        }
+        #expect(timed.status == 0, "\(timed.output)")
+        let invalid = try ExternalTool.run(executable, ["demo", "--listen", "nowhere"])
+        #expect(invalid.status != 0)
+        #expect(invalid.output.contains("invalid listen address"))
+    }
+}

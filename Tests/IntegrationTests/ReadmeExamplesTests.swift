@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+import Testing
+import ConveyorMetricsTestSupport
+@testable import ConveyorMetrics
+@testable import ConveyorMetricsExporter
+@testable import ConveyorMetricsRemoteWrite
+@testable import ConveyorMetricsTestKit
+@testable import ConveyorMetricsCLI
+
+/// Every Swift block of README.md stands in this file, so the test build compiles it; the
+/// test below fails when a README block is not found here verbatim.
+@Suite("README")
+struct ReadmeExamplesTests {
+    @Test func everySwiftBlockOfTheReadmeIsCompiledHere() throws {
+        let readme = try String(contentsOf: PackagePaths.file("README.md"), encoding: .utf8)
+        let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
+        let sourceLines = source.split(separator: "\n", omittingEmptySubsequences: false).map(Self.normalized)
+        let blocks = readme.components(separatedBy: "```swift\n").dropFirst().compactMap {
+            $0.components(separatedBy: "```").first
+        }
+        #expect(blocks.count >= 7)
+        for block in blocks where !block.contains(".package(url:") {
+            let lines = block.split(separator: "\n").map(Self.normalized).filter {
+                !$0.isEmpty && !$0.hasPrefix("import ")
+            }
+            let found = sourceLines.indices.contains { start in
+                var index = start
+                for line in lines {
+                    while index < sourceLines.count && sourceLines[index].isEmpty { index += 1 }
+                    guard index < sourceLines.count, sourceLines[index] == line else { return false }
+                    index += 1
+                }
+                return true
+            }
+            #expect(found, "README block not compiled by this file:\n\(block)")
+        }
+    }
+
+    private static func normalized<S: StringProtocol>(_ line: S) -> String {
+        line.trimmingCharacters(in: .whitespaces)
+    }
+
+    @Test func recordingExampleRecordsIntoTheDefaultRegistry() {
+        // Record incoming records
+        recordRecordsReceived(sourceID: "kafka-source-1", count: 100)
+
+        // Record routing through pipeline
+        recordRecordsRouted(pipelineID: "user-analytics", stageID: "filter-stage", count: 95)
+
+        // Record latency
+        recordRoutingLatency(pipelineID: "user-analytics", latencyMs: 15.5)
+
+        // Record buffer state
+        recordBufferUtilization(stageID: "filter-stage", utilization: 0.45)
+
+        // Record Raft state
+        recordRaftState(isLeader: true, term: 42)  // isLeader, term
+
+        let snapshot = MetricsRegistry.default.snapshot()
+        #expect(snapshot.family(named: "conveyor_router_raft_term")?.series.first?.value == .gauge(42))
+    }
+
+    @Test func instanceExample() {
+        let registry = MetricsRegistry()
+        let metrics = ConveyorRouterMetrics(registry: registry, latencyBucketsMs: [1, 5, 10, 50, 100])
+        metrics.recordRecordsDelivered(sinkID: "s3-sink", count: 90)
+        let snapshot = registry.snapshot()
+
+        #expect(snapshot.family(named: "conveyor_router_records_delivered_total")?.series.first?.value == .counter(90))
+        let jobs = registry.counterFamily(name: "jobs_total", help: "Jobs run", labelNames: ["queue"])
+        jobs.series("emails").increment()
+        let depth = registry.gaugeFamily(name: "queue_depth", help: "Jobs waiting", labelNames: ["queue"])
+        depth.series("emails").set(12)
+        #expect(registry.snapshot().family(named: "queue_depth")?.series.first?.value == .gauge(12))
+    }
+
+    /// Compiled, not run: binds port 9090 and bootstraps the process-wide MetricsSystem.
+    func exportingExample(logger: Logger) async throws {
+        let exporter = MetricsExporter(port: 9090)
+        try await exporter.start()
+
+        // Metrics available at http://localhost:9090/metrics
+        let group = ServiceGroup(services: [exporter], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+
+    /// Compiled, not run: pushes to a placeholder URL until SIGTERM.
+    func pushingExample(exporter: MetricsExporter, logger: Logger) async throws {
+        var target = RemoteWriteTargetConfiguration(url: "https://metrics.example/api/v1/write")
+        target.headers = ["X-Scope-OrgID": "tenant-a"]
+        target.pushInterval = .seconds(15)
+        let writer = try RemoteWriter(
+            configuration: RemoteWriteConfiguration(
+                targets: [target], externalLabels: ["cluster": "edge-eu-1", "instance": "router-7"]))
+        let services = ServiceGroup(services: [exporter, writer], gracefulShutdownSignals: [.sigterm], logger: logger)
+        try await services.run()
+    }
+
+    @Test func diskQueueExample() throws {
+        var target = RemoteWriteTargetConfiguration(url: "http://127.0.0.1:9/api/v1/write")
+        target.queue.storagePath = "/var/lib/conveyor/remote-write"  // a subdirectory per target
+        target.queue.maxDiskBytes = 1 << 30  // default 1 GiB
+        target.queue.sampleAgeLimit = .seconds(6 * 3600)  // optional
+        try RemoteWriteConfiguration(targets: [target]).validate()
+        #expect(target.queue.maxDiskBytes == 1 << 30)
+    }
+
+    /// Compiled, not run here: bootstrap happens once per process (see MetricsBootstrapTests).
+    func swiftMetricsExample() {
+        MetricsSystem.bootstrap(MetricsRegistry.default)
+        Counter(label: "http.requests", dimensions: [("method", "GET")]).increment()
+        // exported as http_requests_total{method="GET"} 1
+    }
+}
