@@ -8,7 +8,7 @@ BUILD_DEPS := pkg-config libsnappy-dev libprotobuf-c-dev libcurl4-openssl-dev
 TEST_DEPS  := prometheus victoria-metrics openssl
 LISTEN     ?= 0.0.0.0:9090
 
-.PHONY: all deps deps-test build release run test format lint clean proto check-proto bench test-tsan test-asan fuzz fuzz-seeds
+.PHONY: all deps deps-test build release run test test-unit test-core-only examples docs format lint clean proto check-proto bench test-tsan test-asan fuzz fuzz-seeds
 
 all: build
 
@@ -38,16 +38,52 @@ release: deps
 run: release
 	.build/release/conveyor-metrics demo --listen $(LISTEN)
 
-# The whole suite, including promtool checks of the exposition and of config/.
+# The whole suite: every test target (IntegrationTests runs real prometheus, promtool,
+# victoria-metrics, openssl and the demo executable), the core-only consumer, the examples.
 test: deps-test lint check-proto
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) test-core-only examples
+
+# The unit test targets only: no external program, no real peer.
+test-unit: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --skip '^IntegrationTests\.'
+
+# A package that depends only on the ConveyorMetrics product builds with pkg-config unable
+# to find snappy, protobuf-c or libcurl, compiles no C target and no SwiftNIO module, and runs.
+CORE_ONLY := Tests/Fixtures/CoreOnlyConsumer
+test-core-only:
+	@empty=$$(mktemp -d); status=0; \
+	if PKG_CONFIG_LIBDIR=$$empty PKG_CONFIG_PATH=$$empty pkg-config --exists snappy libprotobuf-c libcurl 2>/dev/null; then \
+	  echo "pkg-config still finds the C libraries"; status=1; fi; \
+	PKG_CONFIG_LIBDIR=$$empty PKG_CONFIG_PATH=$$empty \
+	  $(SWIFT) build --package-path $(CORE_ONLY) --scratch-path $(CURDIR)/.build-core-only || status=1; \
+	for module in CSnappy CProtobufC CCurl CCurlShim CRemoteWriteProto ConveyorMetricsRemoteWrite NIOCore NIOPosix; do \
+	  if ls -d .build-core-only/*/$$module.build >/dev/null 2>&1; then echo "core-only build compiled $$module"; status=1; fi; \
+	done; \
+	.build-core-only/debug/CoreOnlyConsumer || status=1; \
+	rm -rf $$empty; exit $$status
+
+# Builds Examples/ (each its own package with a path dependency on this one).
+examples: deps
+	$(SWIFT) build --package-path Examples/MinimalRouter --scratch-path $(CURDIR)/.build-examples
+
+# DocC catalogs of the four library products, into .build/docs/<Product>.
+DOC_TARGETS := ConveyorMetrics ConveyorMetricsExporter ConveyorMetricsRemoteWrite ConveyorMetricsTestKit
+docs: deps
+	@for t in $(DOC_TARGETS); do \
+	  $(SWIFT) package --disable-sandbox --allow-writing-to-directory .build/docs \
+	    generate-documentation --target $$t --output-path .build/docs/$$t --warnings-as-errors || exit 1; \
+	done
+
+FORMAT_PATHS := Package.swift Sources Tests Examples/MinimalRouter/Package.swift Examples/MinimalRouter/Sources
 
 format:
-	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
+	$(SWIFT) format --in-place --recursive $(FORMAT_PATHS)
 
 lint:
-	$(SWIFT) format lint --recursive Package.swift Sources Tests
+	$(SWIFT) format lint --strict --recursive $(FORMAT_PATHS)
 
 clean:
 	rm -rf .build

@@ -22,6 +22,7 @@ let package = Package(
             name: "ConveyorBenchmarks",
             dependencies: [
                 .product(name: "ConveyorMetrics", package: rootIdentity),
+                .product(name: "ConveyorMetricsRemoteWrite", package: rootIdentity),
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -1,5 +1,5 @@
-import NIOCore
 import ConveyorMetrics
+import NIOCore
 
 /// Keeps a client from holding a scrape connection forever: a request must arrive in full
 /// (at most `maxRequestBytes`) within `requestDeadline` of its first byte, and an idle

@@ -1,3 +1,4 @@
+import ConveyorMetrics
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -5,7 +6,6 @@ import NIOHTTPCompression
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
-import ConveyorMetrics
 
 /// Serves a registry on `/metrics` over HTTP/1.1 (SwiftNIO).
 ///
@@ -55,7 +55,7 @@ public final class MetricsExporter: Service, Sendable {
     private let channel = Mutex<(any Channel)?>(nil)
     private let connections = Atomic<Int>.Shared(0)
 
-    /// An exporter of `registry` (``MetricsRegistry/default`` unless given) on `host:port`.
+    /// An exporter of `registry` (`MetricsRegistry.default` unless given) on `host:port`.
     public convenience init(
         port: Int = 9090, host: String = "0.0.0.0", path: String = "/metrics",
         registry: MetricsRegistry = .default, logger: Logger = Logger(label: "conveyor-metrics.exporter")

@@ -1,6 +1,6 @@
+import ConveyorMetrics
 import NIOCore
 import NIOHTTP1
-import ConveyorMetrics
 
 /// Answers one connection's requests: GET/HEAD on the metrics path, `/`, `/-/healthy`;
 /// 404 for other paths and 405 for other methods. Keep-alive and pipelining are handled

@@ -1,6 +1,6 @@
+import ConveyorMetrics
 import NIOCore
 import Synchronization
-import ConveyorMetrics
 
 /// Renders the registry for one scrape, sized by the previous scrape so the buffer is
 /// allocated once at the right capacity; counts scrapes.

@@ -1,7 +1,7 @@
 import ConveyorMetrics
+import ConveyorMetricsCLI
 import ConveyorMetricsRemoteWrite
 import ConveyorMetricsTestKit
-import ConveyorMetricsCLI
 
 /// A strict parser of the Prometheus text format 0.0.4 and of OpenMetrics 1.0 as this
 /// library writes them: every line is a `# HELP`, `# TYPE` (or `# UNIT`/`# EOF` in

@@ -1,8 +1,7 @@
 import ConveyorMetrics
+import ConveyorMetricsCLI
 import ConveyorMetricsRemoteWrite
 import ConveyorMetricsTestKit
-import ConveyorMetricsCLI
-
 
 /// The fuzzed entry points. Each takes arbitrary bytes and must neither crash nor hang;
 /// `exposition` also re-parses what it rendered with a strict checker and traps (a

@@ -1,4 +1,6 @@
-/// Entry points for the Benchmarks package (`@_spi(Benchmarks) import ConveyorMetrics`);
+import ConveyorMetrics
+
+/// Entry points for the Benchmarks package (`@_spi(Benchmarks) import ConveyorMetricsRemoteWrite`);
 /// not part of the public API.
 @_spi(Benchmarks)
 public final class RemoteWriteBenchmarkSupport {
@@ -6,6 +8,7 @@ public final class RemoteWriteBenchmarkSupport {
     private let writer = WriteRequestWriter()
     private var compressed: [UInt8] = []
 
+    /// A sampler and writer with the benchmark's external labels.
     public init() {}
 
     /// Samples and encodes `snapshot` as a flush does; returns the protobuf size.
@@ -25,7 +28,6 @@ public final class RemoteWriteBenchmarkSupport {
 /// The disk queue's append path for the Benchmarks package: a snapshot encoded, compressed
 /// and appended as one record, as a disk-backed target's persister does.
 @_spi(Benchmarks)
-import ConveyorMetrics
 public final class DiskQueueBenchmarkSupport {
     private let queue: DiskQueue
     private let registry: MetricsRegistry

@@ -1,5 +1,5 @@
-import Synchronization
 import ConveyorMetrics
+import Synchronization
 
 /// What a target has done so far, for status lines and tests.
 public struct RemoteWriteTargetStatus: Sendable {

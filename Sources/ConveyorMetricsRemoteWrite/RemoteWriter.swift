@@ -1,7 +1,7 @@
+import ConveyorMetrics
 import Logging
 import ServiceLifecycle
 import Synchronization
-import ConveyorMetrics
 
 /// Pushes a registry to remote-write 1.0 endpoints (protobuf + snappy over HTTP).
 ///

@@ -2,24 +2,25 @@ import ConveyorMetrics
 import ConveyorMetricsRemoteWrite
 
 /// One request a ``RemoteWriteReceiver`` received, and what it answered.
-package struct ReceivedWriteRequest: Sendable {
+public struct ReceivedWriteRequest: Sendable {
     /// The request headers.
-    package let headers: [(String, String)]
+    public let headers: [(String, String)]
     /// Compressed body size.
-    package let bodyBytes: Int
+    public let bodyBytes: Int
     /// The decoded request, or why it was refused.
-    package let decoded: Result<DecodedWriteRequest, WriteRequestError>
+    public let decoded: Result<DecodedWriteRequest, WriteRequestError>
     /// The status answered (0 when the connection was closed without an answer).
-    package let status: Int
+    public let status: Int
     /// When it arrived (ms since the epoch).
-    package let receivedAtMilliseconds: Int64
+    public let receivedAtMilliseconds: Int64
 
-    package func header(_ name: String) -> String? {
+    /// The first value of header `name` (case-insensitive).
+    public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 
     /// The decoded request if it was accepted (2xx).
-    package var accepted: DecodedWriteRequest? {
+    public var accepted: DecodedWriteRequest? {
         guard (200..<300).contains(status), case .success(let request) = decoded else { return nil }
         return request
     }
@@ -27,9 +28,14 @@ package struct ReceivedWriteRequest: Sendable {
 
 /// What a receiver does with a request: accept it (after checking it), answer something
 /// else, wait first, or drop the connection. Tests script faults with it.
-package indirect enum ReceiverAction: Sendable {
+public indirect enum ReceiverAction: Sendable {
+    /// Check the request; answer 204, or 400 with the reason.
     case accept
+    /// Answer `status` with these headers and body without checking the request (a fault;
+    /// a decodable request answered 2xx still counts in ``ReceivedWriteRequest/accepted``).
     case respond(status: Int, headers: [(String, String)] = [], body: String = "")
+    /// Wait, then do the next action (a slow receiver; a long delay is a hang).
     case delay(Duration, then: ReceiverAction)
+    /// Close the connection without answering (a reset).
     case closeConnection
 }

@@ -1,16 +1,17 @@
+import ConveyorMetrics
+import ConveyorMetricsRemoteWrite
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
-import ConveyorMetrics
-import ConveyorMetricsRemoteWrite
 
 /// A remote-write receiver: accepts POSTs on `/api/v1/write`, decodes and checks them,
 /// answers 204, or 400 with the reason. `conveyor-metrics receive`, the demo's embedded
 /// endpoint and the push-path tests (with scripted faults) all use it.
-package final class RemoteWriteReceiver: Sendable {
-    package let checker = RemoteWriteRequestChecker()
+public final class RemoteWriteReceiver: Sendable {
+    /// The spec checker every `.accept`ed request goes through.
+    public let checker = RemoteWriteRequestChecker()
     private let host: String
     private let port: Int
     private let keepRequests: Bool
@@ -21,10 +22,16 @@ package final class RemoteWriteReceiver: Sendable {
     private let requestCount = Atomic<Int>(0)
     static let maxBodyBytes = 32 << 20
 
+    /// A receiver (not listening until ``start()``).
+    ///
     /// - Parameters:
-    ///   - script: the action for the request with the given 0-based index.
-    ///   - keepRequests: store every request for `requests` (tests); off for long runs.
-    package init(
+    ///   - host: the address to listen on; loopback by default.
+    ///   - port: the port; 0 picks a free one (read it from ``boundPort`` or ``url``).
+    ///   - keepRequests: store every request for ``requests`` (tests); off for long runs.
+    ///   - script: the action for the request with the given 0-based index (metadata
+    ///     requests count too; a connection closed by `.closeConnection` is not recorded).
+    ///   - onRequest: called with every recorded request, on an event loop: keep it short.
+    public init(
         host: String = "127.0.0.1", port: Int = 0, keepRequests: Bool = true,
         script: @escaping @Sendable (Int) -> ReceiverAction = { _ in .accept },
         onRequest: @escaping @Sendable (ReceivedWriteRequest) -> Void = { _ in }
@@ -36,14 +43,18 @@ package final class RemoteWriteReceiver: Sendable {
         self.onRequest = onRequest
     }
 
-    package var boundPort: Int? { channel.withLock { $0?.localAddress?.port } }
-    package var url: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(boundPort ?? port)/api/v1/write" }
-    package var requests: [ReceivedWriteRequest] { stored.withLock { $0 } }
+    /// The port it listens on once started (useful with `port: 0`).
+    public var boundPort: Int? { channel.withLock { $0?.localAddress?.port } }
+    /// The URL to configure a remote-write target with.
+    public var url: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(boundPort ?? port)/api/v1/write" }
+    /// Every request so far, with what it was answered (with `keepRequests`).
+    public var requests: [ReceivedWriteRequest] { stored.withLock { $0 } }
 
     /// Every sample of every accepted request, in arrival order.
-    package var acceptedSeries: [RemoteTimeSeries] { requests.compactMap(\.accepted).flatMap(\.timeSeries) }
+    public var acceptedSeries: [RemoteTimeSeries] { requests.compactMap(\.accepted).flatMap(\.timeSeries) }
 
-    package func start() async throws {
+    /// Binds and starts accepting connections.
+    public func start() async throws {
         let bound = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { [self] channel in
@@ -56,7 +67,8 @@ package final class RemoteWriteReceiver: Sendable {
         channel.withLock { $0 = bound }
     }
 
-    package func shutdown() async {
+    /// Closes the listening socket.
+    public func shutdown() async {
         let current = channel.withLock { current -> (any Channel)? in
             defer { current = nil }
             return current

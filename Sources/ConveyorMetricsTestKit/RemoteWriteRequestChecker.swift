@@ -1,28 +1,34 @@
-import Synchronization
 import ConveyorMetrics
 import ConveyorMetricsRemoteWrite
+import Synchronization
 
 /// The receiver's checks: the protocol headers, the body (snappy + protobuf), the label
 /// rules, and per-series timestamp order across requests (out-of-order is refused, as
 /// Prometheus refuses it; an equal timestamp is a duplicate and allowed).
-package final class RemoteWriteRequestChecker: Sendable {
+public final class RemoteWriteRequestChecker: Sendable {
     private let lastTimestamps = Mutex<[String: Int64]>([:])
     private let counters = Mutex(Counters())
 
     /// What the checker has seen.
-    package struct Counters: Sendable, Equatable {
-        package var acceptedRequests = 0
-        package var rejectedRequests = 0
-        package var samples = 0
-        package var duplicates = 0
+    public struct Counters: Sendable, Equatable {
+        /// Requests that passed every check.
+        public var acceptedRequests = 0
+        /// Requests refused (400).
+        public var rejectedRequests = 0
+        /// Samples in accepted requests.
+        public var samples = 0
+        /// Samples whose timestamp equalled the series' previous one.
+        public var duplicates = 0
     }
 
-    package init() {}
+    /// A checker with no history.
+    public init() {}
 
-    package var totals: Counters { counters.withLock { $0 } }
+    /// What the checker has seen so far.
+    public var totals: Counters { counters.withLock { $0 } }
 
     /// Checks one request; returns the decoded request or the reason to answer 400.
-    package func check(headers: [(String, String)], body: [UInt8]) -> Result<DecodedWriteRequest, WriteRequestError> {
+    public func check(headers: [(String, String)], body: [UInt8]) -> Result<DecodedWriteRequest, WriteRequestError> {
         let result = evaluate(headers: headers, body: body)
         counters.withLock { counters in
             switch result {

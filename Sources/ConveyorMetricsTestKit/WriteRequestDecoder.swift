@@ -3,24 +3,29 @@ import ConveyorMetrics
 import ConveyorMetricsRemoteWrite
 
 /// A decoded `prometheus.WriteRequest`.
-package struct DecodedWriteRequest: Sendable, Equatable {
-    package var timeSeries: [RemoteTimeSeries]
-    package var metadata: [RemoteMetadata]
+public struct DecodedWriteRequest: Sendable, Equatable {
+    /// The series, in request order.
+    public var timeSeries: [RemoteTimeSeries]
+    /// Family metadata (remote write 1.0 sends it in sample-free requests).
+    public var metadata: [RemoteMetadata]
 
-    package var sampleCount: Int { timeSeries.reduce(0) { $0 + $1.samples.count } }
+    /// Samples over all series.
+    public var sampleCount: Int { timeSeries.reduce(0) { $0 + $1.samples.count } }
 }
 
 /// Why a request body was refused.
-package struct WriteRequestError: Error, Equatable, CustomStringConvertible {
-    package let description: String
-    package init(_ description: String) { self.description = description }
+public struct WriteRequestError: Error, Equatable, CustomStringConvertible {
+    /// What is wrong, as the receiver answers it with 400.
+    public let description: String
+    /// An error with its description.
+    public init(_ description: String) { self.description = description }
 }
 
 /// Decodes remote-write bodies (snappy block + protobuf-c) and checks the spec's rules.
-package enum WriteRequestDecoder {
+public enum WriteRequestDecoder {
     /// Decompresses and decodes `body`; refuses invalid snappy, oversized bodies and bytes
     /// that are not a WriteRequest.
-    package static func decode(body: [UInt8], maxDecompressedBytes: Int = 64 << 20) throws(WriteRequestError)
+    public static func decode(body: [UInt8], maxDecompressedBytes: Int = 64 << 20) throws(WriteRequestError)
         -> DecodedWriteRequest
     {
         let protobuf: [UInt8]
@@ -33,7 +38,7 @@ package enum WriteRequestDecoder {
     }
 
     /// Decodes uncompressed protobuf bytes.
-    package static func decodeProtobuf(_ bytes: [UInt8]) throws(WriteRequestError) -> DecodedWriteRequest {
+    public static func decodeProtobuf(_ bytes: [UInt8]) throws(WriteRequestError) -> DecodedWriteRequest {
         let unpacked = bytes.withUnsafeBufferPointer { buffer in
             prometheus__write_request__unpack(nil, buffer.count, buffer.baseAddress)
         }
@@ -76,7 +81,7 @@ package enum WriteRequestDecoder {
     /// The remote-write 1.0 rules for every series: labels sorted by name, no repeated or
     /// empty names, no empty values, `__name__` present and valid, valid label names, at
     /// least one sample. Returns the first violation.
-    package static func violation(in request: DecodedWriteRequest) -> String? {
+    public static func violation(in request: DecodedWriteRequest) -> String? {
         for (index, series) in request.timeSeries.enumerated() {
             let where_ = "series \(index) (\(series.metricName.isEmpty ? "no __name__" : series.metricName))"
             guard series.labels.contains(where: { $0.name == "__name__" }) else {

@@ -1,11 +1,11 @@
+import ConveyorMetricsTestSupport
 import Foundation
 import Testing
-import ConveyorMetricsTestSupport
+
 @testable import ConveyorMetrics
-@testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsCLI
 @testable import ConveyorMetricsFuzzing
-
+@testable import ConveyorMetricsRemoteWrite
 
 @Suite("Config file")
 struct ConfigFileTests {

@@ -1,9 +1,9 @@
+import ConveyorMetricsTestSupport
 import Foundation
 import Testing
-import ConveyorMetricsTestSupport
+
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsExporter
-
 
 /// The exporter under many connections and clients that half-close.
 @Suite("Exporter under load")

@@ -1,10 +1,10 @@
+import ConveyorMetricsTestSupport
 import Foundation
 import NIOCore
 import Testing
-import ConveyorMetricsTestSupport
+
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsExporter
-
 
 #if canImport(Glibc)
     import Glibc

@@ -1,12 +1,12 @@
+import ConveyorMetricsTestSupport
 import Foundation
 import Synchronization
 import Testing
-import ConveyorMetricsTestSupport
+
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
-
 
 /// The push path against hostile or broken receivers: each case handled, logged once, no crash.
 @Suite("Push path fault injection")

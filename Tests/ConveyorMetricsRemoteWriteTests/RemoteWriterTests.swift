@@ -1,12 +1,12 @@
+import ConveyorMetricsTestSupport
 import Foundation
 import Synchronization
 import Testing
-import ConveyorMetricsTestSupport
+
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
-
 
 @Suite("Remote writer against the mock receiver")
 struct RemoteWriterTests {

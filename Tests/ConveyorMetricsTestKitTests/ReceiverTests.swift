@@ -1,10 +1,10 @@
+import ConveyorMetricsTestSupport
 import Foundation
 import Testing
-import ConveyorMetricsTestSupport
+
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
-
 
 @Suite("Receiver")
 struct ReceiverTests {

@@ -1,11 +1,12 @@
+import ConveyorMetricsTestSupport
 import Foundation
 import Testing
-import ConveyorMetricsTestSupport
+
 @testable import ConveyorMetrics
+@testable import ConveyorMetricsCLI
 @testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
-@testable import ConveyorMetricsCLI
 
 /// The files in config/ are checked by the real promtool.
 @Suite("config/ directory")

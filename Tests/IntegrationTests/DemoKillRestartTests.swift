@@ -1,13 +1,13 @@
+import ConveyorMetricsTestSupport
 import Foundation
 import Synchronization
 import Testing
-import ConveyorMetricsTestSupport
+
 @testable import ConveyorMetrics
+@testable import ConveyorMetricsCLI
 @testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
-@testable import ConveyorMetricsCLI
-
 
 /// The demo executable with a disk queue, killed with SIGKILL during an outage.
 @Suite("Demo killed during an outage")

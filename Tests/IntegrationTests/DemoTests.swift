@@ -1,13 +1,13 @@
+import ConveyorMetricsTestSupport
 import Foundation
 import Synchronization
 import Testing
-import ConveyorMetricsTestSupport
+
 @testable import ConveyorMetrics
+@testable import ConveyorMetricsCLI
 @testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
-@testable import ConveyorMetricsCLI
-
 
 @Suite("Demo")
 struct DemoTests {
@@ -35,6 +35,7 @@ struct DemoTests {
         for name in ConveyorMetricNames.all {
             #expect(response.text.contains("# TYPE \(name) "), "\(name) served")
         }
+        #expect(response.text.contains("# TYPE process_cpu_seconds_total counter\n"), "process metrics on by default")
         if let findings = try Promtool.findings(response.text) { #expect(findings == []) }
         try await run
         await #expect(throws: (any Error).self) {
@@ -73,6 +74,7 @@ struct ExecutableTests {
         var process = Process()
         var port = 0
         var output = Pipe()
+        var standardOutput = Pipe()
         var served = false
         for _ in 0..<3 where !served {
             port = try ExternalServer.freePort()
@@ -80,7 +82,8 @@ struct ExecutableTests {
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = ["demo", "--listen", "127.0.0.1:\(port)", "--status-interval", "1"]
             output = Pipe()
-            process.standardOutput = output
+            standardOutput = Pipe()
+            process.standardOutput = standardOutput
             process.standardError = output
             try process.run()
             for _ in 0..<100 where !served && process.isRunning {
@@ -91,11 +94,24 @@ struct ExecutableTests {
         }
         defer { if process.isRunning { process.terminate() } }
         #expect(served)
-        try await Task.sleep(for: .milliseconds(1200))
+        // The status line reaches a pipe while the demo runs (stdout is not a terminal here).
+        let printed = Mutex("")
+        standardOutput.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            printed.withLock { $0 += String(decoding: data, as: UTF8.self) }
+        }
+        for _ in 0..<100 where !printed.withLock({ $0.contains(" families, ") }) && process.isRunning {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(process.isRunning && printed.withLock { $0.contains(" families, ") }, "a status line before exit")
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
+        standardOutput.fileHandleForReading.readabilityHandler = nil
         #expect(process.terminationStatus == 0)
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let rest = String(decoding: standardOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text =
+            printed.withLock { $0 } + rest
+            + String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(text.contains(" families, ") && text.contains("| push embedded: ok "), "status line printed: \(text)")
         #expect(text.contains("| receiver: "), "the embedded receiver is shown")
 

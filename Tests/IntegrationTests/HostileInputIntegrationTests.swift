@@ -48,7 +48,9 @@ struct ExpositionPromtoolTests {
     @Test func oddLabelValuesArePromtoolClean() throws {
         let registry = MetricsRegistry()
         let family = registry.counterFamily(name: "odd_total", help: "Odd values", labelNames: ["v"])
-        for value in ["quote\"inside", "back\\slash", "new\nline", "tab\there", "ünïcödé ✓ 日本", "", "{}=,", "trailing\\"] {
+        for value in [
+            "quote\"inside", "back\\slash", "new\nline", "tab\there", "ünïcödé ✓ 日本", "", "{}=,", "trailing\\",
+        ] {
             family.series(value).increment()
         }
         let findings = try #require(try Promtool.findings(registry.exposition()))

@@ -1,14 +1,15 @@
+import ConveyorMetricsTestSupport
 import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
 import Testing
-import ConveyorMetricsTestSupport
+
 @testable import ConveyorMetrics
+@testable import ConveyorMetricsCLI
 @testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
-@testable import ConveyorMetricsCLI
 
 /// Every Swift block of README.md stands in this file, so the test build compiles it; the
 /// test below fails when a README block is not found here verbatim.
@@ -106,6 +107,34 @@ struct ReadmeExamplesTests {
         target.queue.sampleAgeLimit = .seconds(6 * 3600)  // optional
         try RemoteWriteConfiguration(targets: [target]).validate()
         #expect(target.queue.maxDiskBytes == 1 << 30)
+    }
+
+    @Test func processMetricsExample() {
+        MetricsRegistry.default.registerProcessMetrics()
+
+        #expect(MetricsRegistry.default.snapshot().family(named: "process_resident_memory_bytes") != nil)
+    }
+
+    @Test func testKitExample() async throws {
+        // Two 503s, then accept: the writer retries and nothing is lost.
+        let receiver = RemoteWriteReceiver(script: { index in index < 2 ? .respond(status: 503) : .accept })
+        try await receiver.start()
+        var target = RemoteWriteTargetConfiguration(url: receiver.url)
+        target.pushInterval = .milliseconds(100)
+        let registry = MetricsRegistry()
+        let jobs = registry.counterFamily(name: "jobs_total", help: "Jobs run", labelNames: ["queue"])
+        jobs.series("emails").increment()
+        let writer = try RemoteWriter(configuration: RemoteWriteConfiguration(targets: [target]), registry: registry)
+        let pushing = Task { try await writer.run() }
+        let arrived = try await receiver.waitUntil(timeout: .seconds(10)) {
+            $0.latestValue(of: "jobs_total", labels: ["queue": "emails"]) == 1
+        }
+        pushing.cancel()
+        await receiver.shutdown()
+
+        try await pushing.value
+        #expect(arrived)
+        #expect(receiver.requests.filter { $0.status == 503 }.count == 2)
     }
 
     /// Compiled, not run here: bootstrap happens once per process (see MetricsBootstrapTests).

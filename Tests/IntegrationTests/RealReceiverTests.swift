@@ -1,13 +1,13 @@
+import ConveyorMetricsTestSupport
 import Foundation
 import Synchronization
 import Testing
-import ConveyorMetricsTestSupport
+
 @testable import ConveyorMetrics
+@testable import ConveyorMetricsCLI
 @testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
-@testable import ConveyorMetricsCLI
-
 
 /// The demo pushes to real Prometheus 2.42 and VictoriaMetrics 1.79 (Debian's packages,
 /// installed by `make test`); with CI=true a missing binary fails.

@@ -30,7 +30,8 @@ package struct RawHTTPClient {
     }
 
     /// Sends one request and parses one response (the connection is closed afterwards).
-    package func get(_ path: String, method: String = "GET", headers: [(String, String)] = []) async throws -> Response {
+    package func get(_ path: String, method: String = "GET", headers: [(String, String)] = []) async throws -> Response
+    {
         var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
         request += "\r\n"

@@ -1,6 +1,6 @@
 import Benchmark
 import ConveyorMetrics
-@_spi(Benchmarks) import ConveyorMetrics
+@_spi(Benchmarks) import ConveyorMetricsRemoteWrite
 import Dispatch
 import Foundation
 import Synchronization

@@ -2,7 +2,7 @@
 // Benchmarks/summarize.py can print one table: scenario, ours, peer, ratio.
 import Benchmark
 import ConveyorMetrics
-@_spi(Benchmarks) import ConveyorMetrics
+@_spi(Benchmarks) import ConveyorMetricsRemoteWrite
 import Dispatch
 import Prometheus
 import Synchronization

@@ -1,7 +1,7 @@
 import Benchmark
 import Foundation
 import ConveyorMetrics
-@_spi(Benchmarks) import ConveyorMetrics
+@_spi(Benchmarks) import ConveyorMetricsRemoteWrite
 import Prometheus
 
 /// 100 counter families × 100 label values + 10 histogram families × 100 label values.

@@ -9,6 +9,7 @@ extension MetricsRegistry {
     /// registry.emit(into: &buffer)
     /// ```
     public func emit(into buffer: inout [UInt8], format: ExpositionFormat = .prometheusText) {
+        runCollectors()
         let encoder = ExpositionEncoder(format: format)
         for family in sortedFamilies() {
             encoder.appendFamily(family.descriptor, into: &buffer, family.forEachSeries)

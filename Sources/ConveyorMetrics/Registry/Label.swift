@@ -14,6 +14,7 @@ public struct Label: Sendable, Hashable, CustomStringConvertible {
         self.value = value
     }
 
+    /// `name="value"`.
     public var description: String { "\(name)=\"\(value)\"" }
 }
 

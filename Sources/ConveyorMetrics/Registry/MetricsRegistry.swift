@@ -46,6 +46,9 @@ public final class MetricsRegistry: Sendable {
     public let configuration: Configuration
     package let rejections: RejectedValueRecorder
     private let families: Mutex<[String: any RegisteredFamily]>
+    /// Run before every render and snapshot (process metrics read `/proc` there).
+    private let collectors = Mutex<[@Sendable () -> Void]>([])
+    package let processMetricsRegistered = Atomic<Bool>(false)
 
     /// Creates an empty registry (holding only its own rejection counter).
     public init(configuration: Configuration = Configuration()) {
@@ -93,8 +96,19 @@ public final class MetricsRegistry: Sendable {
     /// Every family and series as they are now. Recorders are never blocked for longer
     /// than one family's lock while its series list is copied.
     public func snapshot() -> MetricsSnapshot {
+        runCollectors()
         let timestamp = WallClock.unixMilliseconds()
         return MetricsSnapshot(timestampMilliseconds: timestamp, families: sortedFamilies().map { $0.snapshot() })
+    }
+
+    /// Adds a function that updates series from elsewhere (the kernel, a pool) right before
+    /// each render and snapshot.
+    package func addCollector(_ collect: @escaping @Sendable () -> Void) {
+        collectors.withLock { $0.append(collect) }
+    }
+
+    package func runCollectors() {
+        for collect in collectors.withLock({ $0 }) { collect() }
     }
 
     /// The families sorted by name.

@@ -62,6 +62,14 @@ public final class CounterSeries: SeriesStorage {
         floatingPart.storeDouble(0)
     }
 
+    /// Replaces the value with a running total read elsewhere (a collector reading the
+    /// kernel's CPU time); not for recording.
+    package func setTotal(_ total: Double) {
+        guard total.isFinite, total >= 0 else { return }
+        integerPart.store(0, ordering: .relaxed)
+        floatingPart.storeDouble(total)
+    }
+
     /// The current value.
     public var value: Double { Double(integerPart.load(ordering: .relaxed)) + floatingPart.loadDouble() }
 

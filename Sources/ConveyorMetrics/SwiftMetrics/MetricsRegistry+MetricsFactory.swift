@@ -9,11 +9,13 @@ import CoreMetrics
 /// histograms, without it gauges; meters are gauges. Dimensions are sorted by name, so their
 /// order does not make a new series. Destroying a handler removes its series.
 extension MetricsRegistry: MetricsFactory {
+    /// A counter series of family `<label>_total` (integer increments).
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
         let (family, key) = counterFamily(label: label, dimensions: dimensions)
         return SwiftMetricsCounterHandler(series: family.series(key), family: family, key: key)
     }
 
+    /// A counter series of family `<label>_total` (fractional increments).
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)])
         -> any FloatingPointCounterHandler
     {
@@ -21,11 +23,13 @@ extension MetricsRegistry: MetricsFactory {
         return SwiftMetricsCounterHandler(series: family.series(key), family: family, key: key)
     }
 
+    /// A gauge series of family `<label>`.
     public func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
         let (family, key) = gaugeFamily(label: label, kind: "meter", dimensions: dimensions)
         return SwiftMetricsGaugeHandler(series: family.series(key), family: family, key: key)
     }
 
+    /// With `aggregate`, a histogram series (the registry's default buckets); without, a gauge series.
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool)
         -> any RecorderHandler
     {
@@ -38,6 +42,7 @@ extension MetricsRegistry: MetricsFactory {
         return SwiftMetricsGaugeHandler(series: family.series(key), family: family, key: key)
     }
 
+    /// A histogram series of family `<label>_seconds`, observed in seconds.
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
         var name = NameValidation.sanitizedMetricName(label)
         if !name.hasSuffix("_seconds") { name += "_seconds" }
@@ -45,23 +50,28 @@ extension MetricsRegistry: MetricsFactory {
         return SwiftMetricsHistogramHandler(series: family.series(key), family: family, key: key)
     }
 
+    /// Removes the counter's series (a push sends it a stale marker).
     public func destroyCounter(_ handler: any CounterHandler) {
         (handler as? SwiftMetricsCounterHandler)?.removeSeries()
     }
 
+    /// Removes the counter's series (a push sends it a stale marker).
     public func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {
         (handler as? SwiftMetricsCounterHandler)?.removeSeries()
     }
 
+    /// Removes the gauge's series (a push sends it a stale marker).
     public func destroyMeter(_ handler: any MeterHandler) {
         (handler as? SwiftMetricsGaugeHandler)?.removeSeries()
     }
 
+    /// Removes the recorder's series (a push sends it a stale marker).
     public func destroyRecorder(_ handler: any RecorderHandler) {
         (handler as? SwiftMetricsGaugeHandler)?.removeSeries()
         (handler as? SwiftMetricsHistogramHandler)?.removeSeries()
     }
 
+    /// Removes the timer's series (a push sends it a stale marker).
     public func destroyTimer(_ handler: any TimerHandler) {
         (handler as? SwiftMetricsHistogramHandler)?.removeSeries()
     }

@@ -1,9 +1,9 @@
 import ArgumentParser
-import Foundation
 import ConveyorMetrics
 import ConveyorMetricsExporter
 import ConveyorMetricsRemoteWrite
 import ConveyorMetricsTestKit
+import Foundation
 
 /// `conveyor-metrics check-config FILE`: validates a configuration file.
 struct CheckConfigCommand: ParsableCommand {

@@ -1,11 +1,11 @@
 import ArgumentParser
-import Foundation
-import Logging
-import ServiceLifecycle
 import ConveyorMetrics
 import ConveyorMetricsExporter
 import ConveyorMetricsRemoteWrite
 import ConveyorMetricsTestKit
+import Foundation
+import Logging
+import ServiceLifecycle
 
 /// `conveyor-metrics receive`: a remote-write receiver that shows what arrives.
 struct ReceiveCommand: AsyncParsableCommand {

@@ -1,9 +1,9 @@
-import Foundation
-import Yams
 import ConveyorMetrics
 import ConveyorMetricsExporter
 import ConveyorMetricsRemoteWrite
 import ConveyorMetricsTestKit
+import Foundation
+import Yams
 
 /// The `--config` file of the `conveyor-metrics` command.
 ///

@@ -1,8 +1,8 @@
-import Yams
 import ConveyorMetrics
 import ConveyorMetricsExporter
 import ConveyorMetricsRemoteWrite
 import ConveyorMetricsTestKit
+import Yams
 
 /// Reads `external_labels` and `remote_write` in Prometheus' own vocabulary.
 struct RemoteWriteConfigReader {

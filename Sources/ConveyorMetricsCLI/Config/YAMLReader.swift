@@ -1,8 +1,8 @@
-import Yams
 import ConveyorMetrics
 import ConveyorMetricsExporter
 import ConveyorMetricsRemoteWrite
 import ConveyorMetricsTestKit
+import Yams
 
 /// Walks a YAML document strictly: every mapping lists the keys it accepts, so a typo is an
 /// error that names the key instead of a silently ignored setting.

@@ -1,9 +1,17 @@
-import Logging
-import ServiceLifecycle
 import ConveyorMetrics
 import ConveyorMetricsExporter
 import ConveyorMetricsRemoteWrite
 import ConveyorMetricsTestKit
+import Logging
+import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Runs the demo: the simulated router recording into its own registry, the exporter
 /// serving it, the remote writer pushing it (to `push`, or to an embedded receiver on
@@ -20,6 +28,8 @@ package struct DemoRunner: Sendable {
     package var statusInterval: Duration
     package var tick: Duration
     package var handleSignals: Bool
+    /// Whether the registry also exports the standard `process_*` metrics.
+    package var processMetrics = true
 
     package init(
         listen: ListenAddress, metricsPath: String = "/metrics", duration: Duration? = nil,
@@ -38,6 +48,7 @@ package struct DemoRunner: Sendable {
         registry: MetricsRegistry = MetricsRegistry(), logger: Logger = Logger(label: "conveyor-metrics.demo"),
         onListening: @Sendable (Int) -> Void = { _ in }
     ) async throws {
+        if processMetrics { registry.registerProcessMetrics() }
         let simulation = RouterSimulation(metrics: ConveyorRouterMetrics(registry: registry), tick: tick)
         simulation.recordFirstTick()
         let exporter = MetricsExporter(
@@ -127,7 +138,22 @@ struct StatusReporter: Service {
                 line += " | receiver: \(totals.acceptedRequests) requests, \(totals.samples) samples,"
                 line += " \(totals.rejectedRequests) rejected"
             }
-            print(line)
+            // Written straight to the descriptor: a pipe or a log file gets each line as it
+            // is printed, not when stdio's buffer fills or the process exits.
+            writeLine(line)
         }
+    }
+}
+
+/// Writes `line` and a newline to standard output with one unbuffered `write`.
+func writeLine(_ line: String) {
+    var bytes = Array(line.utf8)
+    bytes.append(UInt8(ascii: "\n"))
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes[offset...].withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+        if written < 0 && errno == EINTR { continue }
+        guard written > 0 else { return }
+        offset += written
     }
 }

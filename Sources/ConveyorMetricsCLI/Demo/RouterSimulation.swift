@@ -1,9 +1,9 @@
-import ServiceLifecycle
-import Synchronization
 import ConveyorMetrics
 import ConveyorMetricsExporter
 import ConveyorMetricsRemoteWrite
 import ConveyorMetricsTestKit
+import ServiceLifecycle
+import Synchronization
 
 /// A simulated Conveyor router: sources feed pipelines of stages that deliver to sinks,
 /// with leader changes, rebalances, checkpoints, retries and backpressure. Every metric

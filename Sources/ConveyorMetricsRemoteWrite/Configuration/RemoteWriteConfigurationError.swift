@@ -7,5 +7,6 @@ public struct RemoteWriteConfigurationError: Error, CustomStringConvertible, Equ
     /// What is wrong.
     public let reason: String
 
+    /// `key: reason`.
     public var description: String { "\(key): \(reason)" }
 }

@@ -11,5 +11,6 @@ extension RemoteWriteTargetConfiguration: CustomStringConvertible, CustomDebugSt
         return "RemoteWriteTargetConfiguration(" + parts.joined(separator: ", ") + ")"
     }
 
+    /// The same as ``description``: no secrets.
     public var debugDescription: String { description }
 }

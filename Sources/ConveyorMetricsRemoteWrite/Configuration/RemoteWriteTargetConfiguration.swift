@@ -46,5 +46,4 @@ public struct RemoteWriteTargetConfiguration: Sendable {
         return (path.hasSuffix("/") ? String(path.dropLast()) : path) + "/" + (safe.hasPrefix(".") ? "_" + safe : safe)
     }
 
-
 }

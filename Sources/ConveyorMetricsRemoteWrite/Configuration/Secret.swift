@@ -9,6 +9,8 @@ public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConver
     /// Wraps a literal (for tests and examples).
     public init(stringLiteral value: String) { self.value = value }
 
+    /// Always `<secret>`.
     public var description: String { "<secret>" }
+    /// Always `<secret>`.
     public var debugDescription: String { "<secret>" }
 }

@@ -1,6 +1,6 @@
+import ConveyorMetrics
 import Dispatch
 import Synchronization
-import ConveyorMetrics
 
 /// The samples waiting for one target, oldest first, bounded by `capacity` samples.
 ///

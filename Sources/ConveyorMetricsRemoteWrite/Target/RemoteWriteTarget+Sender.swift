@@ -1,7 +1,7 @@
+import ConveyorMetrics
 import Dispatch
 import Logging
 import Synchronization
-import ConveyorMetrics
 
 /// The sender thread: takes requests from the batch source oldest first, delivers each with
 /// retries and backoff, and acknowledges it; during shutdown, stops at the drain deadline.

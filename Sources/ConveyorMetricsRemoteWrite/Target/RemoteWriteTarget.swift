@@ -1,7 +1,7 @@
+import ConveyorMetrics
 import Dispatch
 import Logging
 import Synchronization
-import ConveyorMetrics
 
 /// One remote-write endpoint: its queue, its sampler and its sender thread.
 ///

@@ -1,3 +1,5 @@
+import ConveyorMetrics
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import ConveyorMetrics
 
 /// Checks on credential files (password_file, credentials_file).
 enum CredentialFile {

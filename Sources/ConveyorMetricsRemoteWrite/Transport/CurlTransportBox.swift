@@ -1,7 +1,7 @@
+import ConveyorMetrics
 import Dispatch
 import Logging
 import Synchronization
-import ConveyorMetrics
 
 /// Moves a libcurl transport (not Sendable) from the target's init to its sender thread.
 final class CurlTransportBox: @unchecked Sendable {

@@ -2,15 +2,18 @@ import ConveyorMetrics
 
 /// One series as remote write sends it: its full, sorted label set (with `__name__`) and
 /// samples in timestamp order.
-package struct RemoteTimeSeries: Sendable, Equatable {
-    package var labels: [Label]
-    package var samples: [RemoteSample]
+public struct RemoteTimeSeries: Sendable, Equatable {
+    /// Labels sorted by name, `__name__` among them.
+    public var labels: [Label]
+    /// Samples in timestamp order.
+    public var samples: [RemoteSample]
 
-    package init(labels: [Label], samples: [RemoteSample]) {
+    /// A series with its labels and samples.
+    public init(labels: [Label], samples: [RemoteSample]) {
         self.labels = labels
         self.samples = samples
     }
 
     /// The value of `__name__`.
-    package var metricName: String { labels.first { $0.name == "__name__" }?.value ?? "" }
+    public var metricName: String { labels.first { $0.name == "__name__" }?.value ?? "" }
 }

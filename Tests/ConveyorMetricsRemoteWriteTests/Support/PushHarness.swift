@@ -1,13 +1,13 @@
+import ConveyorMetricsTestSupport
 import Foundation
 import Logging
 import Synchronization
 import Testing
-import ConveyorMetricsTestSupport
+
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
-
 
 /// A registry, a receiver with a fault script, and a writer pushing to it.
 struct PushHarness {

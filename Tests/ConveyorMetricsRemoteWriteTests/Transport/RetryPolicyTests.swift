@@ -1,10 +1,10 @@
-import Testing
 import ConveyorMetricsTestSupport
+import Testing
+
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
-
 
 @Suite("Retry policy and queue")
 struct RetryPolicyTests {

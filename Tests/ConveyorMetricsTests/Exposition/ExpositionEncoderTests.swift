@@ -1,7 +1,7 @@
-import Testing
 import ConveyorMetricsTestSupport
-@testable import ConveyorMetrics
+import Testing
 
+@testable import ConveyorMetrics
 
 @Suite("Exposition")
 struct ExpositionEncoderTests {

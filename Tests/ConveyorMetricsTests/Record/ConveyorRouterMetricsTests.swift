@@ -1,8 +1,8 @@
+import ConveyorMetricsTestSupport
 import Foundation
 import Testing
-import ConveyorMetricsTestSupport
-@testable import ConveyorMetrics
 
+@testable import ConveyorMetrics
 
 @Suite("Conveyor metric set")
 struct ConveyorRouterMetricsTests {

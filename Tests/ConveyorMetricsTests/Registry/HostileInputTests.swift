@@ -1,8 +1,9 @@
+import ConveyorMetricsTestSupport
 import CoreMetrics
 import Foundation
 import Synchronization
 import Testing
-import ConveyorMetricsTestSupport
+
 @testable import ConveyorMetrics
 
 /// Values and label values no caller should send, through every entry point.

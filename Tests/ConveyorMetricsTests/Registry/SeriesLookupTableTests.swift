@@ -1,8 +1,8 @@
+import ConveyorMetricsTestSupport
 import Synchronization
 import Testing
-import ConveyorMetricsTestSupport
-@testable import ConveyorMetrics
 
+@testable import ConveyorMetrics
 
 @Suite("Series lookup table")
 struct SeriesLookupTableTests {

@@ -1,9 +1,9 @@
+import ConveyorMetricsTestSupport
 import CoreMetrics
 import Metrics
 import Testing
-import ConveyorMetricsTestSupport
-@testable import ConveyorMetrics
 
+@testable import ConveyorMetrics
 
 @Suite("swift-metrics factory")
 struct MetricsFactoryTests {

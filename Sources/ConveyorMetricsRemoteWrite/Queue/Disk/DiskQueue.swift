@@ -1,6 +1,6 @@
+import ConveyorMetrics
 import Dispatch
 import Synchronization
-import ConveyorMetrics
 
 /// The disk-backed part of a target's queue: append-only segment files of compressed
 /// requests (see ``DiskRecord``) and an acknowledged-position file.

@@ -1,3 +1,5 @@
+import ConveyorMetrics
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import ConveyorMetrics
 
 /// Why the disk queue could not do something; names the path and the system's reason.
 package struct DiskQueueError: Error, CustomStringConvertible, Equatable {

@@ -1,3 +1,5 @@
+import ConveyorMetrics
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import ConveyorMetrics
 
 /// A file descriptor with the few calls the disk queue makes, each failing with the path.
 /// Used only from the queue's own threads (never the Swift concurrency pool).

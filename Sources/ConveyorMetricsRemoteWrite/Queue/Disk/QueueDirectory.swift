@@ -1,3 +1,5 @@
+import ConveyorMetrics
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import ConveyorMetrics
 
 /// Directory operations of the disk queue.
 enum QueueDirectory {

@@ -1,12 +1,12 @@
+import ConveyorMetricsTestSupport
 import Foundation
 import Synchronization
 import Testing
-import ConveyorMetricsTestSupport
+
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
-
 
 @Suite("Remote writer with a disk queue")
 struct DiskBackedWriterTests {
@@ -39,7 +39,8 @@ struct DiskBackedWriterTests {
         #expect(delivered == delivered.sorted() && Set(delivered).count == delivered.count, "in order, none twice")
         #expect(Set(delivered).isSuperset(of: snapshots), "every snapshot of the first life arrived")
         #expect(up.receiver.checker.totals.rejectedRequests == 0)
-        #expect(try DiskQueueInspector.pendingRecords(in: storage.path + "/test").isEmpty, "acknowledged records are gone")
+        #expect(
+            try DiskQueueInspector.pendingRecords(in: storage.path + "/test").isEmpty, "acknowledged records are gone")
     }
 
     @Test func diskFiguresAreSelfMetrics() async throws {

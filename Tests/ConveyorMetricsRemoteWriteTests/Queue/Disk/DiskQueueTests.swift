@@ -1,11 +1,11 @@
+import ConveyorMetricsTestSupport
 import Foundation
 import Testing
-import ConveyorMetricsTestSupport
+
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
-
 
 /// A record payload whose request decodes to `samples` samples stamped `timestamp`.
 private func request(samples: Int, timestamp: Int64, value: Double = 1) -> [UInt8] {

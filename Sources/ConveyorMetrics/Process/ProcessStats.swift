@@ -1,0 +1,115 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// What the kernel reports about this process, read from `/proc` (Linux). These are
+/// in-memory kernel files: reading them does not touch a disk.
+package struct ProcessStats: Equatable, Sendable {
+    /// User plus system CPU time, in seconds.
+    package var cpuSeconds: Double
+    /// Resident set size, in bytes.
+    package var residentBytes: Double
+    /// Virtual memory size, in bytes.
+    package var virtualBytes: Double
+    /// Open file descriptors.
+    package var openFileDescriptors: Double
+    /// The soft limit on open file descriptors.
+    package var maxFileDescriptors: Double
+    /// When the process started, in seconds since the Unix epoch.
+    package var startTimeSeconds: Double
+
+    /// Reads the current figures; nil where `/proc` is missing or unreadable.
+    package static func current() -> ProcessStats? {
+        guard let stat = readFile("/proc/self/stat"), let parsed = parseStat(stat) else { return nil }
+        let ticks = Double(max(sysconf(Int32(_SC_CLK_TCK)), 1))
+        let pageSize = Double(max(sysconf(Int32(_SC_PAGESIZE)), 1))
+        let bootTime = readFile("/proc/stat").flatMap(parseBootTime) ?? 0
+        var limit = rlimit()
+        let maxFDs = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Double(limit.rlim_cur) : 0
+        return ProcessStats(
+            cpuSeconds: Double(parsed.userTicks + parsed.systemTicks) / ticks,
+            residentBytes: Double(parsed.residentPages) * pageSize,
+            virtualBytes: Double(parsed.virtualBytes),
+            openFileDescriptors: Double(countEntries("/proc/self/fd")),
+            maxFileDescriptors: maxFDs,
+            startTimeSeconds: Double(bootTime) + Double(parsed.startTicks) / ticks)
+    }
+
+    /// The fields of `/proc/<pid>/stat` these metrics need (proc(5): utime 14, stime 15,
+    /// starttime 22, vsize 23, rss 24). The command name (field 2) may hold spaces and
+    /// parentheses, so fields are counted from the last `)`.
+    package struct StatFields: Equatable {
+        package var userTicks: UInt64
+        package var systemTicks: UInt64
+        package var startTicks: UInt64
+        package var virtualBytes: UInt64
+        package var residentPages: UInt64
+    }
+
+    package static func parseStat(_ text: [UInt8]) -> StatFields? {
+        guard let close = text.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = text[(close + 1)...].split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
+        // fields[0] is field 3 (state): field n is fields[n - 3].
+        func field(_ number: Int) -> UInt64? {
+            let index = number - 3
+            guard index < fields.count else { return nil }
+            return UInt64(String(decoding: fields[index], as: UTF8.self).trimmingNewline())
+        }
+        guard let user = field(14), let system = field(15), let start = field(22), let virtual = field(23),
+            let resident = field(24)
+        else { return nil }
+        return StatFields(
+            userTicks: user, systemTicks: system, startTicks: start, virtualBytes: virtual, residentPages: resident)
+    }
+
+    /// `btime` of `/proc/stat`: the boot time in seconds since the Unix epoch.
+    package static func parseBootTime(_ text: [UInt8]) -> UInt64? {
+        for line in text.split(separator: UInt8(ascii: "\n")) where line.starts(with: "btime ".utf8) {
+            return UInt64(String(decoding: line.dropFirst(6), as: UTF8.self).trimmingNewline())
+        }
+        return nil
+    }
+
+    /// A small file's bytes (at most 64 KiB), or nil.
+    private static func readFile(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < 65_536 {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        return bytes
+    }
+
+    /// Entries of a directory other than `.` and `..` (the directory's own descriptor,
+    /// open while counting, is included, as client_golang's count includes it).
+    private static func countEntries(_ path: String) -> Int {
+        guard let directory = opendir(path) else { return 0 }
+        defer { closedir(directory) }
+        var count = 0
+        while let entry = readdir(directory) {
+            let isDot = withUnsafeBytes(of: entry.pointee.d_name) { name in
+                name[0] == UInt8(ascii: ".") && (name[1] == 0 || (name[1] == UInt8(ascii: ".") && name[2] == 0))
+            }
+            if !isDot { count += 1 }
+        }
+        return count
+    }
+}
+
+extension String {
+    fileprivate func trimmingNewline() -> String {
+        var result = self
+        while result.last == "\n" || result.last == " " { result.removeLast() }
+        return result
+    }
+}

@@ -1,0 +1,43 @@
+import ConveyorMetrics
+import ConveyorMetricsRemoteWrite
+
+/// What a test asks of a receiver after a push: which samples arrived for a series, the
+/// newest value, and waiting until something arrived.
+extension RemoteWriteReceiver {
+    /// The samples of accepted requests for series named `metric` whose labels contain
+    /// `labels`, in arrival order (stale markers included; see `RemoteSample.isStaleMarker`).
+    ///
+    /// ```swift
+    /// let values = receiver.samples(of: "jobs_total", labels: ["queue": "emails"]).map(\.value)
+    /// ```
+    public func samples(of metric: String, labels: [String: String] = [:]) -> [RemoteSample] {
+        acceptedSeries.filter { series in
+            series.metricName == metric
+                && labels.allSatisfy { name, value in series.labels.contains { $0.name == name && $0.value == value } }
+        }.flatMap(\.samples)
+    }
+
+    /// The newest value that arrived for the series (stale markers skipped), or nil.
+    public func latestValue(of metric: String, labels: [String: String] = [:]) -> Double? {
+        samples(of: metric, labels: labels).filter { !$0.isStaleMarker }
+            .max { $0.timestampMilliseconds < $1.timestampMilliseconds }?.value
+    }
+
+    /// Waits until `condition` holds, checking every 20 ms; returns false when `timeout`
+    /// passes first.
+    ///
+    /// ```swift
+    /// let arrived = try await receiver.waitUntil(timeout: .seconds(5)) { $0.requests.count >= 2 }
+    /// #expect(arrived)
+    /// ```
+    public func waitUntil(
+        timeout: Duration = .seconds(10), _ condition: @Sendable (RemoteWriteReceiver) -> Bool
+    ) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !condition(self) {
+            guard ContinuousClock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+}
