@@ -10,31 +10,6 @@ package struct ExpositionEncoder: Sendable {
         self.format = format
     }
 
-    /// Appends one family: its header lines, then one line per series (several for a
-    /// histogram), as `forEachSeries` yields them. A family without series writes nothing.
-    package func appendFamily(
-        _ descriptor: FamilyDescriptor, into out: inout [UInt8],
-        _ forEachSeries: ((UnsafeRawBufferPointer, SeriesValue) -> Void) -> Void
-    ) {
-        var names: FamilyNames?
-        var histogram: HistogramLines?
-        forEachSeries { labels, value in
-            let sampleNames =
-                names
-                ?? header(
-                    name: descriptor.name, help: descriptor.help, unit: descriptor.unit, type: descriptor.type,
-                    into: &out)
-            names = sampleNames
-            switch value {
-            case .counter(let scalar), .gauge(let scalar):
-                appendSample(sampleNames.sample, labels, value: scalar, into: &out)
-            case .histogram(let value):
-                if histogram == nil { histogram = HistogramLines(names: sampleNames) }
-                histogram?.append(value, labels: labels, into: &out)
-            }
-        }
-    }
-
     /// Ends the exposition (`# EOF` for OpenMetrics).
     package func finish(into out: inout [UInt8]) {
         if format == .openMetrics { out.append(contentsOf: "# EOF\n".utf8) }

@@ -12,7 +12,8 @@ extension MetricsRegistry {
         runCollectors()
         let encoder = ExpositionEncoder(format: format)
         for family in sortedFamilies() {
-            encoder.appendFamily(family.descriptor, into: &buffer, family.forEachSeries)
+            var writer = FamilyWriter(encoder: encoder, descriptor: family.descriptor)
+            family.forEachSeries { labels, value in writer.append(labels, value, into: &buffer) }
         }
         encoder.finish(into: &buffer)
     }

@@ -21,7 +21,8 @@ struct ProcessMetricsTests {
         }
         func value(_ name: String) -> Double { snapshot.family(named: name)?.series.first?.value.scalar ?? -1 }
         #expect(snapshot.family(named: "process_cpu_seconds_total")?.type == .counter)
-        #expect(value("process_resident_memory_bytes") > Double(1 << 20), "this test process has more than 1 MiB resident")
+        #expect(
+            value("process_resident_memory_bytes") > Double(1 << 20), "this test process has more than 1 MiB resident")
         #expect(value("process_virtual_memory_bytes") >= value("process_resident_memory_bytes"))
         #expect(value("process_open_fds") >= 3 && value("process_open_fds") <= value("process_max_fds"))
         let now = Date().timeIntervalSince1970
