@@ -29,8 +29,8 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
 
     private static let checker = RemoteWriteRequestChecker()
     private static let headers = [
-        ("Content-Encoding", "snappy"), ("Content-Type", "application/x-protobuf"),
-        ("X-Prometheus-Remote-Write-Version", "0.1.0"),
+        ("Content-Encoding", RemoteWriteProtocol.contentEncoding), ("Content-Type", RemoteWriteProtocol.contentType),
+        ("X-Prometheus-Remote-Write-Version", RemoteWriteProtocol.version),
     ]
 
     private static func receiver(_ data: [UInt8]) {

@@ -86,7 +86,7 @@ public final class RemoteWriter: Service, Sendable {
                 }
             }
         }
-        let deadline = MonotonicClock.nanoseconds() + configuration.shutdownTimeout.nanoseconds
+        let deadline = MonotonicClock.nanoseconds().saturatingAdding(configuration.shutdownTimeout.nanoseconds)
         let snapshot = registry.snapshot()
         await withTaskGroup(of: Void.self) { group in
             for target in targets {

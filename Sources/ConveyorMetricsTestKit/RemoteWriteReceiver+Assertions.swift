@@ -3,6 +3,11 @@ import ConveyorMetricsRemoteWrite
 
 /// What a test asks of a receiver after a push: which samples arrived for a series, the
 /// newest value, and waiting until something arrived.
+///
+/// They read ``requests``, so they need a receiver made with `keepRequests: true` (the
+/// default). `labels` is a subset: every series named `metric` whose labels include these
+/// pairs matches, so name every label that tells your series apart (external labels need
+/// not be named).
 extension RemoteWriteReceiver {
     /// The samples of accepted requests for series named `metric` whose labels contain
     /// `labels`, in arrival order (stale markers included; see `RemoteSample.isStaleMarker`).
@@ -17,7 +22,8 @@ extension RemoteWriteReceiver {
         }.flatMap(\.samples)
     }
 
-    /// The newest value that arrived for the series (stale markers skipped), or nil.
+    /// The newest value that arrived for the matching series (stale markers skipped), or nil.
+    /// When several series match, the newest sample among them wins.
     public func latestValue(of metric: String, labels: [String: String] = [:]) -> Double? {
         samples(of: metric, labels: labels).filter { !$0.isStaleMarker }
             .max { $0.timestampMilliseconds < $1.timestampMilliseconds }?.value

@@ -45,8 +45,9 @@ public final class RemoteWriteRequestChecker: Sendable {
     {
         func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
         let expected = [
-            ("content-encoding", "snappy"), ("content-type", "application/x-protobuf"),
-            ("x-prometheus-remote-write-version", "0.1.0"),
+            ("content-encoding", RemoteWriteProtocol.contentEncoding),
+            ("content-type", RemoteWriteProtocol.contentType),
+            ("x-prometheus-remote-write-version", RemoteWriteProtocol.version),
         ]
         for (name, value) in expected where header(name)?.lowercased() != value {
             return .failure(WriteRequestError("header \(name) must be '\(value)', got '\(header(name) ?? "")'"))

@@ -1,3 +1,4 @@
+import ArgumentParser
 import ConveyorMetricsTestSupport
 import Foundation
 import Testing
@@ -31,5 +32,15 @@ struct ReceiveCommandTests {
         let samples = try #require(first["samples"] as? [[Any]])
         #expect(samples.map { $0[1] as? String } == ["1.5", "stale"])
         #expect(json["status"] as? Int == 204)
+    }
+
+    @Test(arguments: ["nan", "-1", "0", "inf", "1e300"])
+    func aDurationThatIsNotAPositiveNumberOfSecondsIsAValidationError(duration: String) {
+        #expect(throws: (any Error).self) { try ReceiveCommand.parse(["--duration", duration]) }
+    }
+
+    @Test func aPositiveDurationIsAccepted() throws {
+        let command = try ReceiveCommand.parse(["--duration", "1.5", "--listen", "127.0.0.1:0"])
+        #expect(command.duration == 1.5)
     }
 }

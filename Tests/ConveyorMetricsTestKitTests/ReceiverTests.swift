@@ -59,4 +59,34 @@ struct ReceiverTests {
         #expect(wrongPath.status == 404)
         await receiver.shutdown()
     }
+
+    @Test func assertionHelpersFindSamplesLatestValuesAndWait() async throws {
+        let receiver = RemoteWriteReceiver()
+        try await receiver.start()
+        func sample(_ value: Double, _ timestamp: Int64) -> RemoteSample {
+            RemoteSample(value: value, timestampMilliseconds: timestamp)
+        }
+        let jobA = [Label(name: "__name__", value: "up"), Label(name: "job", value: "a")]
+        let jobB = [Label(name: "__name__", value: "up"), Label(name: "job", value: "b")]
+        #expect(try await receiver.waitUntil(timeout: .milliseconds(100)) { !$0.requests.isEmpty } == false)
+        let first = try await post(
+            body([
+                RemoteTimeSeries(labels: jobA, samples: [sample(1, 10)]),
+                RemoteTimeSeries(labels: jobB, samples: [sample(7, 10)]),
+            ]), to: receiver)
+        #expect(first.status == 204)
+        let second = try await post(
+            body([RemoteTimeSeries(labels: jobA, samples: [sample(2, 20), .staleMarker(at: 30)])]), to: receiver)
+        #expect(second.status == 204)
+        #expect(try await receiver.waitUntil(timeout: .seconds(5)) { $0.requests.count == 2 })
+        let a = receiver.samples(of: "up", labels: ["job": "a"])
+        #expect(a.map(\.timestampMilliseconds) == [10, 20, 30])
+        #expect(a.last?.isStaleMarker == true)
+        #expect(receiver.latestValue(of: "up", labels: ["job": "a"]) == 2, "the stale marker is skipped")
+        #expect(receiver.latestValue(of: "up", labels: ["job": "b"]) == 7)
+        #expect(receiver.samples(of: "up").count == 4, "no label filter: every series named up")
+        #expect(receiver.samples(of: "down").isEmpty)
+        #expect(receiver.latestValue(of: "up", labels: ["job": "c"]) == nil)
+        await receiver.shutdown()
+    }
 }

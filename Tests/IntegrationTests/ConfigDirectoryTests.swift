@@ -54,7 +54,8 @@ struct ConfigDirectoryTests {
             "changes(conveyor_router_raft_is_leader[1h])",
         ]
         for query in seedQueries { #expect(expressions.contains(query), "the spec's query \(query)") }
-        for metric in ConveyorMetricNames.all {
+        #expect(MetricSetSpec.names.count == 12, "the spec fixture lists twelve metrics")
+        for metric in MetricSetSpec.names {
             #expect(expressions.contains { $0.contains(metric) }, "a panel for \(metric)")
         }
         // PromQL syntax: let promtool parse every expression as a recording rule.
@@ -70,16 +71,4 @@ struct ConfigDirectoryTests {
         guard let result = try promtool(["check", "rules", file.path]) else { return }
         #expect(result.status == 0, "\(result.output)")
     }
-}
-
-/// The spec's metric names (kept apart from the library so a renamed metric fails here).
-enum ConveyorMetricNames {
-    static let all = [
-        "conveyor_router_records_received_total", "conveyor_router_records_routed_total",
-        "conveyor_router_records_delivered_total", "conveyor_router_routing_latency_ms",
-        "conveyor_router_buffer_utilization", "conveyor_router_backpressure_events_total",
-        "conveyor_router_active_services", "conveyor_router_raft_is_leader", "conveyor_router_raft_term",
-        "conveyor_router_retry_events_total", "conveyor_router_checkpoints_saved_total",
-        "conveyor_router_group_rebalances_total",
-    ]
 }

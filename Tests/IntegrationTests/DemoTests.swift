@@ -11,17 +11,6 @@ import Testing
 
 @Suite("Demo")
 struct DemoTests {
-    @Test func firstTickRecordsEveryMetricOfTheSet() {
-        let registry = MetricsRegistry()
-        var state = SimulationState(seed: 1)
-        state.step(ConveyorRouterMetrics(registry: registry), everything: true)
-        let snapshot = registry.snapshot()
-        for name in ConveyorMetricNames.all {
-            #expect(snapshot.family(named: name)?.series.isEmpty == false, "\(name) has a series after one tick")
-        }
-        #expect(RejectionReason.allCases.allSatisfy { registry.rejectedCount($0) == 0 })
-    }
-
     @Test func demoServesEveryMetricAndStopsAfterItsDuration() async throws {
         let port = Atomic<Int>(0)
         let registry = MetricsRegistry()
@@ -32,7 +21,8 @@ struct DemoTests {
         while port.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(20)) }
         let response = try await RawHTTPClient(port: port.load(ordering: .relaxed)).get("/metrics")
         #expect(response.status == 200)
-        for name in ConveyorMetricNames.all {
+        #expect(MetricSetSpec.names.count == 12, "the spec fixture lists twelve metrics")
+        for name in MetricSetSpec.names {
             #expect(response.text.contains("# TYPE \(name) "), "\(name) served")
         }
         #expect(response.text.contains("# TYPE process_cpu_seconds_total counter\n"), "process metrics on by default")

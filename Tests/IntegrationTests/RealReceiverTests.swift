@@ -46,7 +46,8 @@ struct RealReceiverTests {
             #expect(!result.isEmpty, "\(query) returned no data: \(response.text.prefix(300))")
         }
         // Every family of the set arrived, with the external labels.
-        for name in ConveyorMetricNames.all {
+        #expect(MetricSetSpec.names.count == 12, "the spec fixture lists twelve metrics")
+        for name in MetricSetSpec.names {
             let selector = name.hasSuffix("_ms") ? name + "_count" : name
             let response = try await server.get(
                 "/api/v1/query?query=\("\(selector){instance=\"router-test\",cluster=\"ci\"}".queryEncoded)")
@@ -80,7 +81,8 @@ struct RealReceiverTests {
             #expect(metric["instance"] == "router-test")
             #expect(!values.isEmpty)
         }
-        for name in ConveyorMetricNames.all {
+        #expect(MetricSetSpec.names.count == 12, "the spec fixture lists twelve metrics")
+        for name in MetricSetSpec.names {
             let expected = name.hasSuffix("_ms") ? [name + "_bucket", name + "_sum", name + "_count"] : [name]
             for series in expected { #expect(names.contains(series), "\(series) in VictoriaMetrics") }
         }

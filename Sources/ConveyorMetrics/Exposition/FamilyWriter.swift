@@ -3,7 +3,7 @@
 /// several per histogram.
 ///
 /// The sample names are kept in the writer, so a series costs no copy or retain of them.
-package struct FamilyWriter {
+struct FamilyWriter {
     private let encoder: ExpositionEncoder
     private let descriptor: FamilyDescriptor
     private var started = false
@@ -11,14 +11,14 @@ package struct FamilyWriter {
     private var histogram = ExpositionEncoder.HistogramLines(
         names: ExpositionEncoder.FamilyNames(sample: [], bucket: [], sum: [], count: []))
 
-    package init(encoder: ExpositionEncoder, descriptor: FamilyDescriptor) {
+    init(encoder: ExpositionEncoder, descriptor: FamilyDescriptor) {
         self.encoder = encoder
         self.descriptor = descriptor
     }
 
     /// Appends the lines of one series.
     @inline(__always)
-    package mutating func append(_ labels: UnsafeRawBufferPointer, _ value: SeriesValue, into out: inout [UInt8]) {
+    mutating func append(_ labels: UnsafeRawBufferPointer, _ value: SeriesValue, into out: inout [UInt8]) {
         if !started { start(into: &out) }
         switch value {
         case .counter(let scalar), .gauge(let scalar):

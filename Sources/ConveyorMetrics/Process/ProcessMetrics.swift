@@ -40,7 +40,7 @@ extension MetricsRegistry {
             virtual.set(stats.virtualBytes)
             openFDs.set(stats.openFileDescriptors)
             maxFDs.set(stats.maxFileDescriptors)
-            start.set(stats.startTimeSeconds)
+            if let started = stats.startTimeSeconds { start.set(started) }
         }
     }
 }

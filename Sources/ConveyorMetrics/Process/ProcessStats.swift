@@ -8,49 +8,58 @@
 
 /// What the kernel reports about this process, read from `/proc` (Linux). These are
 /// in-memory kernel files: reading them does not touch a disk.
-package struct ProcessStats: Equatable, Sendable {
+struct ProcessStats: Equatable, Sendable {
     /// User plus system CPU time, in seconds.
-    package var cpuSeconds: Double
+    var cpuSeconds: Double
     /// Resident set size, in bytes.
-    package var residentBytes: Double
+    var residentBytes: Double
     /// Virtual memory size, in bytes.
-    package var virtualBytes: Double
+    var virtualBytes: Double
     /// Open file descriptors.
-    package var openFileDescriptors: Double
+    var openFileDescriptors: Double
     /// The soft limit on open file descriptors.
-    package var maxFileDescriptors: Double
-    /// When the process started, in seconds since the Unix epoch.
-    package var startTimeSeconds: Double
+    var maxFileDescriptors: Double
+    /// When the process started, in seconds since the Unix epoch; nil when the boot time
+    /// could not be read.
+    var startTimeSeconds: Double?
 
     /// Reads the current figures; nil where `/proc` is missing or unreadable.
-    package static func current() -> ProcessStats? {
+    static func current() -> ProcessStats? {
         guard let stat = readFile("/proc/self/stat"), let parsed = parseStat(stat) else { return nil }
         let ticks = Double(max(sysconf(Int32(_SC_CLK_TCK)), 1))
         let pageSize = Double(max(sysconf(Int32(_SC_PAGESIZE)), 1))
-        let bootTime = readFile("/proc/stat").flatMap(parseBootTime) ?? 0
         var limit = rlimit()
-        let maxFDs = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Double(limit.rlim_cur) : 0
+        #if canImport(Glibc)
+            let resource = Int32(RLIMIT_NOFILE.rawValue)
+        #else
+            let resource = RLIMIT_NOFILE
+        #endif
+        let maxFDs = getrlimit(resource, &limit) == 0 ? Double(limit.rlim_cur) : 0
         return ProcessStats(
             cpuSeconds: Double(parsed.userTicks + parsed.systemTicks) / ticks,
             residentBytes: Double(parsed.residentPages) * pageSize,
             virtualBytes: Double(parsed.virtualBytes),
             openFileDescriptors: Double(countEntries("/proc/self/fd")),
             maxFileDescriptors: maxFDs,
-            startTimeSeconds: Double(bootTime) + Double(parsed.startTicks) / ticks)
+            startTimeSeconds: bootTime.map { Double($0) + Double(parsed.startTicks) / ticks })
     }
+
+    /// `btime` of `/proc/stat`, read once: the boot time does not change. `/proc/stat` lists
+    /// every CPU and interrupt before it, so it is read in full (up to 4 MiB).
+    private static let bootTime: UInt64? = readFile("/proc/stat", limit: 4 << 20).flatMap(parseBootTime)
 
     /// The fields of `/proc/<pid>/stat` these metrics need (proc(5): utime 14, stime 15,
     /// starttime 22, vsize 23, rss 24). The command name (field 2) may hold spaces and
     /// parentheses, so fields are counted from the last `)`.
-    package struct StatFields: Equatable {
-        package var userTicks: UInt64
-        package var systemTicks: UInt64
-        package var startTicks: UInt64
-        package var virtualBytes: UInt64
-        package var residentPages: UInt64
+    struct StatFields: Equatable {
+        var userTicks: UInt64
+        var systemTicks: UInt64
+        var startTicks: UInt64
+        var virtualBytes: UInt64
+        var residentPages: UInt64
     }
 
-    package static func parseStat(_ text: [UInt8]) -> StatFields? {
+    static func parseStat(_ text: [UInt8]) -> StatFields? {
         guard let close = text.lastIndex(of: UInt8(ascii: ")")) else { return nil }
         let fields = text[(close + 1)...].split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
         // fields[0] is field 3 (state): field n is fields[n - 3].
@@ -67,21 +76,21 @@ package struct ProcessStats: Equatable, Sendable {
     }
 
     /// `btime` of `/proc/stat`: the boot time in seconds since the Unix epoch.
-    package static func parseBootTime(_ text: [UInt8]) -> UInt64? {
+    static func parseBootTime(_ text: [UInt8]) -> UInt64? {
         for line in text.split(separator: UInt8(ascii: "\n")) where line.starts(with: "btime ".utf8) {
             return UInt64(String(decoding: line.dropFirst(6), as: UTF8.self).trimmingNewline())
         }
         return nil
     }
 
-    /// A small file's bytes (at most 64 KiB), or nil.
-    private static func readFile(_ path: String) -> [UInt8]? {
+    /// A file's bytes (at most `limit`), or nil.
+    private static func readFile(_ path: String, limit: Int = 64 << 10) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < 65_536 {
+        while bytes.count < limit {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { break }

@@ -126,9 +126,7 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
             name: descriptor.name, help: descriptor.help, unit: descriptor.unit, type: descriptor.type,
             series: sortedSeries().map {
                 SeriesSnapshot(
-                    key: $0.lookupKey, context: $0.context, value: $0.snapshotValue(),
-                    renderedLabels: $0.renderedLabels,
-                    source: $0)
+                    key: $0.lookupKey, context: $0.context, value: $0.snapshotValue(), source: $0)
             })
     }
 

@@ -46,9 +46,10 @@ public final class MetricsRegistry: Sendable {
     public let configuration: Configuration
     package let rejections: RejectedValueRecorder
     private let families: Mutex<[String: any RegisteredFamily]>
-    /// Run before every render and snapshot (process metrics read `/proc` there).
+    /// Run before every render and snapshot (process metrics read `/proc` there), one run at a
+    /// time, so a slower run cannot store an older reading over a newer one.
     private let collectors = Mutex<[@Sendable () -> Void]>([])
-    package let processMetricsRegistered = Atomic<Bool>(false)
+    let processMetricsRegistered = Atomic<Bool>(false)
 
     /// Creates an empty registry (holding only its own rejection counter).
     public init(configuration: Configuration = Configuration()) {
@@ -103,12 +104,14 @@ public final class MetricsRegistry: Sendable {
 
     /// Adds a function that updates series from elsewhere (the kernel, a pool) right before
     /// each render and snapshot.
-    package func addCollector(_ collect: @escaping @Sendable () -> Void) {
+    func addCollector(_ collect: @escaping @Sendable () -> Void) {
         collectors.withLock { $0.append(collect) }
     }
 
-    package func runCollectors() {
-        for collect in collectors.withLock({ $0 }) { collect() }
+    func runCollectors() {
+        collectors.withLock { collectors in
+            for collect in collectors { collect() }
+        }
     }
 
     /// The families sorted by name.

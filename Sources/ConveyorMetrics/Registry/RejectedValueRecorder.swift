@@ -36,8 +36,7 @@ package final class RejectedValueRecorder: Sendable {
         self.lastLog = lastLog
         self.suppressed = suppressed
         self.logger = logger
-        let (seconds, attoseconds) = logInterval.components
-        self.logIntervalNanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        self.logIntervalNanoseconds = logInterval.nanoseconds
     }
 
     /// Counts one rejection and logs it unless this reason was logged within the interval.

@@ -64,7 +64,7 @@ public final class CounterSeries: SeriesStorage {
 
     /// Replaces the value with a running total read elsewhere (a collector reading the
     /// kernel's CPU time); not for recording.
-    package func setTotal(_ total: Double) {
+    func setTotal(_ total: Double) {
         guard total.isFinite, total >= 0 else { return }
         integerPart.store(0, ordering: .relaxed)
         floatingPart.storeDouble(total)

@@ -1,6 +1,7 @@
 /// Every family of a registry with every series' value, at one moment.
 ///
-/// Both encoders read this: the text exposition (`/metrics`) and the remote-write encoder.
+/// The push path reads this (the remote-write sampler); `/metrics` renders straight from the
+/// series instead (`MetricsRegistry.emit`).
 /// Families are sorted by name, series by their labels, so output is deterministic.
 public struct MetricsSnapshot: Sendable {
     /// When the snapshot was taken, in milliseconds since the Unix epoch.

@@ -16,45 +16,24 @@ public struct SeriesSnapshot: Sendable {
     private let labelSource: LabelSource
     /// The value at snapshot time.
     public let value: SeriesValue
-    /// The labels pre-rendered as `name="escaped value",…` (the series' own bytes, not copied;
-    /// valid while `owner` lives).
-    nonisolated(unsafe) package let renderedLabels: UnsafeRawBufferPointer
-    /// Keeps `renderedLabels` alive: the series, or a box for hand-built snapshots.
-    private let owner: any AnyObject & Sendable
     /// The series storage this came from: a stable identity for caches (the push path's
     /// label cache), held strongly so the identity cannot be reused while cached.
     package let source: (any AnyObject & Sendable)?
     /// `source`'s identity, readable without reference counting (nil without a source).
     package let sourceID: ObjectIdentifier?
 
-    /// Creates a series snapshot; label text is rendered here.
+    /// Creates a series snapshot (tests, hand-built snapshots); labels are sorted by name.
     public init(labels: [Label], value: SeriesValue) {
-        let sorted = labels.sortedByName()
-        self.labelSource = .explicit(sorted)
+        self.labelSource = .explicit(labels.sortedByName())
         self.value = value
-        let box = RenderedLabelsBox(RenderedLabels.allocate(sorted))
-        self.renderedLabels = box.bytes
-        self.owner = box
         self.source = nil
         self.sourceID = nil
     }
 
-    package init(
-        key: LabelValuesKey, context: SeriesContext, value: SeriesValue, renderedLabels: UnsafeRawBufferPointer,
-        source: any AnyObject & Sendable
-    ) {
+    package init(key: LabelValuesKey, context: SeriesContext, value: SeriesValue, source: any AnyObject & Sendable) {
         self.labelSource = .derived(key, context)
         self.value = value
-        self.renderedLabels = renderedLabels
-        self.owner = source
         self.source = source
         self.sourceID = ObjectIdentifier(source)
     }
-}
-
-/// Owns the rendered label bytes of a hand-built ``SeriesSnapshot``.
-final class RenderedLabelsBox: Sendable {
-    nonisolated(unsafe) let bytes: UnsafeRawBufferPointer  // immutable after init
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-    deinit { RenderedLabels.free(bytes) }
 }

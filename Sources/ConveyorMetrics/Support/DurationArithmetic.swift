@@ -13,3 +13,13 @@ extension Duration {
     /// The duration in whole milliseconds (saturating, as ``nanoseconds``).
     package var milliseconds: Int64 { nanoseconds / 1_000_000 }
 }
+
+extension Int64 {
+    /// `self + other`, clamped to `Int64.min...Int64.max` instead of trapping: deadlines
+    /// from a clock reading plus a configured duration.
+    package func saturatingAdding(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        guard overflow else { return sum }
+        return other < 0 ? .min : .max
+    }
+}

@@ -22,6 +22,12 @@ struct ReceiveCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Stop after this many seconds (default: until SIGINT/SIGTERM).")
     var duration: Double?
 
+    func validate() throws {
+        if let duration, !(duration > 0 && duration < 1e9) {
+            throw ValidationError("--duration must be a positive number of seconds")
+        }
+    }
+
     func run() async throws {
         let address: ListenAddress
         do {
@@ -33,10 +39,10 @@ struct ReceiveCommand: AsyncParsableCommand {
         let receiver = RemoteWriteReceiver(
             host: address.host, port: address.port, keepRequests: false,
             onRequest: { request in
-                print(json ? ReceivedRequestFormatter.json(request) : ReceivedRequestFormatter.summary(request))
+                writeLine(json ? ReceivedRequestFormatter.json(request) : ReceivedRequestFormatter.summary(request))
             })
         try await receiver.start()
-        print(
+        writeLine(
             "receiving remote write on http://\(ListenAddress(host: address.host, port: receiver.boundPort ?? address.port))/api/v1/write"
         )
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
@@ -55,7 +61,7 @@ struct ReceiveCommand: AsyncParsableCommand {
         try await group.run()
         await receiver.shutdown()
         let totals = receiver.checker.totals
-        print(
+        writeLine(
             "received \(totals.acceptedRequests) requests (\(totals.samples) samples), rejected \(totals.rejectedRequests)"
         )
     }
@@ -116,16 +122,7 @@ enum ReceivedRequestFormatter {
     private static func value(_ sample: RemoteSample) -> String {
         if sample.isStaleMarker { return "stale" }
         var bytes: [UInt8] = []
-        sample.value.isNaN ? bytes.append(contentsOf: "NaN".utf8) : appendNumber(sample.value, &bytes)
+        FloatFormatting.appendValue(sample.value, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func appendNumber(_ value: Double, _ bytes: inout [UInt8]) {
-        if value.isInfinite {
-            bytes.append(contentsOf: (value > 0 ? "+Inf" : "-Inf").utf8)
-        } else {
-            bytes.append(
-                contentsOf: (value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)").utf8)
-        }
     }
 }

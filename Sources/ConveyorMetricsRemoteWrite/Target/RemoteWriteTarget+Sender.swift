@@ -139,7 +139,7 @@ extension RemoteWriteTarget {
 
     /// Waits `duration` on this thread; returns false when shutdown's deadline ends it first.
     func sleep(_ duration: Duration) -> Bool {
-        let wakeAt = MonotonicClock.nanoseconds() + duration.nanoseconds
+        let wakeAt = MonotonicClock.nanoseconds().saturatingAdding(duration.nanoseconds)
         while true {
             let now = MonotonicClock.nanoseconds()
             if stopping.value.load(ordering: .acquiring) && now >= drainDeadline.value.load(ordering: .relaxed) {

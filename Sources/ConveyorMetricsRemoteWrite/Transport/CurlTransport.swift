@@ -73,9 +73,9 @@ final class CurlTransport {
         cm_curl_setopt_string(handle, CURLOPT_PROXY, configuration.proxyURL ?? "")
 
         var headers = [
-            "Content-Encoding: snappy",
-            "Content-Type: application/x-protobuf",
-            "X-Prometheus-Remote-Write-Version: 0.1.0",
+            "Content-Encoding: \(RemoteWriteProtocol.contentEncoding)",
+            "Content-Type: \(RemoteWriteProtocol.contentType)",
+            "X-Prometheus-Remote-Write-Version: \(RemoteWriteProtocol.version)",
             "User-Agent: \(ConveyorMetricsVersion.userAgent)",
             "Expect:",  // no 100-continue round trip
         ]

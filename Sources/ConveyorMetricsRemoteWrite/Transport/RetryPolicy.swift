@@ -36,7 +36,9 @@ struct RetryPolicy: Sendable {
         var delay = minBackoff
         for _ in 0..<min(attempt, 62) where delay < maxBackoff { delay *= 2 }
         let capped = min(delay, maxBackoff)
-        return .nanoseconds(Int64(Double(capped.nanoseconds) * random))
+        // Clamped: Double(Int64.max) rounds up to 2^63, which Int64 cannot hold.
+        let jittered = min(Double(capped.nanoseconds) * max(0, min(random, 1)), 9.2e18)
+        return .nanoseconds(Int64(jittered))
     }
 
     /// A header value without surrounding spaces, tabs and line ends (byte-wise: in Swift

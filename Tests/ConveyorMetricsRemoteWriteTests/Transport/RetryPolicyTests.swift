@@ -32,6 +32,14 @@ struct RetryPolicyTests {
         #expect(policy.backoff(attempt: 1, random: 0.5) == .milliseconds(30))
     }
 
+    @Test func aHugeMaximumBackoffIsClampedNotATrap() {
+        let huge = RetryPolicy(minBackoff: .milliseconds(30), maxBackoff: .seconds(Int64.max), retryOnHTTP429: true)
+        for random in [0.5, 0.999_999_999, 1.0] {
+            let wait = huge.backoff(attempt: 62, random: random)
+            #expect(wait > .seconds(1_000_000) && wait.nanoseconds < Int64.max)
+        }
+    }
+
     @Test func retryAfterInSecondsAndAsHTTPDate() {
         #expect(policy.decide(.response(status: 503, retryAfter: " 7\r\n", body: "")) == .retry(after: .seconds(7)))
         let now: Int64 = 1_445_412_470_000  // 2015-10-21 07:27:50 UTC

@@ -108,4 +108,49 @@ struct ExpositionEncoderTests {
         #expect(text.contains(#"odd_total{v="trailing\\"} 1"#))
         #expect(text.split(separator: "\n").filter { $0.hasPrefix("odd_total{") }.count == values.count)
     }
+
+    @Test func aFamilyWithoutSeriesWritesNothing() {
+        let registry = MetricsRegistry()
+        let empty = registry.counterFamily(name: "empty_total", help: "Never recorded", labelNames: ["k"])
+        let emptied = registry.gaugeFamily(name: "emptied", help: "Recorded, then removed", labelNames: ["k"])
+        emptied.series("v").set(1)
+        emptied.remove(["v"])
+        registry.gaugeFamily(name: "kept", help: "Kept").series().set(2)
+        _ = empty
+        for format in [ExpositionFormat.prometheusText, .openMetrics] {
+            let text = registry.exposition(format: format)
+            #expect(!text.contains("empty"), "\(format): no header for a family without series")
+            #expect(!text.contains("emptied"), "\(format): no header once the last series is removed")
+            #expect(text.contains("kept 2\n"))
+        }
+    }
+
+    @Test func openMetricsWritesUnitsAndHistograms() {
+        let registry = MetricsRegistry()
+        let latency = registry.histogramFamily(
+            name: "request_duration_seconds", help: "Latency", labelNames: ["route"], buckets: [0.1, 1],
+            unit: "seconds")
+        latency.series("/a").observe(0.05)
+        latency.series("/a").observe(5)
+        registry.counterFamily(name: "sent_bytes_total", help: "Bytes sent", unit: "bytes").series().increment(
+            by: 7 as UInt64)
+        let text = registry.exposition(format: .openMetrics)
+        let expected = """
+            # TYPE request_duration_seconds histogram
+            # UNIT request_duration_seconds seconds
+            # HELP request_duration_seconds Latency
+            request_duration_seconds_bucket{route="/a",le="0.1"} 1
+            request_duration_seconds_bucket{route="/a",le="1"} 1
+            request_duration_seconds_bucket{route="/a",le="+Inf"} 2
+            request_duration_seconds_sum{route="/a"} 5.05
+            request_duration_seconds_count{route="/a"} 2
+
+            """
+        #expect(text.contains(expected), "\(text)")
+        #expect(
+            text.contains(
+                "# TYPE sent_bytes counter\n# UNIT sent_bytes bytes\n# HELP sent_bytes Bytes sent\nsent_bytes_total 7\n"
+            ))
+        #expect(text.hasSuffix("# EOF\n"))
+    }
 }

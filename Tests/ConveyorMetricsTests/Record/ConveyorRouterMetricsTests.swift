@@ -96,23 +96,9 @@ struct ConveyorRouterMetricsTests {
 
     /// The spec's tables (kept in Fixtures/) against `ConveyorMetric.all`: names, types, labels, HELP.
     @Test func metricSetMatchesTheSpecTables() throws {
-        let spec = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/conveyor-metrics-spec.md")
-        let text = try String(contentsOf: spec, encoding: .utf8)
-        var rows: [ConveyorMetric] = []
-        for line in text.split(separator: "\n") where line.hasPrefix("| `conveyor_router_") {
-            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-            let labels =
-                cells[2] == "-"
-                ? []
-                : cells[2].split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " `")) }
-            rows.append(
-                ConveyorMetric(
-                    name: cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`")),
-                    type: MetricType(rawValue: cells[1].lowercased()) ?? .gauge, labelNames: labels, help: cells[3]))
-        }
+        let rows = try MetricSetSpec.metrics()
         #expect(rows.count == 12)
-        #expect(Set(rows) == Set(ConveyorMetric.all))
+        #expect(Set(rows) == Set(ConveyorMetric.all.map(MetricSetSpec.Row.init)))
         let registry = MetricsRegistry()
         _ = ConveyorRouterMetrics(registry: registry)
         for row in rows {

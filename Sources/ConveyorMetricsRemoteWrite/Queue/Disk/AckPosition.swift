@@ -2,11 +2,11 @@ import ConveyorMetrics
 
 /// The acknowledged position: everything before `offset` in segment `segment` (and every
 /// earlier segment) was delivered. Stored as 20 bytes (segment, offset, CRC-32C of the 16).
-package struct AckPosition: Equatable, Comparable {
-    package var segment: UInt64
-    package var offset: Int64
+struct AckPosition: Equatable, Comparable {
+    var segment: UInt64
+    var offset: Int64
 
-    package static let fileName = "acknowledged"
+    static let fileName = "acknowledged"
 
     var bytes: [UInt8] {
         var bytes: [UInt8] = []
@@ -17,7 +17,7 @@ package struct AckPosition: Equatable, Comparable {
     }
 
     /// Parses the file's bytes; nil when they are short or the checksum does not match.
-    package init?(bytes: [UInt8]) {
+    init?(bytes: [UInt8]) {
         guard bytes.count >= 20 else { return nil }
         let parsed = bytes.withUnsafeBytes { raw -> (UInt64, UInt64, Bool) in
             let checksum = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<16]))
@@ -31,12 +31,12 @@ package struct AckPosition: Equatable, Comparable {
         offset = Int64(bitPattern: parsed.1)
     }
 
-    package init(segment: UInt64, offset: Int64) {
+    init(segment: UInt64, offset: Int64) {
         self.segment = segment
         self.offset = offset
     }
 
-    package static func < (lhs: AckPosition, rhs: AckPosition) -> Bool {
+    static func < (lhs: AckPosition, rhs: AckPosition) -> Bool {
         (lhs.segment, lhs.offset) < (rhs.segment, rhs.offset)
     }
 }

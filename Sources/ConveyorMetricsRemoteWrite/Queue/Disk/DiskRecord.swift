@@ -13,7 +13,7 @@ import ConveyorMetrics
 /// Every sample of a record has the record's timestamp (one record per snapshot slice).
 /// A record whose length runs past the end of the file, or whose checksum does not match,
 /// ends the valid part of its segment (a torn write at power loss).
-package enum DiskRecord {
+enum DiskRecord {
     static let magic: [UInt8] = Array("CMRWSEG1".utf8)
     static let headerSize = 8
     static let payloadPrefixSize = 12
@@ -36,19 +36,19 @@ package enum DiskRecord {
     }
 
     /// Where a record sits and what it holds (kept in memory for every pending record).
-    package struct Info: Equatable {
+    struct Info: Equatable {
         /// Offset of the record's header in its segment.
-        package var offset: Int64
+        var offset: Int64
         /// Header plus payload.
-        package var length: Int32
-        package var samples: Int32
-        package var timestamp: Int64
-        package var end: Int64 { offset + Int64(length) }
+        var length: Int32
+        var samples: Int32
+        var timestamp: Int64
+        var end: Int64 { offset + Int64(length) }
     }
 
     /// The result of reading a segment from its start.
-    package struct Scan {
-        package var records: [Info] = []
+    struct Scan {
+        var records: [Info] = []
         /// Where the valid part ends; bytes after it are a torn or corrupt tail.
         var validLength: Int64 = 0
         var fileLength: Int64 = 0
@@ -57,7 +57,7 @@ package enum DiskRecord {
 
     /// Reads the records of a segment's bytes, stopping at the first that is incomplete or
     /// fails its checksum.
-    package static func scan(_ bytes: [UInt8]) -> Scan {
+    static func scan(_ bytes: [UInt8]) -> Scan {
         var scan = Scan(fileLength: Int64(bytes.count))
         guard bytes.count >= magic.count, bytes.prefix(magic.count).elementsEqual(magic) else {
             scan.badMagic = true

@@ -1,12 +1,11 @@
 import ConveyorMetrics
-import ConveyorMetricsRemoteWrite
 import Foundation
 
 /// Reads a disk queue directory without opening the queue, as an operator's tool would:
 /// what tests check after a `kill -9`.
-package enum DiskQueueInspector {
+enum DiskQueueInspector {
     /// The records of `directory` that are not acknowledged yet, oldest first.
-    package static func pendingRecords(in directory: String) throws -> [DiskRecord.Info] {
+    static func pendingRecords(in directory: String) throws -> [DiskRecord.Info] {
         let ackBytes = FileManager.default.contents(atPath: directory + "/" + AckPosition.fileName).map { [UInt8]($0) }
         let ack = ackBytes.flatMap { AckPosition(bytes: $0) } ?? AckPosition(segment: 0, offset: 0)
         var records: [DiskRecord.Info] = []
