@@ -2,25 +2,6 @@ import CRemoteWriteProto
 import ConveyorMetrics
 import ConveyorMetricsRemoteWrite
 
-/// A decoded `prometheus.WriteRequest`.
-public struct DecodedWriteRequest: Sendable, Equatable {
-    /// The series, in request order.
-    public var timeSeries: [RemoteTimeSeries]
-    /// Family metadata (remote write 1.0 sends it in sample-free requests).
-    public var metadata: [RemoteMetadata]
-
-    /// Samples over all series.
-    public var sampleCount: Int { timeSeries.reduce(0) { $0 + $1.samples.count } }
-}
-
-/// Why a request body was refused.
-public struct WriteRequestError: Error, Equatable, CustomStringConvertible {
-    /// What is wrong, as the receiver answers it with 400.
-    public let description: String
-    /// An error with its description.
-    public init(_ description: String) { self.description = description }
-}
-
 /// Decodes remote-write bodies (snappy block + protobuf-c) and checks the spec's rules.
 public enum WriteRequestDecoder {
     /// Decompresses and decodes `body`; refuses invalid snappy, oversized bodies and bytes

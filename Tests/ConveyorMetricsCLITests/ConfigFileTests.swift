@@ -5,7 +5,6 @@ import Testing
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsCLI
 @testable import ConveyorMetricsFuzzing
-@testable import ConveyorMetricsRemoteWrite
 
 @Suite("Config file")
 struct ConfigFileTests {

@@ -5,7 +5,6 @@ import Testing
 
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsExporter
-@testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
 
 /// The push path against hostile or broken receivers: each case handled, logged once, no crash.

@@ -4,7 +4,6 @@ import Synchronization
 import Testing
 
 @testable import ConveyorMetrics
-@testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
 

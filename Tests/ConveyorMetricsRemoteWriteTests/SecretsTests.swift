@@ -3,7 +3,6 @@ import Foundation
 import Testing
 
 @testable import ConveyorMetrics
-@testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
 

@@ -3,10 +3,6 @@ import Foundation
 import Testing
 
 @testable import ConveyorMetrics
-@testable import ConveyorMetricsCLI
-@testable import ConveyorMetricsExporter
-@testable import ConveyorMetricsRemoteWrite
-@testable import ConveyorMetricsTestKit
 
 /// The files in config/ are checked by the real promtool.
 @Suite("config/ directory")

@@ -5,9 +5,6 @@ import Testing
 
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsCLI
-@testable import ConveyorMetricsExporter
-@testable import ConveyorMetricsRemoteWrite
-@testable import ConveyorMetricsTestKit
 
 @Suite("Demo")
 struct DemoTests {

@@ -6,7 +6,6 @@ import ServiceLifecycle
 import Testing
 
 @testable import ConveyorMetrics
-@testable import ConveyorMetricsCLI
 @testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit

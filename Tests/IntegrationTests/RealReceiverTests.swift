@@ -5,9 +5,7 @@ import Testing
 
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsCLI
-@testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
-@testable import ConveyorMetricsTestKit
 
 /// The demo pushes to real Prometheus 2.42 and VictoriaMetrics 1.79 (Debian's packages,
 /// installed by `make test`); with CI=true a missing binary fails.

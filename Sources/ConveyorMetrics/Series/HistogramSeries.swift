@@ -1,23 +1,5 @@
 import Synchronization
 
-/// The upper bounds one histogram family shares, validated and sorted.
-package struct HistogramBuckets: Sendable, Equatable {
-    /// Finite, strictly increasing upper bounds; `+Inf` is implied after the last.
-    package let upperBounds: [Double]
-
-    /// Sorts `bounds` and drops duplicates and non-finite values; when nothing is left, uses
-    /// `fallback` the same way, and a single bound of 1 when that is empty too.
-    package init(_ bounds: [Double], fallback: [Double] = []) {
-        let cleaned = Self.clean(bounds)
-        let cleanedFallback = Self.clean(fallback)
-        upperBounds = !cleaned.isEmpty ? cleaned : !cleanedFallback.isEmpty ? cleanedFallback : [1]
-    }
-
-    private static func clean(_ bounds: [Double]) -> [Double] {
-        Set(bounds.filter { $0.isFinite }).sorted()
-    }
-}
-
 /// One histogram series: observations counted into fixed buckets, plus their sum.
 ///
 /// Each observation is a binary search over the bounds, one relaxed atomic add on a bucket

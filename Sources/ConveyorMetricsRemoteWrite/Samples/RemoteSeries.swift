@@ -22,28 +22,9 @@ final class RemoteSeries: Sendable {
 
     init(labels: [Label]) {
         self.labels = labels
-        var bytes: [UInt8] = []
-        for label in labels {
-            let name = label.name.utf8.count
-            let value = label.value.utf8.count
-            let message =
-                1 + ProtobufWriter.varintSize(UInt64(name)) + name + 1 + ProtobufWriter.varintSize(UInt64(value))
-                + value
-            bytes.append(0x0A)
-            ProtobufWriter.appendVarint(UInt64(message), to: &bytes)
-            bytes.append(0x0A)
-            ProtobufWriter.appendVarint(UInt64(name), to: &bytes)
-            bytes.append(contentsOf: label.name.utf8)
-            bytes.append(0x12)
-            ProtobufWriter.appendVarint(UInt64(value), to: &bytes)
-            bytes.append(contentsOf: label.value.utf8)
-        }
-        encodedLabels = OwnedBytes.copy(bytes)
-        var prefix: [UInt8] = [0x0A]
-        ProtobufWriter.appendVarint(UInt64(bytes.count + 2 + Self.commonSampleSize), to: &prefix)
-        prefix.append(contentsOf: bytes)
-        prefix.append(0x12)
-        prefix.append(UInt8(Self.commonSampleSize))
-        commonPrefix = OwnedBytes.copy(prefix)
+        let encoded = TimeSeriesPrefix.labelFields(labels)
+        encodedLabels = OwnedBytes.copy(encoded)
+        commonPrefix = OwnedBytes.copy(
+            TimeSeriesPrefix.commonPrefix(labelFields: encoded, sampleSize: Self.commonSampleSize))
     }
 }

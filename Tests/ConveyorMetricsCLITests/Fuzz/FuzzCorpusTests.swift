@@ -3,9 +3,7 @@ import Foundation
 import Testing
 
 @testable import ConveyorMetrics
-@testable import ConveyorMetricsCLI
 @testable import ConveyorMetricsFuzzing
-@testable import ConveyorMetricsRemoteWrite
 
 /// Every committed fuzz input — the seed corpus and each finding kept as a regression —
 /// runs through its harness on every test run (a crash or a checker trap fails the suite).

@@ -2,9 +2,7 @@ import ConveyorMetricsTestSupport
 import Testing
 
 @testable import ConveyorMetrics
-@testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
-@testable import ConveyorMetricsTestKit
 
 @Suite("Retry policy and queue")
 struct RetryPolicyTests {

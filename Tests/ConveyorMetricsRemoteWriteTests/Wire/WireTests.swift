@@ -2,7 +2,6 @@ import ConveyorMetricsTestSupport
 import Testing
 
 @testable import ConveyorMetrics
-@testable import ConveyorMetricsExporter
 @testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
 
