@@ -105,7 +105,7 @@ bench: deps
 
 # The suite under ThreadSanitizer / AddressSanitizer (own build folders; the real-binary
 # suites run in `make test`).
-SANITIZER_SKIP := RealReceiverTests|ExecutableTests|DemoKillRestartTests
+SANITIZER_SKIP := RealReceiverTests|ExecutableTests|DemoKillRestartTests|ExporterFloodTests
 test-tsan: deps-test
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --skip '$(SANITIZER_SKIP)'

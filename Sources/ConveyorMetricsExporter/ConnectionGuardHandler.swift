@@ -2,9 +2,12 @@ import ConveyorMetrics
 import NIOCore
 
 /// Keeps a client from holding a scrape connection forever: a request must arrive in full
-/// (at most `maxRequestBytes`) within `requestDeadline` of its first byte, and an idle
-/// keep-alive connection is closed after `idleTimeout`. Sits in front of the HTTP decoder
-/// and counts raw bytes; every response flush starts the count again.
+/// (at most `maxRequestBytes`) and be answered within `requestDeadline` of its first byte,
+/// and an idle keep-alive connection is closed after `idleTimeout`. Sits in front of the
+/// HTTP decoder and counts raw bytes. The count and the deadline start again only when a
+/// response has reached the socket (``ResponseWritten``), not when one is queued: a client
+/// that pipelines requests and never reads its answers runs into the deadline, and its
+/// unanswered requests into the byte budget.
 final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -58,12 +61,15 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.fireChannelRead(data)
     }
 
-    func flush(context: ChannelHandlerContext) {
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is ResponseWritten else {
+            return context.triggerUserOutboundEvent(event, promise: promise)
+        }
         bytesSinceResponse = 0
         deadline?.cancel()
         deadline = nil
         armIdle(context: context)
-        context.flush()
+        promise?.succeed()
     }
 
     private func armIdle(context: ChannelHandlerContext) {
@@ -76,17 +82,16 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    /// Answers with a bare status line (below the HTTP encoder) and closes.
+    /// Answers with a bare status line (below the HTTP encoder) and closes at once: a client
+    /// that does not read gets no grace, and what it has not read is dropped.
     private func reject(context: ChannelHandlerContext, status: String) {
         guard !closing else { return }
         closing = true
         cancelTimers()
         var buffer = context.channel.allocator.buffer(capacity: 96)
         buffer.writeString("HTTP/1.1 \(status)\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer))).whenComplete { _ in
-            channel.close(promise: nil)
-        }
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+        context.close(promise: nil)
     }
 
     private func cancelTimers() {

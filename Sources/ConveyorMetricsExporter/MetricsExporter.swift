@@ -109,7 +109,10 @@ public final class MetricsExporter: Service, Sendable {
                             idleTimeout: configuration.idleTimeout))
                     try sync.configureHTTPServerPipeline(withErrorHandling: true)
                     try sync.addHandler(HTTPResponseCompressor())
-                    try sync.addHandler(MetricsHTTPHandler(renderer: renderer, metricsPath: configuration.path))
+                    try sync.addHandler(
+                        MetricsHTTPHandler(
+                            renderer: renderer, metricsPath: configuration.path,
+                            writeTimeout: configuration.requestDeadline))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)

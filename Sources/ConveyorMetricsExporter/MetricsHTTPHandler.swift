@@ -5,17 +5,33 @@ import NIOHTTP1
 /// Answers one connection's requests: GET/HEAD on the metrics path, `/`, `/-/healthy`;
 /// 404 for other paths and 405 for other methods. Keep-alive and pipelining are handled
 /// by NIO's server pipeline in front of it.
-final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+///
+/// Backpressure: a request is answered only while the socket accepts writes. While it does
+/// not (a client that pipelines requests and never reads), the one request received is held
+/// and no more bytes are read, so at most one response waits beyond what the socket took.
+/// When a response has reached the socket, ``ResponseWritten`` goes to the connection guard.
+final class MetricsHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let renderer: ScrapeRenderer
     private let metricsPath: String
     private var request: HTTPRequestHead?
+    /// Complete requests that wait until the socket is writable again (NIO's pipelining
+    /// handler passes one at a time, so this holds one; more closes the connection).
+    private var waiting: [HTTPRequestHead] = []
+    private static let maxWaiting = 16
+    /// A read the channel asked for while requests were held back.
+    private var readHeld = false
+    /// How long a request may wait for the client to read earlier answers.
+    private let writeTimeout: TimeAmount
+    private var stalled: Scheduled<Void>?
 
-    init(renderer: ScrapeRenderer, metricsPath: String) {
+    init(renderer: ScrapeRenderer, metricsPath: String, writeTimeout: TimeAmount) {
         self.renderer = renderer
         self.metricsPath = metricsPath
+        self.writeTimeout = writeTimeout
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -27,8 +43,50 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head = request else { return }
             request = nil
-            respond(to: head, context: context)
+            if context.channel.isWritable && waiting.isEmpty {
+                respond(to: head, context: context)
+            } else if waiting.count < Self.maxWaiting {
+                waiting.append(head)
+                if stalled == nil {
+                    // A client that does not read its answers is closed after writeTimeout.
+                    let channel = context.channel
+                    stalled = context.eventLoop.scheduleTask(in: writeTimeout) { channel.close(promise: nil) }
+                }
+            } else {
+                context.close(promise: nil)
+            }
         }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stalled?.cancel()
+        stalled = nil
+        context.fireChannelInactive()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if !waiting.isEmpty || !context.channel.isWritable {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            while context.channel.isWritable && !waiting.isEmpty {
+                respond(to: waiting.removeFirst(), context: context)
+            }
+            if waiting.isEmpty {
+                stalled?.cancel()
+                stalled = nil
+            }
+            if readHeld && waiting.isEmpty && context.channel.isWritable {
+                readHeld = false
+                context.read()
+            }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -85,9 +143,17 @@ final class MetricsHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let done = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
-        if !keepAlive {
-            let channel = context.channel
-            done.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        let channel = context.channel
+        done.futureResult.whenComplete { result in
+            if !keepAlive {
+                channel.close(promise: nil)
+            } else if case .success = result {
+                // The response reached the socket: the next request gets a fresh budget.
+                channel.triggerUserOutboundEvent(ResponseWritten(), promise: nil)
+            }
         }
     }
 }
+
+/// Sent toward the connection guard when a response has been written to the socket.
+struct ResponseWritten {}
