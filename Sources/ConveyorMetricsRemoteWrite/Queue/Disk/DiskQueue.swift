@@ -155,6 +155,13 @@ final class DiskQueue: Sendable {
     func append(compressedRequest: [UInt8], samples: Int, timestamp: Int64) throws(DiskQueueError)
         -> Int
     {
+        guard compressedRequest.count <= DiskRecord.maxPayload - DiskRecord.payloadPrefixSize else {
+            throw DiskQueueError(
+                path: settings.directory,
+                reason:
+                    "a record of \(compressedRequest.count) bytes exceeds the limit of \(DiskRecord.maxPayload >> 20) MiB"
+            )
+        }
         let record = DiskRecord.encode(compressedRequest: compressedRequest, samples: samples, timestamp: timestamp)
         guard Int64(record.count) + Int64(DiskRecord.magic.count) <= settings.maxBytes else { return samples }
         let directory = settings.directory

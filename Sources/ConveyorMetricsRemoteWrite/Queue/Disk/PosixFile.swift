@@ -16,7 +16,8 @@ struct PosixFile: ~Copyable {
 
     enum Mode {
         case read, readWrite, createReadWrite
-        /// Created empty (replacing a file of that name), writes go to the end.
+        /// A new file (an existing one of that name is an error, never truncated); writes go
+        /// to the end.
         case createAppend
 
         var flags: Int32 {
@@ -24,14 +25,14 @@ struct PosixFile: ~Copyable {
             case .read: O_RDONLY
             case .readWrite: O_RDWR
             case .createReadWrite: O_RDWR | O_CREAT
-            case .createAppend: O_WRONLY | O_CREAT | O_TRUNC | O_APPEND
+            case .createAppend: O_WRONLY | O_CREAT | O_EXCL | O_APPEND
             }
         }
     }
 
-    /// Opens `path` (mode 0600 when created).
+    /// Opens `path` (mode 0600 when created). A symbolic link is never followed.
     init(path: String, mode: Mode) throws(DiskQueueError) {
-        let descriptor = open(path, mode.flags | O_CLOEXEC, 0o600)
+        let descriptor = open(path, mode.flags | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else { throw .system(path, "cannot open") }
         self.path = path
         self.descriptor = descriptor

@@ -11,7 +11,9 @@ import ConveyorMetrics
 /// Directory operations of the disk queue.
 enum QueueDirectory {
     /// Creates `path` and its parents (mode 0700); fails with a clear reason when it cannot,
-    /// or when the directory is not writable.
+    /// or when the queue's own directory is not one this process alone controls: a symbolic
+    /// link, owned by another user, or writable by group or others (as ssh refuses loose key
+    /// permissions). Anyone who can write there could plant links or records.
     static func prepare(_ path: String) throws(DiskQueueError) {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
@@ -21,9 +23,22 @@ enum QueueDirectory {
             }
         }
         var info = stat()
-        guard stat(path, &info) == 0 else { throw .system(path, "cannot create directory") }
+        guard lstat(path, &info) == 0 else { throw .system(path, "cannot create directory") }
+        if info.st_mode & S_IFMT == S_IFLNK {
+            throw DiskQueueError(path: path, reason: "is a symbolic link; the queue needs a directory of its own")
+        }
         guard info.st_mode & S_IFMT == S_IFDIR else {
             throw DiskQueueError(path: path, reason: "not a directory")
+        }
+        guard info.st_uid == geteuid() else {
+            throw DiskQueueError(
+                path: path, reason: "owned by uid \(info.st_uid), not by this process's user (uid \(geteuid()))")
+        }
+        let mode = info.st_mode & 0o777
+        guard mode & (S_IWGRP | S_IWOTH) == 0 else {
+            throw DiskQueueError(
+                path: path,
+                reason: "writable by group or others (mode 0\(String(mode, radix: 8))); chmod go-w it, or use 0700")
         }
         guard access(path, W_OK | X_OK) == 0 else { throw .system(path, "not writable") }
     }

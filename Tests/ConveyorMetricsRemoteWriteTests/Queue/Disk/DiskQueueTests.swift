@@ -231,6 +231,102 @@ struct DiskQueueTests {
         }
     }
 
+    @Test func theQueueDirectoryIsCreatedPrivate() throws {
+        let directory = TemporaryDirectory()
+        let queue = try open(directory)
+        queue.close()
+        let mode = try #require(
+            try FileManager.default.attributesOfItem(atPath: directory.path)[.posixPermissions] as? Int)
+        #expect(mode == 0o700, "mode \(String(mode, radix: 8))")
+    }
+
+    @Test func aDirectoryOthersControlIsAStartUpErrorNamingIt() throws {
+        let base = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: base.path, withIntermediateDirectories: true)
+        let real = base.path + "/real"
+        try FileManager.default.createDirectory(atPath: real, withIntermediateDirectories: false)
+        let cases: [(String, () throws -> Void, String)] = [
+            (
+                base.path + "/link",
+                { try FileManager.default.createSymbolicLink(atPath: base.path + "/link", withDestinationPath: real) },
+                "symbolic link"
+            ),
+            (
+                base.path + "/loose",
+                {
+                    try FileManager.default.createDirectory(
+                        atPath: base.path + "/loose", withIntermediateDirectories: false)
+                    chmod(base.path + "/loose", 0o777)
+                }, "writable by group or others (mode 0777)"
+            ),
+            (
+                base.path + "/group",
+                {
+                    try FileManager.default.createDirectory(
+                        atPath: base.path + "/group", withIntermediateDirectories: false)
+                    chmod(base.path + "/group", 0o770)
+                }, "writable by group or others (mode 0770)"
+            ),
+            (
+                base.path + "/foreign",
+                {
+                    try FileManager.default.createDirectory(
+                        atPath: base.path + "/foreign", withIntermediateDirectories: false)
+                    if geteuid() == 0 { chown(base.path + "/foreign", 65_534, 65_534) }
+                }, geteuid() == 0 ? "owned by uid 65534" : ""
+            ),
+        ]
+        #expect(cases.count == 4)
+        for (path, make, reason) in cases where !reason.isEmpty {
+            try make()
+            do {
+                _ = try DiskQueue(settings: .init(directory: path, maxBytes: 1 << 20, sync: .everyWrite))
+                Issue.record("opened a queue in \(path)")
+            } catch {
+                #expect(error.description.contains(path) && error.description.contains(reason), "\(error)")
+            }
+        }
+    }
+
+    @Test func plantedSymbolicLinksAreNeverFollowed() throws {
+        let base = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: base.path, withIntermediateDirectories: true)
+        let victim = base.path + "/victim"
+        try Data("precious".utf8).write(to: URL(fileURLWithPath: victim))
+        for name in [AckPosition.fileName, "lock", "00000000000000000001.seg"] {
+            let queueDirectory = base.path + "/queue-" + name
+            try FileManager.default.createDirectory(atPath: queueDirectory, withIntermediateDirectories: false)
+            chmod(queueDirectory, 0o700)
+            try FileManager.default.createSymbolicLink(atPath: queueDirectory + "/" + name, withDestinationPath: victim)
+            do {
+                let queue = try DiskQueue(
+                    settings: .init(directory: queueDirectory, maxBytes: 1 << 20, sync: .everyWrite))
+                _ = try queue.appendRequest(samples: 1, timestamp: 1)
+                queue.close()
+                Issue.record("a queue opened over a planted link named \(name)")
+            } catch {
+                #expect("\(error)".contains(queueDirectory), "\(name): \(error)")
+            }
+            #expect(FileManager.default.contents(atPath: victim) == Data("precious".utf8), "\(name): victim untouched")
+        }
+    }
+
+    @Test func aRecordOverTheLimitIsAClearErrorNotATrap() throws {
+        let directory = TemporaryDirectory()
+        let queue = try open(directory)
+        defer { queue.close() }
+        let tooLarge = [UInt8](repeating: 0, count: DiskRecord.maxPayload - DiskRecord.payloadPrefixSize + 1)
+        #expect(throws: DiskQueueError.self) {
+            _ = try queue.append(compressedRequest: tooLarge, samples: 1, timestamp: 1)
+        }
+        do {
+            _ = try queue.append(compressedRequest: tooLarge, samples: 1, timestamp: 1)
+        } catch {
+            #expect(error.description.contains("exceeds the limit of 256 MiB"), "\(error)")
+        }
+        #expect(try queue.appendRequest(samples: 2, timestamp: 2) == 0, "the queue goes on")
+    }
+
     @Test func anUnreadableAcknowledgementResendsRatherThanLoses() throws {
         let directory = TemporaryDirectory()
         do {
