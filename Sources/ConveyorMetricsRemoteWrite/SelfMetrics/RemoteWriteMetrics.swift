@@ -7,6 +7,7 @@ final class RemoteWriteMetrics: Sendable {
     let samplesFailed: CounterSeries
     let samplesRetried: CounterSeries
     let bytesSent: CounterSeries
+    let credentialReadFailures: CounterSeries
     let pending: GaugeSeries
     let lastSuccess: GaugeSeries
     let requestDuration: HistogramSeries
@@ -35,6 +36,9 @@ final class RemoteWriteMetrics: Sendable {
             "samples_failed_total", "Samples the endpoint refused with a non-retryable status; not sent again")
         samplesRetried = counter("samples_retried_total", "Samples sent again after a retryable failure")
         bytesSent = counter("bytes_sent_total", "Compressed request bytes delivered")
+        credentialReadFailures = counter(
+            "credential_read_failures_total",
+            "Times a changed credential file could not be read again; the last value read stays in use")
         pending = gauge("samples_pending", "Samples queued or in flight")
         lastSuccess = gauge("last_success_timestamp_seconds", "Unix time of the last delivered request")
         requestDuration = registry.histogramFamily(

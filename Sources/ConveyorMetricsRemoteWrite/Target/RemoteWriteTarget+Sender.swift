@@ -106,6 +106,10 @@ extension RemoteWriteTarget {
             }
             let started = MonotonicClock.nanoseconds()
             let outcome = transport.post(body, timeout: timeout)
+            for failure in transport.takeCredentialFailures() {
+                metrics.credentialReadFailures.increment()
+                logger.warning("\(failure)")
+            }
             metrics.requestDuration.observe(Double(MonotonicClock.nanoseconds() - started) / 1e9)
             switch outcome {
             case .response(let status, _, _): metrics.request(code: String(status))

@@ -18,6 +18,15 @@ import ConveyorMetrics
 final class CurlTransport {
     private let handle: UnsafeMutableRawPointer
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// The fixed headers; the Authorization header is added to them when the list is built.
+    private var baseHeaders: [String] = []
+    private var authorizationType = ""
+    private var staticCredentials: String?
+    private var credentialsFile: CredentialSource?
+    private var passwordFile: CredentialSource?
+    /// Credential files that could not be read again since the last call to
+    /// ``takeCredentialFailures()`` (the sender logs and counts them).
+    private var credentialFailures: [String] = []
     private var connectTo: UnsafeMutablePointer<curl_slist>?
     private let response = ResponseCollector()
     /// libcurl writes error details here during perform; owned for the handle's lifetime.
@@ -82,21 +91,25 @@ final class CurlTransport {
         for (name, value) in configuration.headers.sorted(by: { $0.key < $1.key }) {
             headers.append("\(name): \(value)")
         }
+        baseHeaders = headers
         if let authorization = configuration.authorization {
-            var credentials = authorization.credentials?.value ?? ""
-            if authorization.credentials == nil {
-                credentials = try Self.readSecret(
-                    authorization.credentialsFile, setting: "authorization.credentials_file")
+            authorizationType = authorization.type
+            if let credentials = authorization.credentials {
+                staticCredentials = credentials.value
+            } else {
+                credentialsFile = try CredentialSource(
+                    path: authorization.credentialsFile ?? "", setting: "authorization.credentials_file")
             }
-            headers.append("Authorization: \(authorization.type) \(credentials)")
         }
-        for header in headers { headerList = curl_slist_append(headerList, header) }
-        cm_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+        installHeaders()
 
         if let basicAuth = configuration.basicAuth {
             var password = basicAuth.password?.value ?? ""
             if basicAuth.password == nil {
-                password = try Self.readSecret(basicAuth.passwordFile, setting: "basic_auth.password_file")
+                let source = try CredentialSource(
+                    path: basicAuth.passwordFile ?? "", setting: "basic_auth.password_file")
+                passwordFile = source
+                password = source.value
             }
             cm_curl_setopt_long(handle, CURLOPT_HTTPAUTH, 1)  // CURLAUTH_BASIC
             cm_curl_setopt_string(handle, CURLOPT_USERNAME, basicAuth.username)
@@ -134,8 +147,47 @@ final class CurlTransport {
         cm_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, collector)
     }
 
+    /// The header list libcurl sends: the fixed headers and the current Authorization.
+    private func installHeaders() {
+        var headers = baseHeaders
+        if let credentials = credentialsFile?.value ?? staticCredentials {
+            headers.append("Authorization: \(authorizationType) \(credentials)")
+        }
+        var list: UnsafeMutablePointer<curl_slist>?
+        for header in headers { list = curl_slist_append(list, header) }
+        cm_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
+        curl_slist_free_all(headerList)
+        headerList = list
+    }
+
+    /// Reads credential files again when they changed (Prometheus reads them per request).
+    private func refreshCredentials() {
+        if let source = credentialsFile {
+            switch source.refresh() {
+            case .unchanged: break
+            case .rotated: installHeaders()
+            case .failed(let reason): credentialFailures.append(reason)
+            }
+        }
+        if let source = passwordFile {
+            switch source.refresh() {
+            case .unchanged: break
+            case .rotated: cm_curl_setopt_string(handle, CURLOPT_PASSWORD, source.value)
+            case .failed(let reason): credentialFailures.append(reason)
+            }
+        }
+    }
+
+    /// The credential files that could not be read since the last call (each reported once
+    /// until it can be read again).
+    func takeCredentialFailures() -> [String] {
+        defer { credentialFailures = [] }
+        return credentialFailures
+    }
+
     /// Sends `body`; blocks until the response or `timeout`.
     func post(_ body: [UInt8], timeout: Duration) -> TransportOutcome {
+        refreshCredentials()
         response.reset()
         errorBuffer[0] = 0
         cm_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(timeout.milliseconds)))
@@ -164,22 +216,5 @@ final class CurlTransport {
         }
         guard let colon = hostAndPort.lastIndex(of: ":") else { return (hostAndPort, defaultPort) }
         return (String(hostAndPort[..<colon]), Int(hostAndPort[hostAndPort.index(after: colon)...]) ?? defaultPort)
-    }
-
-    /// Reads a secret file (trailing newlines removed); the error names the setting and path only.
-    static func readSecret(_ path: String?, setting: String) throws(SetupError) -> String {
-        guard let path, let file = fopen(path, "r") else {
-            throw SetupError(description: "\(setting): cannot read '\(path ?? "")'")
-        }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < 64 * 1024 {
-            let read = fread(&chunk, 1, chunk.count, file)
-            if read <= 0 { break }
-            bytes.append(contentsOf: chunk[0..<read])
-        }
-        while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
