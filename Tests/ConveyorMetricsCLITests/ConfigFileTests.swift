@@ -51,7 +51,7 @@ struct ConfigFileTests {
         #expect(central.tls?.caFile == "/etc/ssl/ca.pem" && central.tls?.serverName == "metrics.internal")
         #expect(central.proxyURL == "http://proxy:3128")
         #expect(central.queue.capacity == 100_000 && central.queue.minBackoff == .milliseconds(30))
-        #expect(config.remoteWrite[1].resolvedName == "127.0.0.1:8428")
+        #expect(config.remoteWrite[1].resolvedName == "127.0.0.1:8428/api/v1/write", "host and path, never the query")
         #expect(config.remoteWrite[1].authorization?.credentials?.value == "hunter2")
         #expect("\(config.remoteWrite[1].authorization!.credentials!)" == "<secret>")
     }
@@ -135,24 +135,29 @@ struct ConfigFileTests {
     }
 
     @Test(arguments: [
-        ("exporter:\n  listne: 1.2.3.4:9\n", "exporter.listne", "unknown key"),
-        ("exporter:\n  listen: nope\n", "exporter.listen", "expected HOST:PORT"),
-        ("exporter:\n  listen: 1.2.3.4:99999\n", "exporter.listen", "port must be"),
-        ("exporter:\n  path: metrics\n", "exporter.path", "must start with /"),
-        ("exporter: [1, 2]\n", "exporter", "expected a mapping"),
-        ("remote_writ: {}\n", "remote_writ", "unknown key"),
-        ("exporter: {listen: \"a:1\", listen: \"b:2\"}\n", "", "duplicated key"),
-        (": : :\n  - [\n", "", "not valid YAML"),
+        ("exporter:\n  listne: 1.2.3.4:9\n", "exporter.listne", "unknown key", "2:3"),
+        ("exporter:\n  listen: nope\n", "exporter.listen", "expected HOST:PORT", "2:3"),
+        ("exporter:\n  listen: 1.2.3.4:99999\n", "exporter.listen", "port must be", "2:3"),
+        ("exporter:\n  path: metrics\n", "exporter.path", "must start with /", "2:3"),
+        ("exporter: [1, 2]\n", "exporter", "expected a mapping", "1:1"),
+        ("remote_writ: {}\n", "remote_writ", "unknown key", "1:1"),
+        ("exporter: {listen: \"a:1\", listen: \"b:2\"}\n", "", "given twice", ""),
+        (": : :\n  - [\n", "", "not valid YAML", ""),
+        (
+            "remote_write:\n  - url: http://x/api\n    push_interval: 0s\n", "remote_write[0].push_interval",
+            "must be positive", "3:5"
+        ),
     ])
-    func errorsNameFileKeyAndReason(yaml: String, key: String, reason: String) {
+    func errorsNameFileLineColumnKeyAndReason(yaml: String, key: String, reason: String, position: String) {
         do {
             _ = try ConfigFile.parse(yaml, file: "router.yml")
             Issue.record("accepted invalid config: \(yaml)")
         } catch {
             #expect(error.file == "router.yml")
             #expect(error.key == key || key.isEmpty)
-            #expect(error.description.hasPrefix("router.yml: "))
-            #expect(error.description.contains(reason))
+            #expect(error.line != nil, "every error has a position: \(error)")
+            if !position.isEmpty { #expect(error.description.hasPrefix("router.yml:\(position): "), "\(error)") }
+            #expect(error.description.contains(reason), "\(error)")
         }
     }
 

@@ -78,4 +78,54 @@ struct SecretsTests {
         #expect(loose.first?.contains("hunter2") == false)
         #expect(try warnings(mode: 0o600).isEmpty)
     }
+
+    @Test func serverNameKeepsTheURLsUserInfo() async throws {
+        let receiver = RemoteWriteReceiver()
+        try await receiver.start()
+        let port = try #require(receiver.boundPort)
+        var target = RemoteWriteTargetConfiguration(url: "http://edge:pw%2Fsecret@127.0.0.1:\(port)/api/v1/write")
+        target.name = "named"
+        target.pushInterval = .milliseconds(100)
+        var tls = RemoteWriteTargetConfiguration.TLSSettings()
+        tls.serverName = "localhost"
+        target.tls = tls
+        let registry = MetricsRegistry()
+        registry.gaugeFamily(name: "g", help: "g").series().set(1)
+        let writer = try RemoteWriter(configuration: RemoteWriteConfiguration(targets: [target]), registry: registry)
+        let task = Task { try await writer.run() }
+        #expect(try await receiver.waitUntil(timeout: .seconds(10)) { !$0.requests.isEmpty })
+        task.cancel()
+        try await task.value
+        await receiver.shutdown()
+        let request = try #require(receiver.requests.first)
+        #expect(request.header("Host") == "localhost:\(port)", "server_name is the Host")
+        #expect(
+            request.header("Authorization") == "Basic " + Data("edge:pw/secret".utf8).base64EncodedString(),
+            "the URL's user-info is still sent")
+    }
+
+    @Test(arguments: [
+        ("https://u:p/ss@metrics.example/write", "percent-encode"),
+        ("https://u:p?ss@metrics.example/write", "percent-encode"),
+        ("https://u:p#ss@metrics.example/write", "percent-encode"),
+        ("https://metrics.example:99999/write", "the port"),
+        ("https://metrics.example:http/write", "the port"),
+    ])
+    func urlsThatWouldLeakOrCannotWorkAreRefusedWithoutEchoingThem(url: String, reason: String) {
+        var target = RemoteWriteTargetConfiguration(url: url)
+        target.name = "x"
+        #expect {
+            try RemoteWriteConfiguration(targets: [target]).validate()
+        } throws: { error in
+            "\(error)".contains(reason) && !"\(error)".contains("ss@") && !"\(error)".contains("p/ss")
+        }
+    }
+
+    @Test func theDefaultRemoteNameIsHostAndPathWithoutUserInfoOrQuery() {
+        let target = RemoteWriteTargetConfiguration(
+            url: "https://u:secret@metrics.example:8443/api/v1/write?key=secret")
+        #expect(target.resolvedName == "metrics.example:8443/api/v1/write")
+        #expect("\(target)".contains("url: https://metrics.example:8443/api/v1/write?key=<redacted>"))
+        #expect(!"\(target)".contains("secret"))
+    }
 }

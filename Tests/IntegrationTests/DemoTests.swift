@@ -49,7 +49,8 @@ struct ExecutableTests {
         defer { try? FileManager.default.removeItem(at: file) }
         let bad = try ExternalTool.run(executable, ["check-config", file.path])
         #expect(bad.status != 0)
-        #expect(bad.output.contains("\(file.path): exporter.listen: invalid listen address 'nowhere'"))
+        #expect(
+            bad.output.contains("\(file.path):2:3: exporter.listen: invalid listen address 'nowhere'"), "\(bad.output)")
     }
 
     @Test func demoExitsZeroOnSIGTERMAndAfterDuration() async throws {

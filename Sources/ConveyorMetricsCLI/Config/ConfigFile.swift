@@ -45,6 +45,15 @@ package struct ConfigFile: Sendable {
     /// Parses YAML text; `file` names it in errors.
     package static func parse(_ text: String, file: String) throws(ConfigError) -> ConfigFile {
         let reader = YAMLReader(file: file)
+        do {
+            return try parse(text, reader: reader)
+        } catch {
+            throw error.located(in: reader.marks)
+        }
+    }
+
+    private static func parse(_ text: String, reader: YAMLReader) throws(ConfigError) -> ConfigFile {
+        let file = reader.file
         var config = ConfigFile()
         guard let root = try reader.parse(text) else { return config }
         let top = try reader.mapping(root, at: "", allowed: ["exporter", "external_labels", "remote_write"])

@@ -6,19 +6,65 @@ import Yams
 
 /// Walks a YAML document strictly: every mapping lists the keys it accepts, so a typo is an
 /// error that names the key instead of a silently ignored setting.
+///
+/// It notes where each key stands (``Marks``), so every error names line and column.
 struct YAMLReader {
     let file: String
+    let marks = Marks()
 
+    /// Positions of the key paths read so far.
+    final class Marks {
+        private var positions: [String: (line: Int, column: Int)] = [:]
+
+        func note(_ key: String, _ node: Node) {
+            if positions[key] == nil, let mark = node.mark { positions[key] = (mark.line, mark.column) }
+        }
+
+        /// The position of `key`, or of the nearest enclosing key that has one.
+        func position(of key: String) -> (line: Int, column: Int)? {
+            var path = Substring(key)
+            while true {
+                if let found = positions[String(path)] { return found }
+                guard let cut = path.lastIndex(where: { $0 == "." || $0 == "[" }) else { return nil }
+                path = path[..<cut]
+            }
+        }
+    }
+
+    /// Composes the document. A syntax error names line, column and libyaml's problem; it
+    /// never quotes the line, which may hold a password.
     func parse(_ text: String) throws(ConfigError) -> Node? {
         do {
             return try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw Self.describe(error, file: file)
         } catch {
-            throw ConfigError(file: file, key: "", reason: "not valid YAML: \(error)")
+            throw ConfigError(file: file, key: "", reason: "not valid YAML")
+        }
+    }
+
+    private static func describe(_ error: YamlError, file: String) -> ConfigError {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let during = context.map { " (\($0.text))" } ?? ""
+            return ConfigError(
+                file: file, key: "", reason: "not valid YAML: \(problem)\(during)", line: mark.line, column: mark.column
+            )
+        case .reader(let problem, _, _, _):
+            return ConfigError(file: file, key: "", reason: "not valid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ConfigError(
+                file: file, key: "", reason: "keys given twice: \(duplicates.joined(separator: ", "))",
+                line: context.mark.line, column: context.mark.column)
+        default:
+            return ConfigError(file: file, key: "", reason: "not valid YAML")
         }
     }
 
     /// The mapping at `key`, after checking that it holds only `allowed` keys.
     func mapping(_ node: Node, at key: String, allowed: Set<String>) throws(ConfigError) -> [String: Node] {
+        marks.note(key, node)
         guard let mapping = node.mapping else {
             throw ConfigError(file: file, key: key, reason: "expected a mapping")
         }
@@ -28,6 +74,7 @@ struct YAMLReader {
                 throw ConfigError(file: file, key: key, reason: "keys must be plain strings")
             }
             let path = key.isEmpty ? name : "\(key).\(name)"
+            marks.note(path, keyNode)
             guard allowed.contains(name) else {
                 throw ConfigError(
                     file: file, key: path, reason: "unknown key (allowed: \(allowed.sorted().joined(separator: ", ")))")
@@ -39,18 +86,22 @@ struct YAMLReader {
     }
 
     func string(_ node: Node, at key: String) throws(ConfigError) -> String {
+        marks.note(key, node)
         guard let scalar = node.scalar else { throw ConfigError(file: file, key: key, reason: "expected a string") }
         return scalar.string
     }
 
     func sequence(_ node: Node, at key: String) throws(ConfigError) -> [Node] {
+        marks.note(key, node)
         guard let sequence = node.sequence else {
             throw ConfigError(file: file, key: key, reason: "expected a list")
         }
+        for (index, item) in sequence.enumerated() { marks.note("\(key)[\(index)]", item) }
         return Array(sequence)
     }
 
     func stringMap(_ node: Node, at key: String) throws(ConfigError) -> [String: String] {
+        marks.note(key, node)
         guard let mapping = node.mapping else { throw ConfigError(file: file, key: key, reason: "expected a mapping") }
         var result: [String: String] = [:]
         for (keyNode, value) in mapping {

@@ -13,6 +13,19 @@ extension RemoteWriteTargetConfiguration {
         guard parsed.scheme == "http" || parsed.scheme == "https", !parsed.hostAndPort.isEmpty else {
             throw RemoteWriteConfigurationError(key: "\(prefix).url", reason: "expected an http:// or https:// URL")
         }
+        guard !parsed.hasMisplacedUserInfo else {
+            throw RemoteWriteConfigurationError(
+                key: "\(prefix).url",
+                reason: "'@' after the host: percent-encode '/', '?', '#' and '@' in the URL's user info (RFC 3986)")
+        }
+        let portText =
+            parsed.hostAndPort.hasPrefix("[")
+            ? parsed.hostAndPort.split(separator: "]", maxSplits: 1).dropFirst().first.map { $0.dropFirst() }
+            : parsed.hostAndPort.split(separator: ":", maxSplits: 1).dropFirst().first
+        if let portText, !portText.isEmpty, Int(portText).map({ (1...65535).contains($0) }) != true {
+            throw RemoteWriteConfigurationError(
+                key: "\(prefix).url", reason: "the port is not a number from 1 to 65535")
+        }
         for (header, _) in headers {
             let lower = header.lowercased()
             if Self.reservedHeaders.contains(lower) {

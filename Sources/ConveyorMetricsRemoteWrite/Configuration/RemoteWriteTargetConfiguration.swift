@@ -29,7 +29,7 @@ public struct RemoteWriteTargetConfiguration: Sendable {
     }
 
     /// The name used in self-metrics and logs.
-    public var resolvedName: String { name ?? RedactedURL(url).hostAndPort }
+    public var resolvedName: String { name ?? RedactedURL(url).hostAndPath }
 
     /// The directory of this target's disk queue, if it has one.
     var storageDirectory: String? {

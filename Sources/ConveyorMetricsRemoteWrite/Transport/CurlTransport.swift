@@ -67,7 +67,10 @@ final class CurlTransport {
             // Verify and send SNI for server_name while connecting to the URL's host.
             let parsed = RedactedURL(url)
             let (host, port) = Self.split(parsed.hostAndPort, defaultPort: parsed.scheme == "https" ? 443 : 80)
-            url = "\(parsed.scheme)://\(serverName):\(port)\(parsed.pathAndQuery)"
+            // The user-info stays: libcurl takes credentials from it.
+            let userInfo = parsed.userInfo.map { $0 + "@" } ?? ""
+            let query = parsed.query.map { "?" + $0 } ?? ""
+            url = "\(parsed.scheme)://\(userInfo)\(serverName):\(port)\(parsed.path)\(query)"
             connectTo = curl_slist_append(nil, "\(serverName):\(port):\(host):\(port)")
             cm_curl_setopt_slist(handle, CURLOPT_CONNECT_TO, connectTo)
         }

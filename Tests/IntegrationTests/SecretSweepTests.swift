@@ -1,0 +1,159 @@
+import ConveyorMetricsTestSupport
+import Foundation
+import Logging
+import Testing
+
+@testable import ConveyorMetrics
+@testable import ConveyorMetricsCLI
+@testable import ConveyorMetricsRemoteWrite
+
+/// Plants a secret in every secret-bearing key (passwords, tokens, URL user-info, query
+/// values, a proxy's user-info, header values), breaks the file in every way the checks know,
+/// and looks for the secrets in everything that comes out: `check-config`'s stdout and stderr,
+/// the error descriptions, and, for the valid file, a writer's logs, metrics and description.
+@Suite("Secret sweep")
+struct SecretSweepTests {
+    static let secrets = [
+        "pw-S3CRET-basic", "tok-S3CRET-bearer", "url-S3CRET-pass", "query-S3CRET-key", "proxy-S3CRET-pass",
+        "hdr-S3CRET-value",
+    ]
+
+    /// A valid file holding every secret.
+    static let valid = """
+        exporter:
+          listen: 127.0.0.1:9090
+        remote_write:
+          - url: https://edge:url-S3CRET-pass@metrics.example/api/v1/write?api_key=query-S3CRET-key&tenant=a
+            name: central
+            basic_auth:
+              username: edge
+              password: pw-S3CRET-basic
+            headers:
+              X-Api-Key: hdr-S3CRET-value
+            proxy_url: http://proxy-user:proxy-S3CRET-pass@127.0.0.1:3128
+          - url: http://user:url-S3CRET-pass@127.0.0.1:8428/api/v1/write?api_key=query-S3CRET-key
+            authorization:
+              credentials: tok-S3CRET-bearer
+            queue_config:
+              capacity: 1000
+
+        """
+
+    /// Every way to break the file: a syntax error on each line, a wrong type or value for
+    /// each key, and URLs that are invalid in ways that touch their secrets.
+    static func brokenFiles() -> [String] {
+        let lines = valid.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var files: [String] = []
+        for (index, line) in lines.enumerated() where !line.isEmpty {
+            for breakage in [": : x", " \"", " [", "\t", " &", " *nowhere"] {
+                var broken = lines
+                broken[index] = line + breakage
+                files.append(broken.joined(separator: "\n"))
+            }
+            if let colon = line.firstIndex(of: ":") {
+                for value in ["[1, 2]", "{a: b}", "", "0s"] {
+                    var broken = lines
+                    broken[index] = String(line[...colon]) + " " + value
+                    files.append(broken.joined(separator: "\n"))
+                }
+                var unknown = lines
+                unknown[index] = line.replacingOccurrences(of: ":", with: "x:", options: [], range: nil)
+                files.append(unknown.joined(separator: "\n"))
+            }
+        }
+        for url in [
+            "ftp://edge:url-S3CRET-pass@metrics.example/write?api_key=query-S3CRET-key",
+            "https://edge:url-S3CRET/pass@metrics.example/write",
+            "https://edge:url-S3CRET?pass@metrics.example/write",
+            "https://edge:url-S3CRET#pass@metrics.example/write",
+            "https://edge:url-S3CRET-pass@metrics.example:99999/write?api_key=query-S3CRET-key",
+            "https://edge:url-S3CRET-pass@/write",
+        ] {
+            files.append(
+                valid.replacingOccurrences(
+                    of: "https://edge:url-S3CRET-pass@metrics.example/api/v1/write?api_key=query-S3CRET-key&tenant=a",
+                    with: url))
+        }
+        files.append(
+            valid.replacingOccurrences(
+                of: "      password: pw-S3CRET-basic",
+                with: "      password: pw-S3CRET-basic\n      password_file: /run/x"))
+        files.append(
+            valid.replacingOccurrences(
+                of: "    proxy_url: http://proxy-user:proxy-S3CRET-pass@127.0.0.1:3128",
+                with: "    proxy_url: gopher://proxy-user:proxy-S3CRET-pass@127.0.0.1:3128"))
+        return files
+    }
+
+    @Test func noSecretInAnyErrorOfTheConfigFile() throws {
+        let files = Self.brokenFiles()
+        #expect(files.count > 150, "\(files.count) broken files")
+        var errors = 0
+        for (index, text) in files.enumerated() {
+            do {
+                _ = try ConfigFile.parse(text, file: "sweep-\(index).yml")
+            } catch {
+                errors += 1
+                for secret in Self.secrets {
+                    #expect(!error.description.contains(secret), "\(secret) in: \(error.description)")
+                }
+                #expect(error.line != nil, "a position for: \(error.description)")
+            }
+        }
+        #expect(errors > 100, "\(errors) of \(files.count) broken files were refused")
+    }
+
+    @Test func noSecretInCheckConfigOutput() throws {
+        let executable = PackagePaths.executable.path
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            Issue.record("conveyor-metrics not built at \(executable)")
+            return
+        }
+        let directory = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+        let files = [Self.valid] + Self.brokenFiles().enumerated().filter { $0.offset % 4 == 0 }.map(\.element)
+        #expect(files.count > 40)
+        var refused = 0
+        for (index, text) in files.enumerated() {
+            let path = directory.path + "/sweep-\(index).yml"
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let result = try ExternalTool.run(executable, ["check-config", path])
+            if index == 0 { #expect(result.status == 0, "the valid file passes: \(result.output)") }
+            if result.status != 0 { refused += 1 }
+            for secret in Self.secrets {
+                #expect(!result.output.contains(secret), "\(secret) in check-config output: \(result.output)")
+            }
+        }
+        #expect(refused > 20)
+    }
+
+    @Test func noSecretInAWritersLogsMetricsOrDescription() async throws {
+        let config = try ConfigFile.parse(
+            Self.valid.replacingOccurrences(of: "metrics.example", with: "127.0.0.1:1"), file: "valid.yml")
+        let logs = LogCapture()
+        let registry = MetricsRegistry()
+        var push = config.remoteWriteConfiguration
+        for index in push.targets.indices {
+            push.targets[index].pushInterval = .milliseconds(50)
+            push.targets[index].queue.maxBackoff = .milliseconds(50)
+            push.targets[index].proxyURL = nil  // no proxy listens here; the description test below covers it
+        }
+        push.shutdownTimeout = .milliseconds(200)
+        let writer = try RemoteWriter(configuration: push, registry: registry, logger: logs.logger())
+        let task = Task { try await writer.run() }
+        for _ in 0..<100 where writer.statuses.contains(where: { $0.failedRequests < 2 }) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        task.cancel()
+        try await task.value
+        let everything =
+            logs.all.joined(separator: "\n") + registry.exposition() + registry.exposition(format: .openMetrics)
+            + writer.statuses.map { "\($0)" }.joined() + config.remoteWrite.map { "\($0)" }.joined()
+            + config.remoteWrite.map { "\(String(reflecting: $0))" }.joined()
+        #expect(!logs.all.isEmpty, "the failing pushes were logged")
+        #expect(everything.contains("api_key=<redacted>"), "query values are redacted, names kept")
+        for secret in Self.secrets {
+            #expect(!everything.contains(secret), "\(secret) leaked")
+        }
+    }
+}
