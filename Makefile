@@ -105,10 +105,13 @@ bench: deps
 
 # The suite under ThreadSanitizer / AddressSanitizer (own build folders; the real-binary
 # suites run in `make test`).
-SANITIZER_SKIP := RealReceiverTests|ExecutableTests|DemoKillRestartTests|ExporterFloodTests
+# The 60 s outage test counts snapshots per second, which a sanitized build cannot keep up
+# with on 2 cores; `make test` runs it.
+SANITIZER_SKIP := RealReceiverTests|ExecutableTests|DemoKillRestartTests|ExporterFloodTests|aSixtySecondOutageAtOneSecondIntervalsLosesNothing
 test-tsan: deps-test
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --skip '$(SANITIZER_SKIP)'
+	TSAN_OPTIONS=suppressions=$(CURDIR)/.ci/tsan-suppressions.txt \
+	  $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --skip '$(SANITIZER_SKIP)'
 
 test-asan: deps-test
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
