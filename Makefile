@@ -107,7 +107,7 @@ bench: deps
 # suites run in `make test`).
 # The 60 s outage test counts snapshots per second, which a sanitized build cannot keep up
 # with on 2 cores; `make test` runs it.
-SANITIZER_SKIP := RealReceiverTests|ExecutableTests|DemoKillRestartTests|ExporterFloodTests|aSixtySecondOutageAtOneSecondIntervalsLosesNothing
+SANITIZER_SKIP := RealReceiverTests|ExecutableTests|DemoKillRestartTests|ExporterFloodTests|noSecretInCheckConfigOutput|aSixtySecondOutageAtOneSecondIntervalsLosesNothing
 test-tsan: deps-test
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	TSAN_OPTIONS=suppressions=$(CURDIR)/.ci/tsan-suppressions.txt \

@@ -31,7 +31,10 @@ struct SecretsTests {
         configuration.shutdownTimeout = .milliseconds(300)
         let writer = try RemoteWriter(configuration: configuration, registry: registry, logger: capture.logger())
         let task = Task { try await writer.run() }
-        try await Task.sleep(for: .seconds(1))
+        // Until both targets failed at least once (a fixed sleep was too short under TSan).
+        _ = try await receiver.waitUntil(timeout: .seconds(20)) { _ in
+            writer.statuses.allSatisfy { $0.failedRequests >= 1 }
+        }
         task.cancel()
         try await task.value
         await receiver.shutdown()
