@@ -45,14 +45,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
         let buffer = unwrapInboundIn(data)
-        if bytesSinceResponse == 0 && buffer.readableBytes > 0 {
-            idle?.cancel()
-            idle = nil
-            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            deadline = context.eventLoop.scheduleTask(in: requestDeadline) {
-                bound.value.0.reject(context: bound.value.1, status: "408 Request Timeout")
-            }
-        }
+        if bytesSinceResponse == 0 && buffer.readableBytes > 0 { armDeadline(context: context) }
         bytesSinceResponse += buffer.readableBytes
         if bytesSinceResponse > maxRequestBytes {
             reject(context: context, status: "431 Request Header Fields Too Large")
@@ -62,14 +55,30 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
-        guard event is ResponseWritten else {
+        switch event {
+        case is ResponseWritten:
+            bytesSinceResponse = 0
+            deadline?.cancel()
+            deadline = nil
+            armIdle(context: context)
+        case is AnswerWaiting:
+            // Reads have stopped, so no new byte would start the deadline: start it here.
+            if deadline == nil { armDeadline(context: context) }
+        default:
             return context.triggerUserOutboundEvent(event, promise: promise)
         }
-        bytesSinceResponse = 0
-        deadline?.cancel()
-        deadline = nil
-        armIdle(context: context)
         promise?.succeed()
+    }
+
+    /// From the first byte of a request (or from an answer the client does not read) until a
+    /// response reaches the socket: past `requestDeadline`, 408 and close.
+    private func armDeadline(context: ChannelHandlerContext) {
+        idle?.cancel()
+        idle = nil
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: requestDeadline) {
+            bound.value.0.reject(context: bound.value.1, status: "408 Request Timeout")
+        }
     }
 
     private func armIdle(context: ChannelHandlerContext) {

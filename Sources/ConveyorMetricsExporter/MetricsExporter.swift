@@ -109,10 +109,7 @@ public final class MetricsExporter: Service, Sendable {
                             idleTimeout: configuration.idleTimeout))
                     try sync.configureHTTPServerPipeline(withErrorHandling: true)
                     try sync.addHandler(HTTPResponseCompressor())
-                    try sync.addHandler(
-                        MetricsHTTPHandler(
-                            renderer: renderer, metricsPath: configuration.path,
-                            writeTimeout: configuration.requestDeadline))
+                    try sync.addHandler(MetricsHTTPHandler(renderer: renderer, metricsPath: configuration.path))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)

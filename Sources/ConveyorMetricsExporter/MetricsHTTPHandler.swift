@@ -24,14 +24,10 @@ final class MetricsHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private static let maxWaiting = 16
     /// A read the channel asked for while requests were held back.
     private var readHeld = false
-    /// How long a request may wait for the client to read earlier answers.
-    private let writeTimeout: TimeAmount
-    private var stalled: Scheduled<Void>?
 
-    init(renderer: ScrapeRenderer, metricsPath: String, writeTimeout: TimeAmount) {
+    init(renderer: ScrapeRenderer, metricsPath: String) {
         self.renderer = renderer
         self.metricsPath = metricsPath
-        self.writeTimeout = writeTimeout
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -47,21 +43,12 @@ final class MetricsHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 respond(to: head, context: context)
             } else if waiting.count < Self.maxWaiting {
                 waiting.append(head)
-                if stalled == nil {
-                    // A client that does not read its answers is closed after writeTimeout.
-                    let channel = context.channel
-                    stalled = context.eventLoop.scheduleTask(in: writeTimeout) { channel.close(promise: nil) }
-                }
+                // The guard closes the connection when this waits past its request deadline.
+                context.triggerUserOutboundEvent(AnswerWaiting(), promise: nil)
             } else {
                 context.close(promise: nil)
             }
         }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        stalled?.cancel()
-        stalled = nil
-        context.fireChannelInactive()
     }
 
     func read(context: ChannelHandlerContext) {
@@ -76,10 +63,6 @@ final class MetricsHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if context.channel.isWritable {
             while context.channel.isWritable && !waiting.isEmpty {
                 respond(to: waiting.removeFirst(), context: context)
-            }
-            if waiting.isEmpty {
-                stalled?.cancel()
-                stalled = nil
             }
             if readHeld && waiting.isEmpty && context.channel.isWritable {
                 readHeld = false
@@ -157,3 +140,6 @@ final class MetricsHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
 /// Sent toward the connection guard when a response has been written to the socket.
 struct ResponseWritten {}
+
+/// Sent toward the connection guard when a request waits for the client to read earlier answers.
+struct AnswerWaiting {}

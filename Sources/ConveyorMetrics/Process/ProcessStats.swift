@@ -25,7 +25,7 @@ struct ProcessStats: Equatable, Sendable {
 
     /// Reads the current figures; nil where `/proc` is missing or unreadable.
     static func current() -> ProcessStats? {
-        guard let stat = readFile("/proc/self/stat"), let parsed = parseStat(stat) else { return nil }
+        guard let stat = SmallFile.contents("/proc/self/stat"), let parsed = parseStat(stat) else { return nil }
         let ticks = Double(max(sysconf(Int32(_SC_CLK_TCK)), 1))
         let pageSize = Double(max(sysconf(Int32(_SC_PAGESIZE)), 1))
         var limit = rlimit()
@@ -39,14 +39,14 @@ struct ProcessStats: Equatable, Sendable {
             cpuSeconds: Double(parsed.userTicks + parsed.systemTicks) / ticks,
             residentBytes: Double(parsed.residentPages) * pageSize,
             virtualBytes: Double(parsed.virtualBytes),
-            openFileDescriptors: Double(countEntries("/proc/self/fd")),
+            openFileDescriptors: Double(DirectoryListing.names("/proc/self/fd")?.count ?? 0),
             maxFileDescriptors: maxFDs,
             startTimeSeconds: bootTime.map { Double($0) + Double(parsed.startTicks) / ticks })
     }
 
     /// `btime` of `/proc/stat`, read once: the boot time does not change. `/proc/stat` lists
     /// every CPU and interrupt before it, so it is read in full (up to 4 MiB).
-    private static let bootTime: UInt64? = readFile("/proc/stat", limit: 4 << 20).flatMap(parseBootTime)
+    private static let bootTime: UInt64? = SmallFile.contents("/proc/stat", limit: 4 << 20).flatMap(parseBootTime)
 
     /// The fields of `/proc/<pid>/stat` these metrics need (proc(5): utime 14, stime 15,
     /// starttime 22, vsize 23, rss 24). The command name (field 2) may hold spaces and
@@ -81,37 +81,6 @@ struct ProcessStats: Equatable, Sendable {
             return UInt64(String(decoding: line.dropFirst(6), as: UTF8.self).trimmingNewline())
         }
         return nil
-    }
-
-    /// A file's bytes (at most `limit`), or nil.
-    private static func readFile(_ path: String, limit: Int = 64 << 10) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < limit {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
-        return bytes
-    }
-
-    /// Entries of a directory other than `.` and `..` (the directory's own descriptor,
-    /// open while counting, is included, as client_golang's count includes it).
-    private static func countEntries(_ path: String) -> Int {
-        guard let directory = opendir(path) else { return 0 }
-        defer { closedir(directory) }
-        var count = 0
-        while let entry = readdir(directory) {
-            let isDot = withUnsafeBytes(of: entry.pointee.d_name) { name in
-                name[0] == UInt8(ascii: ".") && (name[1] == 0 || (name[1] == UInt8(ascii: ".") && name[2] == 0))
-            }
-            if !isDot { count += 1 }
-        }
-        return count
     }
 }
 

@@ -71,6 +71,17 @@ struct RedactedURL: CustomStringConvertible {
         "\(scheme)://\(hostAndPort)\(path)" + (redactedQuery.map { "?" + $0 } ?? "")
     }
 
+    /// The host (an IPv6 literal keeps its brackets) and the text after its `:`, nil when the
+    /// authority names no port.
+    var hostAndPortParts: (host: String, port: Substring?) {
+        if hostAndPort.hasPrefix("["), let close = hostAndPort.firstIndex(of: "]") {
+            let rest = hostAndPort[hostAndPort.index(after: close)...]
+            return (String(hostAndPort[...close]), rest.hasPrefix(":") ? rest.dropFirst() : nil)
+        }
+        guard let colon = hostAndPort.lastIndex(of: ":") else { return (hostAndPort, nil) }
+        return (String(hostAndPort[..<colon]), hostAndPort[hostAndPort.index(after: colon)...])
+    }
+
     /// Host, port and path: the default `remote_name` (no user-info, no query).
     var hostAndPath: String { hostAndPort + (path == "/" ? "" : path) }
 }

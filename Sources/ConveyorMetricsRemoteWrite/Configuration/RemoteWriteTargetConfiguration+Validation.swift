@@ -18,11 +18,9 @@ extension RemoteWriteTargetConfiguration {
                 key: "\(prefix).url",
                 reason: "'@' after the host: percent-encode '/', '?', '#' and '@' in the URL's user info (RFC 3986)")
         }
-        let portText =
-            parsed.hostAndPort.hasPrefix("[")
-            ? parsed.hostAndPort.split(separator: "]", maxSplits: 1).dropFirst().first.map { $0.dropFirst() }
-            : parsed.hostAndPort.split(separator: ":", maxSplits: 1).dropFirst().first
-        if let portText, !portText.isEmpty, Int(portText).map({ (1...65535).contains($0) }) != true {
+        if let portText = parsed.hostAndPortParts.port, !portText.isEmpty,
+            Int(portText).map({ (1...65535).contains($0) }) != true
+        {
             throw RemoteWriteConfigurationError(
                 key: "\(prefix).url", reason: "the port is not a number from 1 to 65535")
         }

@@ -81,16 +81,7 @@ final class CredentialSource {
 
     /// The file's content with trailing line ends removed (at most 64 KiB), or nil.
     static func read(_ path: String) -> String? {
-        guard let file = fopen(path, "r") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < 64 * 1024 {
-            let read = fread(&chunk, 1, chunk.count, file)
-            if read <= 0 { break }
-            bytes.append(contentsOf: chunk[0..<read])
-        }
-        if ferror(file) != 0 { return nil }
+        guard var bytes = SmallFile.contents(path) else { return nil }
         while let last = bytes.last, last == 10 || last == 13 { bytes.removeLast() }
         return String(decoding: bytes, as: UTF8.self)
     }

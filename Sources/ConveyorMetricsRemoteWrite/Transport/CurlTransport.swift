@@ -66,7 +66,8 @@ final class CurlTransport {
         if let serverName = configuration.tls?.serverName, !serverName.isEmpty {
             // Verify and send SNI for server_name while connecting to the URL's host.
             let parsed = RedactedURL(url)
-            let (host, port) = Self.split(parsed.hostAndPort, defaultPort: parsed.scheme == "https" ? 443 : 80)
+            let (host, portText) = parsed.hostAndPortParts
+            let port = portText.flatMap { Int($0) } ?? (parsed.scheme == "https" ? 443 : 80)
             // The user-info stays: libcurl takes credentials from it.
             let userInfo = parsed.userInfo.map { $0 + "@" } ?? ""
             let query = parsed.query.map { "?" + $0 } ?? ""
@@ -165,20 +166,17 @@ final class CurlTransport {
 
     /// Reads credential files again when they changed (Prometheus reads them per request).
     private func refreshCredentials() {
-        if let source = credentialsFile {
-            switch source.refresh() {
-            case .unchanged: break
-            case .rotated: installHeaders()
-            case .failed(let reason): credentialFailures.append(reason)
-            }
+        if refresh(credentialsFile) == .rotated { installHeaders() }
+        if refresh(passwordFile) == .rotated, let source = passwordFile {
+            cm_curl_setopt_string(handle, CURLOPT_PASSWORD, source.value)
         }
-        if let source = passwordFile {
-            switch source.refresh() {
-            case .unchanged: break
-            case .rotated: cm_curl_setopt_string(handle, CURLOPT_PASSWORD, source.value)
-            case .failed(let reason): credentialFailures.append(reason)
-            }
-        }
+    }
+
+    /// Refreshes one source, noting a failure for ``takeCredentialFailures()``.
+    private func refresh(_ source: CredentialSource?) -> CredentialSource.Refresh {
+        guard let result = source?.refresh() else { return .unchanged }
+        if case .failed(let reason) = result { credentialFailures.append(reason) }
+        return result
     }
 
     /// The credential files that could not be read since the last call (each reported once
@@ -209,15 +207,5 @@ final class CurlTransport {
         var status = 0
         cm_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return .response(status: status, retryAfter: response.retryAfter, body: response.bodyText)
-    }
-
-    private static func split(_ hostAndPort: String, defaultPort: Int) -> (String, Int) {
-        if hostAndPort.hasPrefix("["), let close = hostAndPort.firstIndex(of: "]") {
-            let host = String(hostAndPort[...close])
-            let rest = hostAndPort[hostAndPort.index(after: close)...]
-            return (host, rest.hasPrefix(":") ? Int(rest.dropFirst()) ?? defaultPort : defaultPort)
-        }
-        guard let colon = hostAndPort.lastIndex(of: ":") else { return (hostAndPort, defaultPort) }
-        return (String(hostAndPort[..<colon]), Int(hostAndPort[hostAndPort.index(after: colon)...]) ?? defaultPort)
     }
 }

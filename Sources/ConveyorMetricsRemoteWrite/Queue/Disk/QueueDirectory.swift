@@ -45,15 +45,7 @@ enum QueueDirectory {
 
     /// The names of the entries of `path` (without `.` and `..`).
     static func entries(_ path: String) throws(DiskQueueError) -> [String] {
-        guard let directory = opendir(path) else { throw .system(path, "cannot list directory") }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
+        guard let names = DirectoryListing.names(path) else { throw .system(path, "cannot list directory") }
         return names
     }
 
