@@ -32,8 +32,8 @@ public final class RemoteWriter: Service, Sendable {
         public let description: String
     }
 
-    /// Validates the configuration and prepares one queue and transport per target.
-    /// Throws on invalid settings and unreadable credential files.
+    /// Validates the configuration. Does no I/O: disk queues and credential files are opened
+    /// by ``run()`` on each target's own thread.
     public init(
         configuration: RemoteWriteConfiguration, registry: MetricsRegistry = .default,
         logger: Logger = Logger(label: "conveyor-metrics.remote-write")
@@ -42,40 +42,43 @@ public final class RemoteWriter: Service, Sendable {
         self.configuration = configuration
         self.registry = registry
         self.logger = logger
-        var targets: [RemoteWriteTarget] = []
-        for (index, target) in configuration.targets.enumerated() {
-            do {
-                targets.append(
-                    try RemoteWriteTarget(
-                        configuration: target, externalLabels: configuration.externalLabels, registry: registry,
-                        logger: logger))
-            } catch {
-                throw SetupError(description: "remote_write[\(index)].\(error.description)")
-            }
+        self.targets = configuration.targets.map {
+            RemoteWriteTarget(
+                configuration: $0, externalLabels: configuration.externalLabels, registry: registry, logger: logger)
         }
-        self.targets = targets
     }
 
     /// Each target's progress.
     public var statuses: [RemoteWriteTargetStatus] {
-        targets.map { $0.status.status(name: $0.name, pending: Int($0.metrics.pending.value)) }
+        targets.map { $0.status.status(name: $0.name, pending: $0.context.pendingSamples) }
     }
 
-    /// Pushes until graceful shutdown or cancellation, then delivers a final snapshot and
-    /// stale markers (within `shutdownTimeout`) and returns.
+    /// Sets up each target on its own thread (disk queue recovery, credential files), then
+    /// pushes until graceful shutdown or cancellation, then delivers a final snapshot and
+    /// stale markers (within `shutdownTimeout`) and returns. Throws ``SetupError`` when a
+    /// target cannot start (a disk queue directory it may not use, unreadable credentials);
+    /// a full or read-only disk does not stop it (the target queues in memory, logged).
     public func run() async throws {
         guard !started.exchange(true, ordering: .relaxed) else { return }
-        for target in targets where !target.start() {
-            throw SetupError(description: "could not start the sender thread of \(target.name)")
-        }
         let registry = registry
+        var running: [RemoteWriteTarget] = []
+        for (index, target) in targets.enumerated() {
+            do {
+                try await target.start { registry.snapshot() }
+                running.append(target)
+            } catch {
+                let now = MonotonicClock.nanoseconds()
+                for started in running { await started.finish(with: { registry.snapshot() }, deadline: now) }
+                throw SetupError(description: "remote_write[\(index)].\(error.description)")
+            }
+        }
         let metadataInterval = configuration.metadataInterval
         let sendMetadata = configuration.sendMetadata
         await withTaskGroup(of: Void.self) { group in
             for target in targets {
                 group.addTask {
                     await Self.repeatUntilShutdown(every: target.configuration.pushInterval) {
-                        target.flush(registry.snapshot())
+                        target.flush { registry.snapshot() }
                     }
                 }
                 guard sendMetadata else { continue }
@@ -87,10 +90,9 @@ public final class RemoteWriter: Service, Sendable {
             }
         }
         let deadline = MonotonicClock.nanoseconds().saturatingAdding(configuration.shutdownTimeout.nanoseconds)
-        let snapshot = registry.snapshot()
         await withTaskGroup(of: Void.self) { group in
             for target in targets {
-                group.addTask { await target.finish(with: snapshot, deadline: deadline) }
+                group.addTask { await target.finish(with: { registry.snapshot() }, deadline: deadline) }
             }
         }
         logger.info("remote write stopped", metadata: ["targets": "\(targets.count)"])

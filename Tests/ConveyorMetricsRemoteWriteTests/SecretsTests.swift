@@ -53,33 +53,45 @@ struct SecretsTests {
         }
     }
 
-    @Test func unreadableCredentialsFileIsAClearStartupError() {
+    @Test func unreadableCredentialsFileIsAClearStartupError() async throws {
         var target = RemoteWriteTargetConfiguration(url: "http://127.0.0.1:1/api/v1/write")
         target.basicAuth = .init(username: "u", passwordFile: "/nonexistent/secret")
-        #expect {
-            _ = try RemoteWriter(configuration: RemoteWriteConfiguration(targets: [target]))
+        // The writer reads credential files on its target's thread, at run, not in init.
+        let writer = try RemoteWriter(configuration: RemoteWriteConfiguration(targets: [target]))
+        await #expect {
+            try await writer.run()
         } throws: { error in
             "\(error)".contains("remote_write[0].basic_auth.password_file: cannot read '/nonexistent/secret'")
         }
     }
 
-    @Test func worldReadableCredentialsFileEarnsAWarning() throws {
+    @Test func worldReadableCredentialsFileEarnsAWarning() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)")
         try "hunter2-file\n".write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        func warnings(mode: Int) throws -> [String] {
+        func warnings(mode: Int) async throws -> [String] {
             try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: file.path)
             let capture = LogCapture()
             var target = RemoteWriteTargetConfiguration(url: "http://127.0.0.1:1/api/v1/write")
             target.basicAuth = .init(username: "u", passwordFile: file.path)
-            _ = try RemoteWriter(configuration: .init(targets: [target]), logger: capture.logger())
+            var configuration = RemoteWriteConfiguration(targets: [target])
+            configuration.shutdownTimeout = .milliseconds(100)
+            let writer = try RemoteWriter(configuration: configuration, logger: capture.logger())
+            let run = Task { try await writer.run() }
+            // Set-up (and its warning) comes before the first request, which logs a failure.
+            for _ in 0..<200 where !capture.all.contains(where: { $0.contains("failed") }) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            run.cancel()
+            try await run.value
+            #expect(capture.all.contains { $0.contains("failed") }, "the writer ran past set-up")
             return capture.all.filter { $0.contains("readable by every user") }
         }
-        let loose = try warnings(mode: 0o644)
+        let loose = try await warnings(mode: 0o644)
         #expect(loose.count == 1)
         #expect(loose.first?.contains(file.path) == true)
         #expect(loose.first?.contains("hunter2") == false)
-        #expect(try warnings(mode: 0o600).isEmpty)
+        #expect(try await warnings(mode: 0o600).isEmpty)
     }
 
     @Test func serverNameKeepsTheURLsUserInfo() async throws {

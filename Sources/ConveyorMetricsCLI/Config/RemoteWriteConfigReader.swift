@@ -87,11 +87,16 @@ struct RemoteWriteConfigReader {
             let queue = try reader.mapping(
                 node, at: prefix,
                 allowed: [
-                    "capacity", "max_samples_per_send", "min_backoff", "max_backoff", "retry_on_http_429",
+                    "capacity", "max_memory_bytes", "max_samples_per_send", "min_backoff", "max_backoff",
+                    "retry_on_http_429",
                     "storage_path", "max_disk_bytes", "fsync", "fsync_interval", "sample_age_limit",
                 ])
             if let n = queue["capacity"] {
                 target.queue.capacity = try reader.integer(n, at: "\(prefix).capacity", range: 1...100_000_000)
+            }
+            if let n = queue["max_memory_bytes"] {
+                target.queue.maxMemoryBytes = try reader.integer(
+                    n, at: "\(prefix).max_memory_bytes", range: 4096...(64 << 30))
             }
             if let n = queue["max_samples_per_send"] {
                 target.queue.maxSamplesPerSend = try reader.integer(

@@ -70,9 +70,10 @@ extension RemoteWriteTargetConfiguration {
         guard remoteTimeout > .zero else {
             throw RemoteWriteConfigurationError(key: "\(prefix).remote_timeout", reason: "must be positive")
         }
-        guard queue.capacity > 0, queue.maxSamplesPerSend > 0 else {
+        guard queue.capacity ?? 1 > 0, queue.maxSamplesPerSend > 0, queue.maxMemoryBytes >= 4096 else {
             throw RemoteWriteConfigurationError(
-                key: "\(prefix).queue_config", reason: "capacity and max_samples_per_send must be positive")
+                key: "\(prefix).queue_config",
+                reason: "capacity and max_samples_per_send must be positive, max_memory_bytes at least 4096")
         }
         if queue.storagePath?.isEmpty == true {
             throw RemoteWriteConfigurationError(key: "\(prefix).queue_config.storage_path", reason: "must not be empty")

@@ -2,21 +2,37 @@ import ConveyorMetrics
 import Dispatch
 import Synchronization
 
-/// The samples waiting for one target, oldest first, bounded by `capacity` samples.
+/// The samples waiting for one target, oldest first, bounded in bytes (`maxBytes`) and
+/// optionally in samples (`capacity`).
 ///
 /// Held as snapshot chunks (a shared series list, a value array and a timestamp each), so
-/// a queued sample costs 8 bytes and no reference count. When an append would exceed the
-/// bound, the oldest samples are dropped and the count reported to the caller. The sender
+/// a queued sample costs 8 bytes and no reference count; a chunk whose series list is not
+/// the previous chunk's also pays 8 bytes a series for its list. When an append would exceed
+/// a bound, the oldest samples are dropped and the count reported to the caller. The sender
 /// thread takes batches from the head and waits on `waitForWork` when there is nothing.
 final class RemoteWriteQueue: Sendable {
     let capacity: Int
+    let maxBytes: Int
     private let state = Mutex(State())
     private let wakeup = DispatchSemaphore(value: 0)
+    /// Bookkeeping per chunk beyond its values and series list.
+    static let chunkOverhead = 96
 
     private struct State {
         var chunks: [SampleChunk] = []
+        /// Per chunk: the bytes it holds besides 8 per remaining sample.
+        var fixedBytes: [Int] = []
         var head = 0
         var count = 0
+        var bytes = 0
+        /// The series list of the newest chunk, to see whether the next one shares it.
+        var lastSeries: UnsafeRawPointer?
+
+        func overLimit(capacity: Int, maxBytes: Int) -> Int {
+            guard count > capacity || bytes > maxBytes else { return 0 }
+            let byBytes = bytes > maxBytes ? (bytes - maxBytes + 7) / 8 : 0
+            return max(count - capacity, byBytes, 1)
+        }
 
         mutating func dropOldest(_ wanted: Int) -> Int {
             var dropped = 0
@@ -24,26 +40,37 @@ final class RemoteWriteQueue: Sendable {
                 let take = min(wanted - dropped, chunks[head].count)
                 chunks[head].start += take
                 dropped += take
-                if chunks[head].count == 0 { head += 1 }
+                bytes -= 8 * take
+                if chunks[head].count == 0 { retireHead() }
             }
             count -= dropped
             compact()
             return dropped
         }
 
+        mutating func retireHead() {
+            bytes -= fixedBytes[head]
+            fixedBytes[head] = 0
+            head += 1
+        }
+
         mutating func compact() {
             if head == chunks.count {
                 chunks.removeAll(keepingCapacity: true)
+                fixedBytes.removeAll(keepingCapacity: true)
                 head = 0
+                lastSeries = nil
             } else if head > 64 && head > chunks.count / 2 {
                 chunks.removeFirst(head)
+                fixedBytes.removeFirst(head)
                 head = 0
             }
         }
     }
 
-    init(capacity: Int) {
-        self.capacity = max(1, capacity)
+    init(capacity: Int? = nil, maxBytes: Int = RemoteWriteTargetConfiguration.QueueSettings.defaultMaxMemoryBytes) {
+        self.capacity = max(1, capacity ?? Int.max)
+        self.maxBytes = max(1, maxBytes)
     }
 
     /// Appends `newChunks` in order; returns how many old samples were dropped to make room.
@@ -51,11 +78,19 @@ final class RemoteWriteQueue: Sendable {
     func append(_ newChunks: [SampleChunk]) -> Int {
         let incoming = newChunks.reduce(0) { $0 + $1.count }
         guard incoming > 0 else { return 0 }
-        let capacity = capacity
+        let (capacity, maxBytes) = (capacity, maxBytes)
         let dropped = state.withLock { state -> Int in
-            for chunk in newChunks where chunk.count > 0 { state.chunks.append(chunk) }
+            for chunk in newChunks where chunk.count > 0 {
+                let list = chunk.series.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+                let fixed = Self.chunkOverhead + (list == state.lastSeries ? 0 : 8 * chunk.series.count)
+                state.lastSeries = list
+                state.chunks.append(chunk)
+                state.fixedBytes.append(fixed)
+                state.bytes += fixed + 8 * chunk.count
+            }
             state.count += incoming
-            return state.count > capacity ? state.dropOldest(state.count - capacity) : 0
+            let excess = state.overLimit(capacity: capacity, maxBytes: maxBytes)
+            return excess > 0 ? state.dropOldest(excess) : 0
         }
         wakeup.signal()
         return dropped
@@ -75,7 +110,8 @@ final class RemoteWriteQueue: Sendable {
                 chunk.start += take
                 state.chunks[state.head] = chunk
                 taken += take
-                if chunk.count == 0 { state.head += 1 }
+                state.bytes -= 8 * take
+                if chunk.count == 0 { state.retireHead() }
             }
             state.count -= taken
             state.compact()
@@ -85,6 +121,9 @@ final class RemoteWriteQueue: Sendable {
 
     /// Samples waiting (not counting a batch the sender holds).
     var count: Int { state.withLock { $0.count } }
+
+    /// The bytes the waiting samples hold, as counted against `maxBytes`.
+    var bytes: Int { state.withLock { $0.bytes } }
 
     /// The timestamp (ms) of the oldest sample waiting, nil when empty.
     var oldestTimestamp: Int64? {

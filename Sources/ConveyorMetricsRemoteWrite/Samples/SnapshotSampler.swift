@@ -4,21 +4,43 @@ import ConveyorMetrics
 ///
 /// Adds `__name__` and the external labels (a series' own label wins), expands histograms
 /// into `_bucket{le}`, `_sum` and `_count`, drops empty label values, keeps timestamps
-/// strictly increasing, and emits a stale marker for every series that disappeared since
-/// the previous snapshot. Label sets (and their protobuf bytes) are built once per series
-/// and cached by the identity of the registry's series object, so a steady flush builds no
-/// strings. Used by one flush loop at a time.
+/// strictly increasing (never below `floor`, the newest timestamp a previous run
+/// delivered), and emits one stale marker for every series that disappeared since the
+/// previous snapshot. Label sets (and their protobuf bytes) are built once per series and
+/// cached by the identity of the registry's series object, so a steady flush builds no
+/// strings.
+///
+/// A series is its label set as the receiver sees it: a registry series destroyed and
+/// created again with the same labels continues the same series (no stale marker), and two
+/// registry series that differ only by empty label values (`{a=""}` and `{}`) are one series,
+/// the first in snapshot order winning; the other's samples are not sent (counted in
+/// `duplicateSamples`). Used by one thread at a time.
 final class SnapshotSampler {
-    private struct Entry {
-        /// Keeps the registry's series alive, so its identity is not reused while cached.
-        let source: AnyObject
+    /// One remote series (or a histogram's set) and the last generation that emitted it.
+    private final class Tracked {
+        let key: String
         /// One remote series for a counter or gauge; buckets…, `+Inf`, `_sum`, `_count` for a histogram.
         let remote: [RemoteSeries]
         var generation: UInt64
+
+        init(key: String, remote: [RemoteSeries], generation: UInt64) {
+            self.key = key
+            self.remote = remote
+            self.generation = generation
+        }
+    }
+
+    private struct Entry {
+        /// Keeps the registry's series alive, so its identity is not reused while cached.
+        let source: AnyObject
+        let tracked: Tracked
+        /// The last generation whose snapshot held this registry series.
+        var seen: UInt64
     }
 
     private let externalLabels: [Label]
     private var cache: [ObjectIdentifier: Entry] = [:]
+    private var byLabels: [String: Tracked] = [:]
     private var generation: UInt64 = 0
     private var lastTimestamp: Int64 = 0
     /// The series list of the previous chunk, reused while nothing changed.
@@ -26,14 +48,30 @@ final class SnapshotSampler {
     /// The registry series (by identity) that produced `lastOrder`, in order.
     private var lastSources: [ObjectIdentifier] = []
     private var lastOrderLabelBytes = 0
+    /// Samples left out because another registry series had the same labels (cumulative).
+    private(set) var duplicateSamples = 0
+    /// Times the wall clock was found behind the last timestamp used (cumulative), and by how
+    /// much the last time (ms).
+    private(set) var clockStepBacks = 0
+    private(set) var lastStepBack: Int64 = 0
 
     init(externalLabels: [String: String]) {
         self.externalLabels = externalLabels.map { Label(name: $0.key, value: $0.value) }.filter { !$0.value.isEmpty }
     }
 
-    /// The samples of `snapshot` as one chunk, plus a chunk of stale markers when series vanished.
-    func chunks(from snapshot: MetricsSnapshot) -> [SampleChunk] {
-        let timestamp = nextTimestamp(snapshot.timestampMilliseconds)
+    /// Timestamps from now on are above `timestamp` (ms): the newest a previous run used.
+    func raiseFloor(to timestamp: Int64) {
+        lastTimestamp = max(lastTimestamp, timestamp)
+    }
+
+    /// The newest timestamp handed out.
+    var newestTimestamp: Int64 { lastTimestamp }
+
+    /// The samples of `snapshot` as one chunk, plus a chunk of stale markers when series
+    /// vanished, stamped `wallMilliseconds` (the snapshot's own time by default) or just
+    /// above the previous timestamp if the clock went back.
+    func chunks(from snapshot: MetricsSnapshot, at wallMilliseconds: Int64? = nil) -> [SampleChunk] {
+        let timestamp = nextTimestamp(wallMilliseconds ?? snapshot.timestampMilliseconds)
         if let values = valuesIfUnchanged(snapshot) {
             return [
                 SampleChunk(series: lastOrder, values: values, timestamp: timestamp, labelBytes: lastOrderLabelBytes)
@@ -47,8 +85,11 @@ final class SnapshotSampler {
         var order = OrderBuilder(previous: lastOrder)
         for family in snapshot.families {
             for series in family.series {
-                let remote = remoteSeries(family, series)
                 sources.append(series.sourceID ?? ObjectIdentifier(RemoteSeries.self))
+                guard let remote = remoteSeries(family, series) else {
+                    duplicateSamples += series.value.sampleCount
+                    continue
+                }
                 switch series.value {
                 case .counter(let value), .gauge(let value):
                     order.append(remote[0])
@@ -73,9 +114,15 @@ final class SnapshotSampler {
         var result = [chunk]
         var vanished: [ObjectIdentifier] = []
         var stale: [RemoteSeries] = []
-        for (key, entry) in cache where entry.generation != generation {
-            stale.append(contentsOf: entry.remote)
+        for (key, entry) in cache where entry.seen != generation {
             vanished.append(key)
+            // Re-created meanwhile, or shared by several registry series: one stale marker,
+            // only when no series of this snapshot carries the labels on.
+            guard entry.tracked.generation != generation, byLabels[entry.tracked.key] === entry.tracked else {
+                continue
+            }
+            byLabels[entry.tracked.key] = nil
+            stale.append(contentsOf: entry.tracked.remote)
         }
         for key in vanished { cache[key] = nil }
         if !stale.isEmpty {
@@ -134,8 +181,9 @@ final class SnapshotSampler {
     /// Stale markers for every series pushed so far (graceful shutdown); forgets them.
     func staleMarkersForAll(at wallClock: Int64) -> SampleChunk {
         let timestamp = nextTimestamp(wallClock)
-        let series = cache.values.flatMap(\.remote)
+        let series = byLabels.values.flatMap(\.remote)
         cache = [:]
+        byLabels = [:]
         lastOrder = []
         lastSources = []
         return SampleChunk(
@@ -149,17 +197,38 @@ final class SnapshotSampler {
         value.isNaN ? Double(bitPattern: RemoteSample.normalNaNBits) : value
     }
 
-    private func remoteSeries(_ family: MetricFamilySnapshot, _ series: SeriesSnapshot) -> [RemoteSeries] {
+    /// The remote series of `series`; nil when another series of this snapshot already
+    /// had the same labels.
+    private func remoteSeries(_ family: MetricFamilySnapshot, _ series: SeriesSnapshot) -> [RemoteSeries]? {
         // Snapshots built by hand (no source object) are neither cached nor tracked for staleness.
         guard let source = series.source else { return buildRemoteSeries(family, series) }
-        let key = ObjectIdentifier(source)
-        if let index = cache.index(forKey: key) {
-            cache.values[index].generation = generation
-            return cache.values[index].remote
+        let id = ObjectIdentifier(source)
+        let tracked: Tracked
+        if let index = cache.index(forKey: id) {
+            cache.values[index].seen = generation
+            tracked = cache.values[index].tracked
+        } else {
+            let key = Self.labelsKey(family.name, series.labels)
+            if let existing = byLabels[key] {
+                tracked = existing  // re-created, or same labels once empty values are dropped
+            } else {
+                tracked = Tracked(key: key, remote: buildRemoteSeries(family, series), generation: generation &- 1)
+                byLabels[key] = tracked
+            }
+            cache[id] = Entry(source: source, tracked: tracked, seen: generation)
         }
-        let remote = buildRemoteSeries(family, series)
-        cache[key] = Entry(source: source, remote: remote, generation: generation)
-        return remote
+        guard tracked.generation != generation else { return nil }
+        tracked.generation = generation
+        return tracked.remote
+    }
+
+    /// The identity of a series at the receiver: its name and non-empty labels.
+    private static func labelsKey(_ name: String, _ labels: [Label]) -> String {
+        var key = name
+        for label in labels.sortedByName() where !label.value.isEmpty {
+            key += "\u{0}" + label.name + "\u{0}" + label.value
+        }
+        return key
     }
 
     private func buildRemoteSeries(_ family: MetricFamilySnapshot, _ series: SeriesSnapshot) -> [RemoteSeries] {
@@ -183,7 +252,11 @@ final class SnapshotSampler {
     }
 
     private func nextTimestamp(_ wallClock: Int64) -> Int64 {
-        lastTimestamp = max(wallClock, lastTimestamp + 1)
+        if wallClock < lastTimestamp {
+            clockStepBacks += 1
+            lastStepBack = lastTimestamp - wallClock
+        }
+        lastTimestamp = max(wallClock, lastTimestamp &+ 1)
         return lastTimestamp
     }
 

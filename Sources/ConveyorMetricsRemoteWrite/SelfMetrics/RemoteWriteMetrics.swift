@@ -12,9 +12,12 @@ final class RemoteWriteMetrics: Sendable {
     let lastSuccess: GaugeSeries
     let requestDuration: HistogramSeries
     let oldestPending: GaugeSeries
+    let clockStepBacks: CounterSeries
     /// Disk-queue figures; registered only for targets with a disk queue.
     let diskBytes: GaugeSeries?
     let diskTruncatedBytes: CounterSeries?
+    let diskErrors: CounterSeries?
+    let diskDegraded: GaugeSeries?
     private let dropped: CounterFamily
     private let requests: CounterFamily
     private let name: String
@@ -55,13 +58,25 @@ final class RemoteWriteMetrics: Sendable {
         oldestPending = gauge(
             "oldest_pending_timestamp_seconds",
             "Timestamp of the oldest sample not yet delivered (0 when none is pending)")
-        for reason in ["queue_full", "shutdown", "too_old"] { _ = dropped.series(remoteName, reason) }
+        clockStepBacks = counter(
+            "clock_step_backs_total",
+            "Snapshots taken while the wall clock was behind the last timestamp sent; stamped just above it")
+        for reason in ["queue_full", "shutdown", "too_old", "duplicate_series"] {
+            _ = dropped.series(remoteName, reason)
+        }
         // The disk queue's figures (and drop reasons, so they read 0 from the start).
         guard disk else {
             diskBytes = nil
             diskTruncatedBytes = nil
+            diskErrors = nil
+            diskDegraded = nil
             return
         }
+        diskErrors = counter(
+            "disk_errors_total", "Disk-queue calls that failed (writes, fsync, acknowledgements, opening)")
+        diskDegraded = gauge(
+            "disk_degraded",
+            "1 while the disk queue refuses writes and samples wait in memory instead (max_memory_bytes)")
         diskBytes = gauge("disk_bytes", "Bytes of the disk queue's segment files")
         diskTruncatedBytes = counter(
             "disk_truncated_bytes_total", "Bytes of torn or corrupt disk-queue data cut off at start-up")

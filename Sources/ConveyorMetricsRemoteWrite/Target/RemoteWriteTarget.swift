@@ -3,34 +3,31 @@ import Dispatch
 import Logging
 import Synchronization
 
-/// One remote-write endpoint: its queue, its sampler and its sender thread.
+/// One remote-write endpoint: its producer, queues, sender thread and (with a disk queue)
+/// persister thread.
 ///
-/// The flush loop (Swift concurrency) only converts snapshots and appends to the queue;
-/// every blocking call (libcurl, backoff waits) happens on the target's own thread, one
-/// request at a time, oldest samples first, so each series arrives in timestamp order.
-/// With a disk queue, the in-memory queue is only a hand-off: a persister thread writes
-/// each snapshot to disk and the sender reads from there.
+/// Creating a target does no I/O. ``start(snapshot:)`` starts the sender thread, which opens
+/// the disk queue (recovery) and the transport (credential files) off the Swift concurrency
+/// pool and reports failures that must stop start-up. A memory target's flush loop samples
+/// snapshots into the memory queue; a disk target's persister thread takes each snapshot
+/// itself and writes it to disk, so a snapshot counts as taken only once it is stored.
 final class RemoteWriteTarget: Sendable {
-    let configuration: RemoteWriteTargetConfiguration
-    let name: String
-    let metrics: RemoteWriteMetrics
-    let queue: RemoteWriteQueue
-    let disk: DiskQueue?
+    let context: TargetContext
+    let producer: Mutex<SnapshotProducer>
+    let fileSystem: any DiskFileSystem
+    let makeTransport: @Sendable (RemoteWriteTargetConfiguration) throws -> any RemoteWriteTransport
+    /// Persister: flushes asked for since it last looked, and whether the final one was.
+    let flushRequests = Atomic<Int>(0)
+    let finalRequested = Atomic<Bool>(false)
+    let persisterSignal = DispatchSemaphore(value: 0)
     let runningThreads = Atomic<Int>(0)
-    let persisterDone = Atomic<Bool>(false)
-    let policy: RetryPolicy
-    let logger: Logger
-    let sampler: Mutex<SnapshotSampler>
-    let metadata = Mutex<[RemoteMetadata]?>(nil)
-    /// Samples (memory queue) and oldest timestamp of the request the sender holds.
-    let inFlight = Atomic<Int>(0)
-    let inFlightOldest = Atomic<Int64>(0)
-    let stopping: Atomic<Bool>.Shared
-    let drainDeadline: Atomic<Int64>.Shared
-    let stopSignal = DispatchSemaphore(value: 0)
     let finished = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-    let transport: Mutex<CurlTransportBox?>
-    let status = RemoteWriteTargetStatus.Counters()
+
+    var configuration: RemoteWriteTargetConfiguration { context.configuration }
+    var name: String { context.name }
+    var metrics: RemoteWriteMetrics { context.metrics }
+    var status: RemoteWriteTargetStatus.Counters { context.status }
+    var hasPersister: Bool { configuration.storageDirectory != nil }
 
     /// Why a target could not be set up; names the setting.
     struct SetupError: Error, CustomStringConvertible {
@@ -39,134 +36,74 @@ final class RemoteWriteTarget: Sendable {
 
     init(
         configuration: RemoteWriteTargetConfiguration, externalLabels: [String: String], registry: MetricsRegistry,
-        logger: Logger
-    ) throws(SetupError) {
-        self.configuration = configuration
-        self.name = configuration.resolvedName
-        self.queue = RemoteWriteQueue(capacity: configuration.queue.capacity)
-        if let directory = configuration.storageDirectory {
-            do {
-                let settings = configuration.queue
-                self.disk = try DiskQueue(
-                    settings: .init(
-                        directory: directory, maxBytes: settings.maxDiskBytes,
-                        sync: settings.fsync))
-            } catch {
-                throw SetupError(description: "queue_config.storage_path: \(error.description)")
-            }
-        } else {
-            self.disk = nil
-        }
-        self.metrics = RemoteWriteMetrics(registry: registry, remoteName: name, disk: disk != nil)
-        self.policy = RetryPolicy(
-            minBackoff: configuration.queue.minBackoff, maxBackoff: configuration.queue.maxBackoff,
-            retryOnHTTP429: configuration.queue.retryOnHTTP429)
+        logger: Logger, clock: any PushClock = SystemPushClock(), fileSystem: any DiskFileSystem = PosixFileSystem(),
+        makeTransport: (@Sendable (RemoteWriteTargetConfiguration) throws -> any RemoteWriteTransport)? = nil
+    ) {
         var logger = logger
         logger[metadataKey: "remote_name"] = "\(configuration.resolvedName)"
         logger[metadataKey: "url"] = "\(RedactedURL(configuration.url))"
-        self.logger = logger
-        for (setting, path) in [
-            ("basic_auth.password_file", configuration.basicAuth?.passwordFile),
-            ("authorization.credentials_file", configuration.authorization?.credentialsFile),
-        ] {
-            guard let path, CredentialFile.isWorldReadable(path) else { continue }
-            logger.warning(
-                "credentials file is readable by every user of this machine; chmod o-r it",
-                metadata: ["setting": "\(setting)", "path": "\(path)"])
-        }
-        if let disk {
-            let recovery = disk.recovery
-            metrics.diskTruncatedBytes?.increment(by: UInt64(recovery.truncatedBytes))
-            if recovery.truncatedBytes > 0 {
-                logger.warning(
-                    "disk queue: cut off a torn or corrupt tail (power loss?)",
-                    metadata: [
-                        "bytes": "\(recovery.truncatedBytes)",
-                        "files": "\(recovery.damagedFiles.joined(separator: ","))",
-                    ])
-            }
-            if recovery.acknowledgementLost {
-                logger.warning("disk queue: acknowledged position unreadable; resending everything on disk")
-            }
-            if recovery.records > 0 {
-                logger.info(
-                    "disk queue: replaying samples from before the restart",
-                    metadata: ["samples": "\(recovery.samples)", "records": "\(recovery.records)"])
-            }
-        }
-        self.sampler = Mutex(SnapshotSampler(externalLabels: externalLabels))
-        let stopping = Atomic<Bool>.Shared(false)
-        let deadline = Atomic<Int64>.Shared(Int64.max)
-        self.stopping = stopping
-        self.drainDeadline = deadline
-        do {
-            self.transport = Mutex(
-                CurlTransportBox(
-                    try CurlTransport(configuration: configuration) {
-                        stopping.value.load(ordering: .acquiring)
-                            && MonotonicClock.nanoseconds() >= deadline.value.load(ordering: .relaxed)
-                    }))
-        } catch {
-            throw SetupError(description: error.description)
-        }
-        updatePending()
-    }
-
-    /// Starts the sender thread (once).
-    func start() -> Bool {
-        guard
-            let box = transport.withLock({ current -> CurlTransportBox? in
-                defer { current = nil }
-                return current
-            })
-        else { return true }
-        runningThreads.store(disk == nil ? 1 : 2, ordering: .relaxed)
-        if let disk {
-            let started = DedicatedThread.start { [self] in
-                let persister = DiskPersister(
-                    handoff: queue, disk: disk, maxSamplesPerRecord: configuration.queue.maxSamplesPerSend)
-                persister.run(isStopping: { stopping.value.load(ordering: .acquiring) }) { reason, samples, error in
-                    metrics.dropped(samples, reason: reason)
-                    if let error { logLimited("disk queue failed", ["error": "\(error)", "samples": "\(samples)"]) }
-                    if reason == "disk_full" {
-                        logLimited("disk queue full: dropped the oldest samples", ["dropped": "\(samples)"])
-                    }
+        let metrics = RemoteWriteMetrics(
+            registry: registry, remoteName: configuration.resolvedName, disk: configuration.storageDirectory != nil)
+        context = TargetContext(
+            configuration: configuration, metrics: metrics, logger: logger, clock: clock,
+            seed: UInt64(bitPattern: clock.monotonicNanoseconds()))
+        producer = Mutex(
+            SnapshotProducer(
+                sampler: SnapshotSampler(externalLabels: externalLabels), memory: context.memory,
+                maxSamplesPerRecord: configuration.queue.maxSamplesPerSend))
+        self.fileSystem = fileSystem
+        let context = context
+        self.makeTransport =
+            makeTransport ?? { configuration in
+                try CurlTransport(configuration: configuration) {
+                    context.clock.monotonicNanoseconds() >= context.shutdown.deadline.load(ordering: .acquiring)
                 }
-                persisterDone.store(true, ordering: .releasing)
-                disk.wake()
-                threadFinished()
             }
-            guard started else { return false }
-        }
-        return DedicatedThread.start { [self] in
-            senderLoop(transport: box.transport)
-            threadFinished()
-        }
+        context.updatePending()
     }
 
-    /// Queues the samples of `snapshot` (and stale markers for series that vanished).
-    func flush(_ snapshot: MetricsSnapshot) {
-        let chunks = sampler.withLock { $0.chunks(from: snapshot) }
-        enqueue(chunks)
+    // MARK: - Flushing (Swift concurrency: no I/O here)
+
+    /// Takes a snapshot: a memory target samples `snapshot()` now; a disk target asks its
+    /// persister thread to take and store one.
+    func flush(_ snapshot: () -> MetricsSnapshot) {
+        if hasPersister {
+            flushRequests.add(1, ordering: .relaxed)
+            persisterSignal.signal()
+            return
+        }
+        produce(snapshot(), final: false)
+    }
+
+    func produce(_ snapshot: MetricsSnapshot, final: Bool) {
+        let wall = context.clock.wallMilliseconds()
+        let outcome = producer.withLock { $0.produce(snapshot, at: wall, final: final) }
+        report(outcome)
+        context.wakeSender()
+        context.updatePending()
     }
 
     /// Replaces the metadata waiting to be sent.
-    func setMetadata(_ families: [RemoteMetadata]) {
-        metadata.withLock { $0 = families }
-        queue.wake()
-    }
+    func setMetadata(_ families: [RemoteMetadata]) { context.setMetadata(families) }
 
     /// A final snapshot and stale markers for every pushed series, delivered until `deadline`
-    /// (monotonic nanoseconds); then the sender stops and what is left is counted as dropped.
-    func finish(with snapshot: MetricsSnapshot, deadline: Int64) async {
-        let chunks = sampler.withLock { sampler in
-            sampler.chunks(from: snapshot) + [sampler.staleMarkersForAll(at: snapshot.timestampMilliseconds)]
+    /// (monotonic nanoseconds); then the sender stops and what is left in memory is counted
+    /// as dropped (what is on disk stays for the next start).
+    func finish(with snapshot: @escaping @Sendable () -> MetricsSnapshot, deadline: Int64) async {
+        context.shutdown.deadline.store(deadline, ordering: .releasing)
+        if hasPersister {
+            finalRequested.store(true, ordering: .releasing)
+            persisterSignal.signal()
+        } else {
+            produce(snapshot(), final: true)
+            context.shutdown.finalQueued.store(true, ordering: .releasing)
         }
-        enqueue(chunks)
-        drainDeadline.value.store(deadline, ordering: .relaxed)
-        stopping.value.store(true, ordering: .releasing)
-        stopSignal.signal()
-        queue.wake()
+        context.shutdown.signal.signal()
+        context.wakeSender()
+        await waitUntilFinished()
+    }
+
+    func waitUntilFinished() async {
         await withCheckedContinuation { continuation in
             let resumeNow = finished.withLock { state -> Bool in
                 if state.done { return true }
@@ -177,51 +114,57 @@ final class RemoteWriteTarget: Sendable {
         }
     }
 
-    func enqueue(_ chunks: [SampleChunk]) {
-        let dropped = queue.append(chunks)
-        if dropped > 0 {
-            metrics.dropped(dropped, reason: "queue_full")
-            logLimited("queue full: dropped the oldest samples", ["dropped": "\(dropped)"])
+    /// Logs and counts what producing a snapshot did.
+    func report(_ outcome: SnapshotProducer.Outcome) {
+        let queue = configuration.queue
+        for (reason, samples) in outcome.dropped {
+            metrics.dropped(samples, reason: reason)
+            switch reason {
+            case "queue_full":
+                // Expected while the receiver is down; with a healthy one the bound is too small.
+                let healthy = context.receiverHealthy.load(ordering: .relaxed)
+                context.logLimited(
+                    healthy
+                        ? "memory queue full while the receiver answers: raise max_memory_bytes"
+                        : "memory queue full: dropped the oldest samples",
+                    [
+                        "dropped": "\(samples)", "snapshot_samples": "\(outcome.produced)",
+                        "max_memory_bytes": "\(queue.maxMemoryBytes)",
+                        "capacity": "\(queue.capacity.map(String.init) ?? "none")",
+                    ], level: healthy ? .error : .warning)
+            case "disk_full":
+                context.logLimited("disk queue full: dropped the oldest samples", ["dropped": "\(samples)"])
+            default:
+                context.logLimited(
+                    "two registry series have the same labels once empty label values are dropped; sending the first",
+                    ["dropped": "\(samples)"])
+            }
         }
-        updatePending()
-    }
-
-    func updatePending() {
-        var pending = queue.count + inFlight.load(ordering: .relaxed)
-        var oldest = inFlightOldest.load(ordering: .relaxed)
-        if let disk {
-            pending += disk.pendingSamples
-            metrics.diskBytes?.set(Double(disk.diskBytes))
-            if oldest == 0 { oldest = disk.oldestPendingTimestamp ?? 0 }
+        if outcome.produced * 8 > queue.maxMemoryBytes || outcome.produced > queue.capacity ?? Int.max {
+            context.logLimited(
+                "one snapshot is larger than the memory queue's bound",
+                ["samples": "\(outcome.produced)", "max_memory_bytes": "\(queue.maxMemoryBytes)"], level: .error)
         }
-        if oldest == 0 { oldest = queue.oldestTimestamp ?? 0 }
-        metrics.pending.set(Double(pending))
-        metrics.oldestPending.set(Double(oldest) / 1000)
-    }
-
-    func threadFinished() {
-        guard runningThreads.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
-        updatePending()
-        disk?.close()
-        let waiters = finished.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.done = true
-            defer { state.waiters = [] }
-            return state.waiters
+        if let error = outcome.degradedBy {
+            metrics.diskErrors?.increment()
+            metrics.diskDegraded?.set(1)
+            context.logger.error(
+                "disk queue refuses writes; samples wait in memory (max_memory_bytes) until it takes them again",
+                metadata: ["error": "\(error)"])
         }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    let lastLog = Mutex<(message: String, at: Int64)>(("", Int64.min))
-
-    /// Logs a message at most every 30 s, or at once when it differs from the last one.
-    func logLimited(_ message: String, _ metadata: Logger.Metadata) {
-        let key = message + (metadata["error"].map { "\($0)" } ?? "")
-        let now = MonotonicClock.nanoseconds()
-        let shouldLog = lastLog.withLock { last -> Bool in
-            guard last.message != key || now - last.at >= 30_000_000_000 else { return false }
-            last = (key, now)
-            return true
+        if outcome.recovered {
+            metrics.diskDegraded?.set(0)
+            context.logger.info("disk queue takes writes again")
         }
-        if shouldLog { logger.warning("\(message)", metadata: metadata) }
+        if let error = outcome.syncError {
+            metrics.diskErrors?.increment()
+            context.logLimited("disk queue fsync failed; starting a new segment", ["error": "\(error)"])
+        }
+        if let behind = outcome.clockBehind {
+            metrics.clockStepBacks.increment()
+            context.logLimited(
+                "wall clock is behind the last timestamp sent (stepped back?); stamping samples just above it",
+                ["behind_ms": "\(behind)"])
+        }
     }
 }

@@ -15,7 +15,7 @@ import ConveyorMetrics
 /// Blocking: used only from its target's dedicated sender thread. The protocol headers are
 /// fixed here and cannot be replaced by configured ones; environment proxies are ignored
 /// unless `proxy_url` names one; secrets go to libcurl only, never into errors or logs.
-final class CurlTransport {
+final class CurlTransport: RemoteWriteTransport {
     private let handle: UnsafeMutableRawPointer
     private var headerList: UnsafeMutablePointer<curl_slist>?
     /// The fixed headers; the Authorization header is added to them when the list is built.

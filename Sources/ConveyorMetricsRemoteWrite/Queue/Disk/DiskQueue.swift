@@ -3,13 +3,17 @@ import Dispatch
 import Synchronization
 
 /// The disk-backed part of a target's queue: append-only segment files of compressed
-/// requests (see ``DiskRecord``) and an acknowledged-position file.
+/// requests (see ``DiskRecord``) and an acknowledged-position file (``AckPosition``).
 ///
 /// Two threads use it, never the Swift concurrency pool: the target's persister appends,
 /// the target's sender takes one batch at a time and acknowledges it after the receiver
 /// answered. Segments are deleted once every record in them is acknowledged, or — oldest
 /// first — when the directory would exceed `maxBytes`. The index of pending records lives in
 /// memory (24 bytes per record); the record bytes are read back only to be sent.
+///
+/// A failed write never leaves a record half-indexed: the segment is cut back to its last
+/// whole record and closed, and the next append starts a new segment. Acknowledging
+/// overwrites a fixed-size file in place, so it needs no new space on a full disk.
 final class DiskQueue: Sendable {
     struct Settings: Sendable {
         var directory: String
@@ -38,6 +42,11 @@ final class DiskQueue: Sendable {
         var damagedFiles: [String] = []
         /// The acknowledged-position file was unreadable: everything on disk is sent again.
         var acknowledgementLost = false
+        /// The acknowledged-position file could not be opened or written (full or read-only
+        /// disk): acknowledgements are kept in memory only, so a restart resends them.
+        var acknowledgementUnwritable: String?
+        /// The newest sample timestamp (ms) this queue ever held or delivered.
+        var newestTimestamp: Int64 = 0
     }
 
     /// Records taken for one request. `requests` holds the compressed request of each record
@@ -53,7 +62,7 @@ final class DiskQueue: Sendable {
         let newestTimestamp: Int64
     }
 
-    private struct Segment {
+    struct Segment {
         let sequence: UInt64
         var records: [DiskRecord.Info] = []
         /// The first record not yet acknowledged.
@@ -61,73 +70,70 @@ final class DiskQueue: Sendable {
         /// Records from `next` on that the sender holds in a batch.
         var inFlight = 0
         var bytes: Int64
+        /// No more appends (every segment but the one being written).
         var sealed: Bool
     }
 
-    private struct State {
+    struct State {
         var segments: [Segment] = []
         var pendingSamples = 0
         var diskBytes: Int64 = 0
         var writtenSinceSync = false
+        var acknowledged = AckPosition(segment: 0, offset: 0)
+        var nextSequence: UInt64 = 1
     }
 
     let settings: Settings
     let recovery: Recovery
-    private let state: Mutex<State>
-    /// The segment being appended to (persister thread).
-    private let writeFile: Mutex<PosixFile>
+    let fileSystem: any DiskFileSystem
+    let state: Mutex<State>
+    /// The segment being appended to (persister thread); nil: the next append starts one.
+    let writeFile = Mutex<(any DiskFile)?>(nil)
     /// The segment being read (sender thread).
-    private let readFile = Mutex<PosixFile?>(nil)
-    private let ackFile: Mutex<PosixFile>
-    private let lockFile: PosixFile
-    private let appended = DispatchSemaphore(value: 0)
+    let readFile = Mutex<(any DiskFile)?>(nil)
+    /// Nil when the file could not be opened or sized (see `Recovery.acknowledgementUnwritable`).
+    let ackFile: Mutex<(any DiskFile)?>
+    private let lockFile: any DiskFile
+    let appended = DispatchSemaphore(value: 0)
 
     /// Opens (or creates) the queue in `settings.directory`: takes its lock, reads the
-    /// acknowledged position, scans every segment and truncates torn or corrupt tails, then
-    /// starts a new segment for appends.
-    init(settings: Settings) throws(DiskQueueError) {
+    /// acknowledged position, scans every segment and truncates torn or corrupt tails. Reads
+    /// only, apart from cutting tails and removing delivered segments: it succeeds on a full disk.
+    init(settings: Settings, fileSystem: any DiskFileSystem = PosixFileSystem()) throws(DiskQueueError) {
         self.settings = settings
+        self.fileSystem = fileSystem
         let directory = settings.directory
-        try QueueDirectory.prepare(directory)
-        lockFile = try PosixFile(path: directory + "/lock", mode: .createReadWrite)
-        guard lockFile.tryLock() else {
-            throw DiskQueueError(path: directory, reason: "in use by another process (lock held)")
-        }
+        try fileSystem.prepareDirectory(directory)
+        lockFile = try fileSystem.open(directory + "/lock", mode: .createReadWrite)
+        guard lockFile.tryLock() else { throw .configuration(directory, "in use by another process (lock held)") }
         var recovery = Recovery()
-        let ackPath = directory + "/" + AckPosition.fileName
-        let ack = try PosixFile(path: ackPath, mode: .createReadWrite)
-        let ackBytes = try ack.readAll()
-        var acknowledged = AckPosition(segment: 0, offset: 0)
-        if !ackBytes.isEmpty {
-            if let position = AckPosition(bytes: ackBytes) {
-                acknowledged = position
-            } else {
-                recovery.acknowledgementLost = true
-            }
-        }
         var state = State()
+        let ack = try Self.openAcknowledgements(directory, fileSystem, &recovery, &state.acknowledged)
+        let acknowledged = state.acknowledged
         var lastSequence = acknowledged.segment
-        for sequence in try SegmentFile.sequences(in: directory) {
+        var newest = acknowledged.newestTimestamp
+        for sequence in try SegmentFile.sequences(in: directory, fileSystem) {
             lastSequence = max(lastSequence, sequence)
             let path = SegmentFile.path(directory, sequence)
             if sequence < acknowledged.segment {
-                QueueDirectory.remove(path)
+                fileSystem.remove(path)
                 continue
             }
-            let file = try PosixFile(path: path, mode: .readWrite)
+            let file = try fileSystem.open(path, mode: .readWrite)
             let scan = DiskRecord.scan(try file.readAll())
             if scan.badMagic || scan.validLength < scan.fileLength {
                 recovery.truncatedBytes += scan.fileLength - scan.validLength
                 recovery.damagedFiles.append(path)
                 try file.truncate(to: scan.validLength)
-                try file.sync()
+                try? file.sync()
             }
+            newest = max(newest, scan.records.last?.timestamp ?? 0)
             var segment = Segment(sequence: sequence, records: scan.records, bytes: scan.validLength, sealed: true)
             if sequence == acknowledged.segment {
                 segment.next = scan.records.firstIndex { $0.offset >= acknowledged.offset } ?? scan.records.count
             }
             guard segment.next < segment.records.count else {
-                QueueDirectory.remove(path)
+                fileSystem.remove(path)
                 continue
             }
             for record in segment.records[segment.next...] {
@@ -137,166 +143,60 @@ final class DiskQueue: Sendable {
             state.diskBytes += segment.bytes
             state.segments.append(segment)
         }
-        let first = try SegmentFile.create(directory, sequence: lastSequence + 1)
-        state.segments.append(Segment(sequence: lastSequence + 1, bytes: Int64(DiskRecord.magic.count), sealed: false))
-        state.diskBytes += Int64(DiskRecord.magic.count)
+        state.nextSequence = lastSequence &+ 1
         state.pendingSamples = recovery.samples
-        QueueDirectory.sync(directory)
+        state.acknowledged.newestTimestamp = newest
+        recovery.newestTimestamp = newest
+        fileSystem.syncDirectory(directory)
         self.recovery = recovery
         self.state = Mutex(state)
-        self.writeFile = Mutex(first)
         self.ackFile = Mutex(ack)
     }
 
-    // MARK: - Appending (persister thread)
-
-    /// Appends one record; returns the samples dropped to stay within `maxBytes` (the oldest
-    /// pending records, whole segments at a time; or this record if it alone is too large).
-    func append(compressedRequest: [UInt8], samples: Int, timestamp: Int64) throws(DiskQueueError)
-        -> Int
-    {
-        guard compressedRequest.count <= DiskRecord.maxPayload - DiskRecord.payloadPrefixSize else {
-            throw DiskQueueError(
-                path: settings.directory,
-                reason:
-                    "a record of \(compressedRequest.count) bytes exceeds the limit of \(DiskRecord.maxPayload >> 20) MiB"
-            )
+    /// Opens the acknowledged-position file and reads it; makes it full-size, so later
+    /// acknowledgements overwrite it in place. Nil (noted in `recovery`) when it cannot be
+    /// created or written: acknowledgements then live in memory only.
+    private static func openAcknowledgements(
+        _ directory: String, _ fileSystem: any DiskFileSystem, _ recovery: inout Recovery,
+        _ position: inout AckPosition
+    ) throws(DiskQueueError) -> (any DiskFile)? {
+        let path = directory + "/" + AckPosition.fileName
+        let file: any DiskFile
+        do throws(DiskQueueError) {
+            file = try fileSystem.open(path, mode: .createReadWrite)
+        } catch  where error.kind == .configuration {
+            throw error
+        } catch {
+            // Unreadable means the position is lost; resend what is on disk.
+            if fileSystem.exists(path) { recovery.acknowledgementLost = true }
+            recovery.acknowledgementUnwritable = error.description
+            return nil
         }
-        let record = DiskRecord.encode(compressedRequest: compressedRequest, samples: samples, timestamp: timestamp)
-        guard Int64(record.count) + Int64(DiskRecord.magic.count) <= settings.maxBytes else { return samples }
-        let directory = settings.directory
-        let everyWrite = settings.sync == .everyWrite
-        let segmentBytes = settings.segmentBytes
-        var removed: [String] = []
-        let dropped = try writeFile.withLock { (file: inout PosixFile) throws(DiskQueueError) -> Int in
-            let current = state.withLock { $0.segments[$0.segments.count - 1] }
-            var sequence = current.sequence
-            var offset = current.bytes
-            if offset + Int64(record.count) > segmentBytes && !current.records.isEmpty {
-                try file.sync()  // a closed segment is always on stable storage
-                sequence += 1
-                file = try SegmentFile.create(directory, sequence: sequence)
-                offset = Int64(DiskRecord.magic.count)
-                state.withLock { state in
-                    state.segments[state.segments.count - 1].sealed = true
-                    state.segments.append(Segment(sequence: sequence, bytes: offset, sealed: false))
-                    state.diskBytes += offset
-                    removed += Self.removeAcknowledged(&state, directory)
-                }
-                if everyWrite { QueueDirectory.sync(directory) }
-            }
-            try file.append(record)
-            if everyWrite { try file.sync() }
-            return state.withLock { state -> Int in
-                let info = DiskRecord.Info(
-                    offset: offset, length: Int32(record.count), samples: Int32(clamping: samples),
-                    timestamp: timestamp)
-                let last = state.segments.count - 1
-                state.segments[last].records.append(info)
-                state.segments[last].bytes += Int64(record.count)
-                state.diskBytes += Int64(record.count)
-                state.pendingSamples += samples
-                state.writtenSinceSync = !everyWrite
-                return Self.enforceLimit(&state, maxBytes: settings.maxBytes, directory, removed: &removed)
+        let bytes = try file.readAll()
+        if !bytes.isEmpty {
+            if let stored = AckPosition(bytes: bytes) {
+                position = stored
+            } else {
+                recovery.acknowledgementLost = true
             }
         }
-        for path in removed { QueueDirectory.remove(path) }
-        if !removed.isEmpty && everyWrite { QueueDirectory.sync(directory) }
-        appended.signal()
-        return dropped
-    }
-
-    /// fsyncs the open segment and the acknowledged position if anything changed since the
-    /// last call (the `interval` policy; the persister calls it on its schedule and at exit).
-    func syncIfChanged() throws(DiskQueueError) {
-        let changed = state.withLock { state in
-            defer { state.writtenSinceSync = false }
-            return state.writtenSinceSync
-        }
-        guard changed else { return }
-        try writeFile.withLock { (file: inout PosixFile) throws(DiskQueueError) in try file.sync() }
-        try ackFile.withLock { (file: inout PosixFile) throws(DiskQueueError) in try file.sync() }
-    }
-
-    // MARK: - Sending (sender thread)
-
-    /// The next records to send, from the oldest pending one, up to `maxSamples` samples (at
-    /// least one record) within one segment. Records older than `notBefore` (ms) are dropped
-    /// on the way and their samples added to `tooOld`. Nil when nothing is pending.
-    func nextBatch(maxSamples: Int, notBefore: Int64?, tooOld: inout Int) throws(DiskQueueError) -> Batch? {
-        while true {
-            let pick = state.withLock { state -> (UInt64, [DiskRecord.Info])? in
-                guard let index = state.segments.firstIndex(where: { $0.next < $0.records.count }) else { return nil }
-                var segment = state.segments[index]
-                if let notBefore {
-                    while segment.next < segment.records.count && segment.records[segment.next].timestamp < notBefore {
-                        let samples = Int(segment.records[segment.next].samples)
-                        tooOld += samples
-                        state.pendingSamples -= samples
-                        segment.next += 1
-                    }
-                    state.segments[index] = segment
-                    if segment.next == segment.records.count { return (segment.sequence, []) }
-                }
-                var picked: [DiskRecord.Info] = []
-                var samples = 0
-                for record in segment.records[segment.next...] {
-                    if !picked.isEmpty && samples + Int(record.samples) > maxSamples { break }
-                    picked.append(record)
-                    samples += Int(record.samples)
-                }
-                state.segments[index].inFlight = picked.count
-                return (segment.sequence, picked)
-            }
-            guard let (sequence, records) = pick else { return nil }
-            guard let first = records.first, let last = records.last else {
-                removeAcknowledgedSegments()
-                continue
-            }
-            guard let bytes = try read(sequence, from: first.offset, to: last.end) else { continue }
-            var requests: [ArraySlice<UInt8>] = []
-            var samples = 0
-            var corrupt = 0
-            for record in records {
-                let start = Int(record.offset - first.offset)
-                let slice = bytes[start..<(start + Int(record.length))]
-                if let request = DiskRecord.compressedRequest(slice) {
-                    requests.append(request)
-                    samples += Int(record.samples)
-                } else {
-                    corrupt += Int(record.samples)
-                }
-            }
-            return Batch(
-                segment: sequence, records: records.count, end: last.end, requests: requests, samples: samples,
-                corruptSamples: corrupt, oldestTimestamp: first.timestamp, newestTimestamp: last.timestamp)
-        }
-    }
-
-    /// Marks `batch` delivered (or refused for good): advances and stores the acknowledged
-    /// position and deletes segments that are now fully acknowledged.
-    func acknowledge(_ batch: Batch) throws(DiskQueueError) {
-        state.withLock { state in
-            guard let index = state.segments.firstIndex(where: { $0.sequence == batch.segment }) else { return }
-            let segment = state.segments[index]
-            let end = min(segment.next + batch.records, segment.records.count)
-            for record in segment.records[segment.next..<end] { state.pendingSamples -= Int(record.samples) }
-            state.segments[index].next = end
-            state.segments[index].inFlight = 0
-        }
-        let position = AckPosition(segment: batch.segment, offset: batch.end)
-        try ackFile.withLock { (file: inout PosixFile) throws(DiskQueueError) in
+        guard bytes.count < AckPosition.size else { return file }
+        do throws(DiskQueueError) {
             try file.overwrite(position.bytes, at: 0)
-            if settings.sync == .everyWrite { try file.sync() }
+            try file.sync()
+            return file
+        } catch {
+            recovery.acknowledgementUnwritable = error.description
+            return nil
         }
-        if settings.sync != .everyWrite { state.withLock { $0.writtenSinceSync = true } }
-        removeAcknowledgedSegments()
     }
 
     /// Syncs and releases the directory's lock (after the persister and sender have stopped),
     /// so another writer may open it; figures stay readable.
     func close() {
         try? syncIfChanged()
+        writeFile.withLock { $0 = nil }
+        readFile.withLock { $0 = nil }
         lockFile.unlock()
     }
 
@@ -321,35 +221,8 @@ final class DiskQueue: Sendable {
         }
     }
 
-    // MARK: - Internals
-
-    private func read(_ sequence: UInt64, from start: Int64, to end: Int64) throws(DiskQueueError) -> [UInt8]? {
-        let path = SegmentFile.path(settings.directory, sequence)
-        return try readFile.withLock { (file: inout PosixFile?) throws(DiskQueueError) -> [UInt8]? in
-            if file?.path != path {
-                file = nil
-                do throws(DiskQueueError) {
-                    file = try PosixFile(path: path, mode: .read)
-                } catch {
-                    // Deleted for the disk limit meanwhile (its records were counted as dropped).
-                    if !QueueDirectory.exists(path) { return nil }
-                    throw error
-                }
-            }
-            guard let bytes = try file?.read(count: Int(end - start), at: start) else { return nil }
-            return bytes
-        }
-    }
-
-    private func removeAcknowledgedSegments() {
-        let directory = settings.directory
-        let removed = state.withLock { Self.removeAcknowledged(&$0, directory) }
-        for path in removed { QueueDirectory.remove(path) }
-        if !removed.isEmpty && settings.sync == .everyWrite { QueueDirectory.sync(directory) }
-    }
-
     /// Drops leading closed segments whose every record is acknowledged; returns their paths.
-    private static func removeAcknowledged(_ state: inout State, _ directory: String) -> [String] {
+    static func removeAcknowledged(_ state: inout State, _ directory: String) -> [String] {
         var removed: [String] = []
         while let first = state.segments.first, first.sealed, first.next == first.records.count {
             state.segments.removeFirst()
@@ -359,22 +232,8 @@ final class DiskQueue: Sendable {
         return removed
     }
 
-    /// Removes the oldest closed segments while the total exceeds `maxBytes`; returns the
-    /// samples they still held.
-    private static func enforceLimit(
-        _ state: inout State, maxBytes: Int64, _ directory: String, removed: inout [String]
-    ) -> Int {
-        var dropped = 0
-        while state.diskBytes > maxBytes, let first = state.segments.first, first.sealed {
-            state.segments.removeFirst()
-            state.diskBytes -= first.bytes
-            // Records in flight stay the sender's to count (sent or failed); only the rest is dropped.
-            for (index, record) in first.records.enumerated().dropFirst(first.next) {
-                state.pendingSamples -= Int(record.samples)
-                if index >= first.next + first.inFlight { dropped += Int(record.samples) }
-            }
-            removed.append(SegmentFile.path(directory, first.sequence))
-        }
-        return dropped
+    func removeFiles(_ paths: [String]) {
+        for path in paths { fileSystem.remove(path) }
+        if !paths.isEmpty && settings.sync == .everyWrite { fileSystem.syncDirectory(settings.directory) }
     }
 }

@@ -10,29 +10,20 @@ import ConveyorMetrics
 
 /// A file descriptor with the few calls the disk queue makes, each failing with the path.
 /// Used only from the queue's own threads (never the Swift concurrency pool).
-struct PosixFile: ~Copyable {
+final class PosixFile: DiskFile {
     let path: String
     let descriptor: Int32
 
-    enum Mode {
-        case read, readWrite, createReadWrite
-        /// A new file (an existing one of that name is an error, never truncated); writes go
-        /// to the end.
-        case createAppend
-
-        var flags: Int32 {
-            switch self {
-            case .read: O_RDONLY
-            case .readWrite: O_RDWR
-            case .createReadWrite: O_RDWR | O_CREAT
-            case .createAppend: O_WRONLY | O_CREAT | O_EXCL | O_APPEND
-            }
-        }
-    }
-
     /// Opens `path` (mode 0600 when created). A symbolic link is never followed.
-    init(path: String, mode: Mode) throws(DiskQueueError) {
-        let descriptor = open(path, mode.flags | O_CLOEXEC | O_NOFOLLOW, 0o600)
+    init(path: String, mode: DiskFileMode) throws(DiskQueueError) {
+        let flags: Int32
+        switch mode {
+        case .read: flags = O_RDONLY
+        case .readWrite: flags = O_RDWR
+        case .createReadWrite: flags = O_RDWR | O_CREAT
+        case .createAppend: flags = O_WRONLY | O_CREAT | O_EXCL | O_APPEND
+        }
+        let descriptor = open(path, flags | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else { throw .system(path, "cannot open") }
         self.path = path
         self.descriptor = descriptor

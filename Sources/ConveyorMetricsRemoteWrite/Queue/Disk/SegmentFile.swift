@@ -8,17 +8,26 @@ enum SegmentFile {
     }
 
     /// The sequence numbers of the segments in `directory`, oldest first.
-    static func sequences(in directory: String) throws(DiskQueueError) -> [UInt64] {
-        try QueueDirectory.entries(directory).compactMap { name -> UInt64? in
+    static func sequences(in directory: String, _ fileSystem: any DiskFileSystem) throws(DiskQueueError) -> [UInt64] {
+        try fileSystem.entries(directory).compactMap { name -> UInt64? in
             guard name.hasSuffix(".seg"), name.utf8.count == 24 else { return nil }
             return UInt64(name.dropLast(4))
         }.sorted()
     }
 
-    /// A new, empty segment (its magic written), open for appends.
-    static func create(_ directory: String, sequence: UInt64) throws(DiskQueueError) -> PosixFile {
-        let file = try PosixFile(path: path(directory, sequence), mode: .createAppend)
-        try file.append(DiskRecord.magic)
+    /// A new, empty segment (its magic written), open for appends. A segment that could be
+    /// created but not written is removed again.
+    static func create(_ directory: String, sequence: UInt64, _ fileSystem: any DiskFileSystem)
+        throws(DiskQueueError) -> any DiskFile
+    {
+        let path = path(directory, sequence)
+        let file = try fileSystem.open(path, mode: .createAppend)
+        do throws(DiskQueueError) {
+            try file.append(DiskRecord.magic)
+        } catch {
+            fileSystem.remove(path)
+            throw error
+        }
         return file
     }
 }

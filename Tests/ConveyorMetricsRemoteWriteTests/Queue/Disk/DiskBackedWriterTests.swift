@@ -59,16 +59,17 @@ struct DiskBackedWriterTests {
         }
     }
 
-    @Test func anUnwritableStoragePathIsAStartUpError() throws {
+    @Test func anUnwritableStoragePathIsAStartUpError() async throws {
         let storage = TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: storage.path, withIntermediateDirectories: true)
         let file = storage.path + "/file"
         try Data().write(to: URL(fileURLWithPath: file))
         var target = RemoteWriteTargetConfiguration(url: "http://127.0.0.1:1/api/v1/write")
         target.queue.storagePath = file
+        let writer = try RemoteWriter(
+            configuration: RemoteWriteConfiguration(targets: [target]), registry: MetricsRegistry())
         do {
-            _ = try RemoteWriter(
-                configuration: RemoteWriteConfiguration(targets: [target]), registry: MetricsRegistry())
+            try await writer.run()
             Issue.record("a storage path below a regular file was accepted")
         } catch {
             let text = "\(error)"

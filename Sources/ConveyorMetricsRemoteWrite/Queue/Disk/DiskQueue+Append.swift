@@ -1,0 +1,137 @@
+import ConveyorMetrics
+import Synchronization
+
+extension DiskQueue {
+    /// What an append did: samples dropped to stay within `maxBytes` (the oldest pending
+    /// records, whole segments at a time; or this record if it alone is too large), and an
+    /// fsync that failed after the record was written (the record stays queued).
+    struct AppendResult {
+        var dropped = 0
+        var syncError: DiskQueueError?
+    }
+
+    /// Appends one record. Throws when it could not be written; then nothing of it is
+    /// indexed, the segment is cut back to its last whole record and closed.
+    func append(compressedRequest: [UInt8], samples: Int, timestamp: Int64) throws(DiskQueueError)
+        -> AppendResult
+    {
+        guard compressedRequest.count <= DiskRecord.maxPayload - DiskRecord.payloadPrefixSize else {
+            throw DiskQueueError(
+                path: settings.directory,
+                reason:
+                    "a record of \(compressedRequest.count) bytes exceeds the limit of \(DiskRecord.maxPayload >> 20) MiB"
+            )
+        }
+        let record = DiskRecord.encode(compressedRequest: compressedRequest, samples: samples, timestamp: timestamp)
+        guard Int64(record.count) + Int64(DiskRecord.magic.count) <= settings.maxBytes else {
+            return AppendResult(dropped: samples)
+        }
+        var removed: [String] = []
+        let result = try writeFile.withLock { (file: inout (any DiskFile)?) throws(DiskQueueError) -> AppendResult in
+            let open = try openSegment(&file, for: record.count, removed: &removed)
+            do throws(DiskQueueError) {
+                try open.file.append(record)
+            } catch {
+                // Cut the partial record off (truncating needs no space) and close the segment,
+                // so the next append starts clean whatever the truncation did.
+                try? open.file.truncate(to: open.offset)
+                file = nil
+                state.withLock { state in
+                    if let last = state.segments.indices.last { state.segments[last].sealed = true }
+                    removed += Self.removeAcknowledged(&state, settings.directory)
+                }
+                throw error
+            }
+            var result = AppendResult()
+            if settings.sync == .everyWrite {
+                do throws(DiskQueueError) {
+                    try open.file.sync()
+                } catch {
+                    result.syncError = error
+                }
+            }
+            result.dropped = state.withLock { state -> Int in
+                let info = DiskRecord.Info(
+                    offset: open.offset, length: Int32(record.count), samples: Int32(clamping: samples),
+                    timestamp: timestamp)
+                let last = state.segments.count - 1
+                state.segments[last].records.append(info)
+                state.segments[last].bytes += Int64(record.count)
+                state.diskBytes += Int64(record.count)
+                state.pendingSamples += samples
+                state.writtenSinceSync = settings.sync != .everyWrite
+                return Self.enforceLimit(&state, maxBytes: settings.maxBytes, settings.directory, removed: &removed)
+            }
+            if result.syncError != nil {
+                // After a failed fsync the kernel may have dropped the dirty pages: write on.
+                file = nil
+                state.withLock { $0.segments[$0.segments.count - 1].sealed = true }
+            }
+            return result
+        }
+        removeFiles(removed)
+        appended.signal()
+        return result
+    }
+
+    /// The segment to append `recordBytes` to and the record's offset: the open one, or a
+    /// new one when there is none or it is full (the full one is synced and closed first).
+    private func openSegment(_ file: inout (any DiskFile)?, for recordBytes: Int, removed: inout [String])
+        throws(DiskQueueError) -> (file: any DiskFile, offset: Int64)
+    {
+        let current = state.withLock { $0.segments.last.flatMap { $0.sealed ? nil : $0 } }
+        if let open = file, let current {
+            guard current.bytes + Int64(recordBytes) > settings.segmentBytes && !current.records.isEmpty else {
+                return (open, current.bytes)
+            }
+            try open.sync()  // a closed segment is always on stable storage
+        }
+        file = nil
+        let sequence = state.withLock { state -> UInt64 in
+            if let last = state.segments.indices.last { state.segments[last].sealed = true }
+            removed += Self.removeAcknowledged(&state, settings.directory)
+            defer { state.nextSequence &+= 1 }
+            return state.nextSequence
+        }
+        let created = try SegmentFile.create(settings.directory, sequence: sequence, fileSystem)
+        let offset = Int64(DiskRecord.magic.count)
+        state.withLock { state in
+            state.segments.append(Segment(sequence: sequence, bytes: offset, sealed: false))
+            state.diskBytes += offset
+        }
+        if settings.sync == .everyWrite { fileSystem.syncDirectory(settings.directory) }
+        file = created
+        return (created, offset)
+    }
+
+    /// fsyncs the open segment and the acknowledged position if anything changed since the
+    /// last call (the `interval` policy; the persister calls it on its schedule and at exit).
+    func syncIfChanged() throws(DiskQueueError) {
+        let changed = state.withLock { state in
+            defer { state.writtenSinceSync = false }
+            return state.writtenSinceSync
+        }
+        guard changed else { return }
+        try writeFile.withLock { (file: inout (any DiskFile)?) throws(DiskQueueError) in try file?.sync() }
+        try ackFile.withLock { (file: inout (any DiskFile)?) throws(DiskQueueError) in try file?.sync() }
+    }
+
+    /// Removes the oldest closed segments while the total exceeds `maxBytes`; returns the
+    /// samples they still held.
+    static func enforceLimit(
+        _ state: inout State, maxBytes: Int64, _ directory: String, removed: inout [String]
+    ) -> Int {
+        var dropped = 0
+        while state.diskBytes > maxBytes, let first = state.segments.first, first.sealed {
+            state.segments.removeFirst()
+            state.diskBytes -= first.bytes
+            // Records in flight stay the sender's to count (sent or failed); only the rest is dropped.
+            for (index, record) in first.records.enumerated().dropFirst(first.next) {
+                state.pendingSamples -= Int(record.samples)
+                if index >= first.next + first.inFlight { dropped += Int(record.samples) }
+            }
+            removed.append(SegmentFile.path(directory, first.sequence))
+        }
+        return dropped
+    }
+}

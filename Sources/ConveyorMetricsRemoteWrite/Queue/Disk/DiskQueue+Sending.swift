@@ -1,0 +1,124 @@
+import ConveyorMetrics
+import Synchronization
+
+extension DiskQueue {
+    /// The next records to send, from the oldest pending one, up to `maxSamples` samples (at
+    /// least one record) within one segment. Records older than `notBefore` (ms) are dropped
+    /// on the way and their samples added to `tooOld`. Nil when nothing is pending.
+    func nextBatch(maxSamples: Int, notBefore: Int64?, tooOld: inout Int) throws(DiskQueueError) -> Batch? {
+        while true {
+            let pick = state.withLock { state -> (UInt64, [DiskRecord.Info])? in
+                guard let index = state.segments.firstIndex(where: { $0.next < $0.records.count }) else { return nil }
+                var segment = state.segments[index]
+                if let notBefore {
+                    while segment.next < segment.records.count && segment.records[segment.next].timestamp < notBefore {
+                        let samples = Int(segment.records[segment.next].samples)
+                        tooOld += samples
+                        state.pendingSamples -= samples
+                        segment.next += 1
+                    }
+                    state.segments[index] = segment
+                    if segment.next == segment.records.count { return (segment.sequence, []) }
+                }
+                var picked: [DiskRecord.Info] = []
+                var samples = 0
+                for record in segment.records[segment.next...] {
+                    if !picked.isEmpty && samples + Int(record.samples) > maxSamples { break }
+                    picked.append(record)
+                    samples += Int(record.samples)
+                }
+                state.segments[index].inFlight = picked.count
+                return (segment.sequence, picked)
+            }
+            guard let (sequence, records) = pick else { return nil }
+            guard let first = records.first, let last = records.last else {
+                removeAcknowledgedSegments()
+                continue
+            }
+            guard let bytes = try read(sequence, from: first.offset, to: last.end) else { continue }
+            var requests: [ArraySlice<UInt8>] = []
+            var samples = 0
+            var corrupt = 0
+            var offset = 0
+            for record in records {
+                let end = offset + Int(record.length)
+                if end <= bytes.count, let request = DiskRecord.compressedRequest(bytes[offset..<end]) {
+                    requests.append(request)
+                    samples += Int(record.samples)
+                } else {
+                    corrupt += Int(record.samples)
+                }
+                offset = end
+            }
+            return Batch(
+                segment: sequence, records: records.count, end: last.end, requests: requests, samples: samples,
+                corruptSamples: corrupt, oldestTimestamp: first.timestamp, newestTimestamp: last.timestamp)
+        }
+    }
+
+    /// Marks `batch` delivered (or refused for good): advances and stores the acknowledged
+    /// position and deletes segments that are now fully acknowledged. The in-memory position
+    /// advances even when storing it fails (the error is thrown after): a restart then
+    /// resends, which receivers ignore.
+    func acknowledge(_ batch: Batch, newestDelivered: Int64? = nil) throws(DiskQueueError) {
+        let position = state.withLock { state -> AckPosition in
+            if let index = state.segments.firstIndex(where: { $0.sequence == batch.segment }) {
+                let segment = state.segments[index]
+                let end = min(segment.next + batch.records, segment.records.count)
+                for record in segment.records[segment.next..<end] { state.pendingSamples -= Int(record.samples) }
+                state.segments[index].next = end
+                state.segments[index].inFlight = 0
+            }
+            state.acknowledged.segment = batch.segment
+            state.acknowledged.offset = batch.end
+            state.acknowledged.newestTimestamp = max(
+                state.acknowledged.newestTimestamp, newestDelivered ?? batch.newestTimestamp)
+            return state.acknowledged
+        }
+        removeAcknowledgedSegments()
+        try store(position)
+    }
+
+    /// Records that samples newer than anything on disk were delivered from memory (a
+    /// degraded target), so a restart does not stamp new samples below them.
+    func noteDelivered(newestTimestamp: Int64) throws(DiskQueueError) {
+        let position = state.withLock { state -> AckPosition? in
+            guard newestTimestamp > state.acknowledged.newestTimestamp else { return nil }
+            state.acknowledged.newestTimestamp = newestTimestamp
+            return state.acknowledged
+        }
+        if let position { try store(position) }
+    }
+
+    private func store(_ position: AckPosition) throws(DiskQueueError) {
+        try ackFile.withLock { (file: inout (any DiskFile)?) throws(DiskQueueError) in
+            guard let file else { return }
+            try file.overwrite(position.bytes, at: 0)
+            if settings.sync == .everyWrite { try file.sync() }
+        }
+        if settings.sync != .everyWrite { state.withLock { $0.writtenSinceSync = true } }
+    }
+
+    private func read(_ sequence: UInt64, from start: Int64, to end: Int64) throws(DiskQueueError) -> [UInt8]? {
+        let path = SegmentFile.path(settings.directory, sequence)
+        return try readFile.withLock { (file: inout (any DiskFile)?) throws(DiskQueueError) -> [UInt8]? in
+            if file?.path != path {
+                file = nil
+                do throws(DiskQueueError) {
+                    file = try fileSystem.open(path, mode: .read)
+                } catch {
+                    // Deleted for the disk limit meanwhile (its records were counted as dropped).
+                    if !fileSystem.exists(path) { return nil }
+                    throw error
+                }
+            }
+            return try file?.read(count: Int(end - start), at: start)
+        }
+    }
+
+    func removeAcknowledgedSegments() {
+        let directory = settings.directory
+        let removed = state.withLock { Self.removeAcknowledged(&$0, directory) }
+        removeFiles(removed)
+    }
+}

@@ -1,0 +1,214 @@
+import ConveyorMetrics
+import Logging
+
+/// The sender's decisions as a state machine, free of threads and sleeping: what to POST
+/// next, how long to wait, when to stop. The sender thread runs it against libcurl and real
+/// time; the simulation runs it step by step against a scripted receiver and a fake clock.
+///
+/// Requests leave one at a time, oldest samples first (disk records before memory), each
+/// retried as ``RetryPolicy`` says until it is delivered, refused for good, too old, or the
+/// shutdown deadline passes.
+final class SenderMachine {
+    enum Step: Equatable {
+        case post(body: [UInt8], timeout: Duration)
+        /// Nothing to do until `until` (monotonic ns), new work or shutdown; nil: no deadline.
+        case wait(until: Int64?)
+        case finished
+    }
+
+    let target: TargetContext
+    private var sources: [any BatchSource]
+    private var current: OutgoingRequest?
+    private var attempt = 0
+    private var retryAt: Int64 = 0
+    private var postedAt: Int64 = 0
+    private let metadataEncoder = WriteRequestEncoder()
+    private var compressed: [UInt8] = []
+    private(set) var isFinished = false
+
+    init(target: TargetContext, memory: RemoteWriteQueue) {
+        self.target = target
+        self.sources = [MemoryBatches(queue: memory)]
+    }
+
+    /// Reads `disk` before memory from now on.
+    func attach(disk: DiskQueue) {
+        sources.insert(DiskBatches(disk: disk), at: 0)
+    }
+
+    /// Samples of a memory request the sender holds (they are in no queue meanwhile).
+    var heldMemorySamples: Int {
+        if case .memory = current?.origin { return current?.samples ?? 0 }
+        return 0
+    }
+
+    /// What to do now.
+    func step() -> Step {
+        let clock = target.clock
+        while true {
+            guard !isFinished else { return .finished }
+            // Read before looking at the queues: once the final samples are queued, an empty
+            // queue means everything was taken.
+            let finalQueued = target.shutdown.finalQueued.load(ordering: .acquiring)
+            let deadline = target.shutdown.deadline.load(ordering: .acquiring)
+            let now = clock.monotonicNanoseconds()
+            if now >= deadline {
+                abandon()
+                return .finished
+            }
+            if let request = current {
+                if now < retryAt { return .wait(until: min(retryAt, deadline)) }
+                if attempt > 0, request.samples > 0, let oldestAllowed = oldestAllowedTimestamp(),
+                    request.newestTimestamp < oldestAllowed
+                {
+                    target.metrics.dropped(request.samples, reason: "too_old")
+                    target.logLimited(
+                        "samples passed sample_age_limit while retrying; dropped",
+                        [
+                            "samples": "\(request.samples)"
+                        ])
+                    release(request)
+                    continue
+                }
+                var timeout = target.configuration.remoteTimeout
+                if deadline != Int64.max { timeout = min(timeout, .nanoseconds(deadline - now)) }
+                postedAt = now
+                return .post(body: request.body, timeout: timeout)
+            }
+            if let families = target.takeMetadata(), !families.isEmpty {
+                Snappy.compress(metadataEncoder.encode([], metadata: families), into: &compressed)
+                current = OutgoingRequest(
+                    body: compressed, samples: 0, oldestTimestamp: 0, newestTimestamp: 0, origin: .metadata)
+                attempt = 0
+                continue
+            }
+            do {
+                current = try takeNext()
+            } catch {
+                target.logLimited("disk queue read failed", ["error": "\(error.description)"])
+                retryAt = now.saturatingAdding(1_000_000_000)
+                return .wait(until: min(retryAt, deadline))
+            }
+            attempt = 0
+            if let request = current, case .memory = request.origin {
+                target.heldMemory.store(request.samples, ordering: .relaxed)
+                target.heldOldest.store(request.oldestTimestamp, ordering: .relaxed)
+            }
+            if current == nil {
+                if finalQueued {
+                    isFinished = true
+                    return .finished
+                }
+                return .wait(until: deadline == Int64.max ? nil : deadline)
+            }
+        }
+    }
+
+    private func takeNext() throws(DiskQueueError) -> OutgoingRequest? {
+        let notBefore = oldestAllowedTimestamp()
+        for source in sources {
+            let request = try source.next(
+                maxSamples: target.configuration.queue.maxSamplesPerSend, notBefore: notBefore
+            ) { reason, samples in
+                target.metrics.dropped(samples, reason: reason)
+                target.logLimited("samples dropped before sending", ["reason": "\(reason)", "samples": "\(samples)"])
+            }
+            if let request { return request }
+        }
+        return nil
+    }
+
+    /// Takes the answer to the request of the last `.post` step.
+    func handle(_ outcome: TransportOutcome) {
+        guard let request = current else { return }
+        let now = target.clock.monotonicNanoseconds()
+        target.metrics.requestDuration.observe(Double(max(0, now - postedAt)) / 1e9)
+        switch outcome {
+        case .response(let status, _, _): target.metrics.request(code: String(status))
+        case .failure: target.metrics.request(code: "error")
+        }
+        switch target.policy.decide(outcome, now: target.clock.wallMilliseconds()) {
+        case .delivered:
+            target.metrics.samplesSent.increment(by: UInt64(request.samples))
+            target.metrics.bytesSent.increment(by: UInt64(request.body.count))
+            target.metrics.lastSuccess.set(Double(target.clock.wallMilliseconds()) / 1000)
+            target.status.recordSuccess()
+            target.receiverHealthy.store(true, ordering: .relaxed)
+            if attempt > 0 {
+                target.logger.info("remote write recovered", metadata: ["attempts": "\(attempt + 1)"])
+            }
+            release(request)
+        case .drop:
+            target.metrics.samplesFailed.increment(by: UInt64(request.samples))
+            let message = Self.describe(outcome)
+            target.status.recordFailure(message)
+            target.logLimited(
+                "remote write refused; batch dropped", ["error": "\(message)", "samples": "\(request.samples)"])
+            release(request)
+        case .retry(let after):
+            target.metrics.samplesRetried.increment(by: UInt64(request.samples))
+            target.receiverHealthy.store(false, ordering: .relaxed)
+            let message = Self.describe(outcome)
+            target.status.recordFailure(message)
+            let wait = after ?? target.policy.backoff(attempt: attempt, random: target.random())
+            target.logLimited("remote write failed; retrying", ["error": "\(message)", "retry_in": "\(wait)"])
+            attempt += 1
+            retryAt = now.saturatingAdding(wait.nanoseconds)
+        }
+    }
+
+    /// Done with `request` (delivered, refused, too old): acknowledges it on disk.
+    private func release(_ request: OutgoingRequest) {
+        current = nil
+        attempt = 0
+        retryAt = 0
+        do throws(DiskQueueError) {
+            switch request.origin {
+            case .disk:
+                for source in sources { try source.complete(request) }
+            case .memory:
+                try target.disk?.noteDelivered(newestTimestamp: request.newestTimestamp)
+            case .metadata:
+                break
+            }
+        } catch {
+            target.metrics.diskErrors?.increment()
+            target.logLimited("disk queue acknowledgement failed", ["error": "\(error.description)"])
+        }
+        target.heldMemory.store(0, ordering: .relaxed)
+        target.heldOldest.store(0, ordering: .relaxed)
+        target.updatePending()
+    }
+
+    /// The shutdown deadline passed: what memory holds (and the request held) is counted as
+    /// dropped; what is on disk stays for the next start.
+    private func abandon() {
+        isFinished = true
+        let held = heldMemorySamples
+        current = nil
+        target.heldMemory.store(0, ordering: .relaxed)
+        let left = held + target.memory.removeAll()
+        if left > 0 {
+            target.metrics.dropped(left, reason: "shutdown")
+            target.logger.warning("shutdown deadline passed; samples not delivered", metadata: ["dropped": "\(left)"])
+        }
+        if let disk = target.disk, disk.pendingSamples > 0 {
+            target.logger.warning(
+                "shutdown deadline passed; samples stay on disk for the next start",
+                metadata: ["samples": "\(disk.pendingSamples)"])
+        }
+    }
+
+    /// With `sample_age_limit`, the oldest timestamp (ms) still worth sending.
+    private func oldestAllowedTimestamp() -> Int64? {
+        target.configuration.queue.sampleAgeLimit.map { target.clock.wallMilliseconds() - $0.milliseconds }
+    }
+
+    static func describe(_ outcome: TransportOutcome) -> String {
+        switch outcome {
+        case .failure(let message): return message
+        case .response(let status, _, let body):
+            return body.isEmpty ? "HTTP \(status)" : "HTTP \(status): \(body)"
+        }
+    }
+}

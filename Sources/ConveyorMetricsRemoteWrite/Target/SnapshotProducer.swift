@@ -1,0 +1,102 @@
+import ConveyorMetrics
+
+/// Turns snapshots into queued samples for one target: the sampler, then the disk queue
+/// when the target has one that takes writes, otherwise the memory queue.
+///
+/// A snapshot counts as taken once it is durable (written to the disk queue) or enqueued
+/// (memory). When the disk refuses a write, the target degrades to its memory queue: the
+/// rest of that snapshot and the following ones go to memory, and the disk is tried again
+/// once the memory queue has drained, so samples still leave in timestamp order (the sender
+/// reads the disk before memory). Used by one thread at a time: the flush loop for a memory
+/// target, the persister thread for a disk target.
+final class SnapshotProducer {
+    let sampler: SnapshotSampler
+    let memory: RemoteWriteQueue
+    private(set) var disk: DiskQueue?
+    /// Why the disk is not in use (nil when it is, or when the target has none).
+    private(set) var degraded: String?
+    private let maxSamplesPerRecord: Int
+    private let writer = WriteRequestWriter()
+    private var compressed: [UInt8] = []
+
+    /// What one snapshot did.
+    struct Outcome {
+        /// Samples taken (stale markers included; duplicates too, which are also in `dropped`).
+        var produced = 0
+        var dropped: [(reason: String, samples: Int)] = []
+        /// The disk refused a write now (the error), or took one again after refusing.
+        var degradedBy: String?
+        var recovered = false
+        /// An fsync failed after a record was written (the record stays queued).
+        var syncError: String?
+        /// The wall clock was behind the previous timestamp by this many ms.
+        var clockBehind: Int64?
+    }
+
+    init(sampler: SnapshotSampler, memory: RemoteWriteQueue, maxSamplesPerRecord: Int) {
+        self.sampler = sampler
+        self.memory = memory
+        self.maxSamplesPerRecord = max(1, maxSamplesPerRecord)
+    }
+
+    /// Uses `disk` from now on (opened, or reopened after it failed to open), or records why
+    /// there is none.
+    func attach(disk: DiskQueue?, unavailable reason: String? = nil) {
+        self.disk = disk
+        degraded = disk == nil ? reason : nil
+        if let disk { sampler.raiseFloor(to: disk.recovery.newestTimestamp) }
+    }
+
+    /// Takes `snapshot` (and, when `final`, stale markers for every series pushed so far),
+    /// stamped at `wallMilliseconds`.
+    func produce(_ snapshot: MetricsSnapshot, at wallMilliseconds: Int64, final: Bool = false) -> Outcome {
+        var outcome = Outcome()
+        let duplicatesBefore = sampler.duplicateSamples
+        let stepBacksBefore = sampler.clockStepBacks
+        var chunks = sampler.chunks(from: snapshot, at: wallMilliseconds)
+        if final { chunks.append(sampler.staleMarkersForAll(at: wallMilliseconds)) }
+        if sampler.clockStepBacks != stepBacksBefore { outcome.clockBehind = sampler.lastStepBack }
+        let duplicates = sampler.duplicateSamples - duplicatesBefore
+        outcome.produced = chunks.reduce(duplicates) { $0 + $1.count }
+        if duplicates > 0 { outcome.dropped.append(("duplicate_series", duplicates)) }
+        var rest = chunks[...]
+        if let disk, degraded == nil || memory.count == 0 {
+            rest = write(chunks, to: disk, &outcome)
+        }
+        let overflow = memory.append(Array(rest))
+        if overflow > 0 { outcome.dropped.append(("queue_full", overflow)) }
+        return outcome
+    }
+
+    /// Writes chunks to disk, one record per slice of at most `maxSamplesPerRecord`; returns
+    /// what could not be written (from the slice that failed on).
+    private func write(_ chunks: [SampleChunk], to disk: DiskQueue, _ outcome: inout Outcome) -> ArraySlice<SampleChunk>
+    {
+        for (index, chunk) in chunks.enumerated() {
+            var start = chunk.start
+            while start < chunk.end {
+                var slice = chunk
+                slice.start = start
+                slice.end = min(chunk.end, start + maxSamplesPerRecord)
+                writer.write([slice])
+                Snappy.compress(writer.body, into: &compressed)
+                do throws(DiskQueueError) {
+                    let result = try disk.append(
+                        compressedRequest: compressed, samples: slice.count, timestamp: slice.timestamp)
+                    if result.dropped > 0 { outcome.dropped.append(("disk_full", result.dropped)) }
+                    if let error = result.syncError { outcome.syncError = error.description }
+                } catch {
+                    if degraded == nil { outcome.degradedBy = error.description }
+                    degraded = error.description
+                    var remaining = Array(chunks[index...])
+                    remaining[0].start = start
+                    return remaining[...]
+                }
+                start = slice.end
+            }
+        }
+        if degraded != nil { outcome.recovered = true }
+        degraded = nil
+        return []
+    }
+}

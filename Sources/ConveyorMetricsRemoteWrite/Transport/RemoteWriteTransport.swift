@@ -1,0 +1,10 @@
+import ConveyorMetrics
+
+/// Delivers one request body to a target: libcurl in production (``CurlTransport``), a
+/// scripted receiver in the simulation. Called by one thread at a time, and may block.
+protocol RemoteWriteTransport: AnyObject {
+    /// POSTs `body` (a snappy-compressed `WriteRequest`) and waits at most `timeout`.
+    func post(_ body: [UInt8], timeout: Duration) -> TransportOutcome
+    /// Credential files that could not be read again since the last call (to log and count).
+    func takeCredentialFailures() -> [String]
+}
