@@ -157,6 +157,7 @@ let package = Package(
                 "ConveyorMetricsRemoteWrite",
                 "ConveyorMetricsTestKit",
                 "ConveyorMetricsTestSupport",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -64,9 +64,11 @@ final class DiskBatches: BatchSource {
     {
         while true {
             var tooOld = 0
+            var lost = 0
             // One record a request: the persister already sized records to a request.
-            let batch = try disk.nextBatch(maxSamples: 1, notBefore: notBefore, tooOld: &tooOld)
+            let batch = try disk.nextBatch(maxSamples: 1, notBefore: notBefore, tooOld: &tooOld, lost: &lost)
             if tooOld > 0 { dropped("too_old", tooOld) }
+            if lost > 0 { dropped("corrupt", lost) }
             guard let batch else { return nil }
             if batch.corruptSamples > 0 { dropped("corrupt", batch.corruptSamples) }
             guard let body = batch.requests.first else {

@@ -15,6 +15,9 @@ final class RemoteSeries: Sendable {
     /// The Sample length `commonPrefix` assumes: value (1 + 8) and timestamp (1 + 6).
     static let commonSampleSize = 16
 
+    /// The labels as one string, for a stable order (stale markers).
+    var sortKey: String { labels.map { $0.name + "\u{0}" + $0.value }.joined(separator: "\u{1}") }
+
     deinit {
         OwnedBytes.free(encodedLabels)
         OwnedBytes.free(commonPrefix)

@@ -125,6 +125,7 @@ final class SnapshotSampler {
             stale.append(contentsOf: entry.tracked.remote)
         }
         for key in vanished { cache[key] = nil }
+        stale.sort { $0.sortKey < $1.sortKey }  // the same order on every run (replayable)
         if !stale.isEmpty {
             result.append(
                 SampleChunk(
@@ -181,7 +182,7 @@ final class SnapshotSampler {
     /// Stale markers for every series pushed so far (graceful shutdown); forgets them.
     func staleMarkersForAll(at wallClock: Int64) -> SampleChunk {
         let timestamp = nextTimestamp(wallClock)
-        let series = byLabels.values.flatMap(\.remote)
+        let series = byLabels.keys.sorted().flatMap { byLabels[$0]?.remote ?? [] }
         cache = [:]
         byLabels = [:]
         lastOrder = []

@@ -88,6 +88,16 @@ final class RemoteWriteMetrics: Sendable {
         dropped.series(name, reason).increment(by: UInt64(count))
     }
 
+    /// Every drop reason the push path counts.
+    static let dropReasons = [
+        "queue_full", "shutdown", "too_old", "duplicate_series", "disk_full", "corrupt", "disk_error",
+    ]
+
+    /// Samples dropped for `reason` so far.
+    func droppedCount(_ reason: String) -> Double {
+        dropped.series(name, reason).value
+    }
+
     func request(code: String) {
         requests.series(name, code).increment()
     }

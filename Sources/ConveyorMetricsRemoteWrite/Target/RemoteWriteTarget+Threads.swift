@@ -60,10 +60,19 @@ extension RemoteWriteTarget {
         }
         if let directory = configuration.storageDirectory {
             let queue = configuration.queue
+            let settings = DiskQueue.Settings(directory: directory, maxBytes: queue.maxDiskBytes, sync: queue.fsync)
             do throws(DiskQueueError) {
-                let disk = try DiskQueue(
-                    settings: .init(directory: directory, maxBytes: queue.maxDiskBytes, sync: queue.fsync),
-                    fileSystem: fileSystem)
+                // A read or write that fails once (EIO, EINTR) gets two more tries.
+                var attempt = 0
+                let disk: DiskQueue
+                while true {
+                    do throws(DiskQueueError) {
+                        disk = try DiskQueue(settings: settings, fileSystem: fileSystem)
+                        break
+                    } catch  where error.kind == .io && attempt < 2 {
+                        attempt += 1
+                    }
+                }
                 context.attach(disk: disk)
                 producer.withLock { $0.attach(disk: disk) }
                 reportRecovery(disk.recovery)
@@ -72,10 +81,14 @@ extension RemoteWriteTarget {
             } catch {
                 metrics.diskErrors?.increment()
                 metrics.diskDegraded?.set(1)
-                producer.withLock { $0.attach(disk: nil, unavailable: error.description) }
+                let newest = DiskQueue.newestTimestamp(in: directory, fileSystem)
+                producer.withLock { $0.attach(disk: nil, unavailable: error.description, newestTimestamp: newest) }
                 context.logger.error(
                     "disk queue unusable (full, read-only or failing disk?); queueing in memory until restart",
-                    metadata: ["error": "\(error.description)"])
+                    metadata: [
+                        "error": "\(error.description)",
+                        "previous_newest_timestamp": "\(newest.map(String.init) ?? "unreadable")",
+                    ])
             }
         }
         do {
@@ -90,6 +103,12 @@ extension RemoteWriteTarget {
     func reportRecovery(_ recovery: DiskQueue.Recovery) {
         let logger = context.logger
         metrics.diskTruncatedBytes?.increment(by: UInt64(recovery.truncatedBytes))
+        if recovery.droppedForLimit > 0 {
+            metrics.dropped(recovery.droppedForLimit, reason: "disk_full")
+            logger.warning(
+                "disk queue: over max_disk_bytes at start-up; dropped the oldest samples",
+                metadata: ["dropped": "\(recovery.droppedForLimit)"])
+        }
         if recovery.truncatedBytes > 0 {
             logger.warning(
                 "disk queue: cut off a torn or corrupt tail (power loss?)",
@@ -164,7 +183,7 @@ extension RemoteWriteTarget {
         context.wakeSender()
     }
 
-    private func syncDisk() {
+    func syncDisk() {
         do throws(DiskQueueError) {
             try context.disk?.syncIfChanged()
         } catch {

@@ -75,12 +75,14 @@ final class RemoteWriteTarget: Sendable {
         produce(snapshot(), final: false)
     }
 
-    func produce(_ snapshot: MetricsSnapshot, final: Bool) {
+    @discardableResult
+    func produce(_ snapshot: MetricsSnapshot, final: Bool) -> SnapshotProducer.Outcome {
         let wall = context.clock.wallMilliseconds()
         let outcome = producer.withLock { $0.produce(snapshot, at: wall, final: final) }
         report(outcome)
         context.wakeSender()
         context.updatePending()
+        return outcome
     }
 
     /// Replaces the metadata waiting to be sent.
@@ -155,10 +157,6 @@ final class RemoteWriteTarget: Sendable {
         if outcome.recovered {
             metrics.diskDegraded?.set(0)
             context.logger.info("disk queue takes writes again")
-        }
-        if let error = outcome.syncError {
-            metrics.diskErrors?.increment()
-            context.logLimited("disk queue fsync failed; starting a new segment", ["error": "\(error)"])
         }
         if let behind = outcome.clockBehind {
             metrics.clockStepBacks.increment()

@@ -42,8 +42,9 @@ final class SenderMachine {
         return 0
     }
 
-    /// What to do now.
+    /// What to do now (and the pending figures published).
     func step() -> Step {
+        defer { target.updatePending() }
         let clock = target.clock
         while true {
             guard !isFinished else { return .finished }
@@ -185,6 +186,9 @@ final class SenderMachine {
     private func abandon() {
         isFinished = true
         let held = heldMemorySamples
+        if case .disk(let batch) = current?.origin, let disk = target.disk {
+            target.metrics.dropped(disk.abandon(batch), reason: "disk_full")
+        }
         current = nil
         target.heldMemory.store(0, ordering: .relaxed)
         let left = held + target.memory.removeAll()

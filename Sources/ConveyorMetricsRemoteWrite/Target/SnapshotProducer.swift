@@ -27,10 +27,10 @@ final class SnapshotProducer {
         /// The disk refused a write now (the error), or took one again after refusing.
         var degradedBy: String?
         var recovered = false
-        /// An fsync failed after a record was written (the record stays queued).
-        var syncError: String?
         /// The wall clock was behind the previous timestamp by this many ms.
         var clockBehind: Int64?
+        /// The samples taken (the simulation's ledger reads them).
+        var chunks: [SampleChunk] = []
     }
 
     init(sampler: SnapshotSampler, memory: RemoteWriteQueue, maxSamplesPerRecord: Int) {
@@ -39,13 +39,18 @@ final class SnapshotProducer {
         self.maxSamplesPerRecord = max(1, maxSamplesPerRecord)
     }
 
-    /// Uses `disk` from now on (opened, or reopened after it failed to open), or records why
-    /// there is none.
-    func attach(disk: DiskQueue?, unavailable reason: String? = nil) {
+    /// Uses `disk` from now on, or records why there is none; `newestTimestamp` is the newest
+    /// a previous run used, read from the unusable disk if possible (nil: unknown).
+    func attach(disk: DiskQueue?, unavailable reason: String? = nil, newestTimestamp: Int64? = 0) {
         self.disk = disk
         degraded = disk == nil ? reason : nil
-        if let disk { sampler.raiseFloor(to: disk.recovery.newestTimestamp) }
+        floorUnknown = newestTimestamp == nil && disk == nil
+        sampler.raiseFloor(to: max(newestTimestamp ?? 0, disk?.recovery.newestTimestamp ?? 0))
     }
+
+    /// The disk could not be read at start-up, so timestamps are not held above the previous
+    /// run's: after a restart with the clock behind, the receiver may refuse the first samples.
+    private(set) var floorUnknown = false
 
     /// Takes `snapshot` (and, when `final`, stale markers for every series pushed so far),
     /// stamped at `wallMilliseconds`.
@@ -58,6 +63,7 @@ final class SnapshotProducer {
         if sampler.clockStepBacks != stepBacksBefore { outcome.clockBehind = sampler.lastStepBack }
         let duplicates = sampler.duplicateSamples - duplicatesBefore
         outcome.produced = chunks.reduce(duplicates) { $0 + $1.count }
+        outcome.chunks = chunks
         if duplicates > 0 { outcome.dropped.append(("duplicate_series", duplicates)) }
         var rest = chunks[...]
         if let disk, degraded == nil || memory.count == 0 {
@@ -84,7 +90,6 @@ final class SnapshotProducer {
                     let result = try disk.append(
                         compressedRequest: compressed, samples: slice.count, timestamp: slice.timestamp)
                     if result.dropped > 0 { outcome.dropped.append(("disk_full", result.dropped)) }
-                    if let error = result.syncError { outcome.syncError = error.description }
                 } catch {
                     if degraded == nil { outcome.degradedBy = error.description }
                     degraded = error.description

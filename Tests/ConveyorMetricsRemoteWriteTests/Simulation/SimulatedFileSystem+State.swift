@@ -152,14 +152,18 @@ extension SimulatedFileSystem {
             return files[path] != nil || directories.contains(path)
         }
 
-        mutating func syncDirectory(_ given: String) {
+        /// False when the sync failed (a fault, a crash, no such directory).
+        mutating func syncDirectory(_ given: String) -> Bool {
             let path = Self.normalize(given)
-            guard enterQuietly(given), directories.contains(path), !random.chance(faults.syncError) else { return }
+            guard enterQuietly(given), directories.contains(path), !random.chance(faults.syncError) else {
+                return false
+            }
             durableFiles = durableFiles.filter { Self.parent($0.key) != path }
             for (file, node) in files where Self.parent(file) == path {
                 durableFiles[file] = node
             }
             collect()
+            return true
         }
 
         /// Appends (`offset` nil, or an append handle) or overwrites: the whole of `bytes`, or

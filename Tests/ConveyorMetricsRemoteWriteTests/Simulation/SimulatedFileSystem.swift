@@ -18,7 +18,7 @@ final class SimulatedFileSystem: DiskFileSystem, @unchecked Sendable {
         var writeError = 0.0
         /// `read`/`readAll` fail with EIO.
         var readError = 0.0
-        /// `sync` fails with EIO and makes nothing durable; `syncDirectory` silently does nothing.
+        /// `sync` and `syncDirectory` fail with EIO and make nothing durable.
         var syncError = 0.0
         /// `open` fails with EIO.
         var openError = 0.0
@@ -74,6 +74,11 @@ final class SimulatedFileSystem: DiskFileSystem, @unchecked Sendable {
     /// fail with "process crashed" and change nothing.
     func scheduleCrash(afterCalls n: Int) {
         state.withLock { $0.crashAt = $0.calls + max(1, n) }
+    }
+
+    /// Forgets a crash scheduled that has not happened yet.
+    func cancelScheduledCrash() {
+        state.withLock { $0.crashAt = nil }
     }
 
     /// True from the crashing call until `restartAfterCrash`.
@@ -142,8 +147,9 @@ final class SimulatedFileSystem: DiskFileSystem, @unchecked Sendable {
     }
 
     /// Makes the directory's current entries durable (unless a sync fault hits).
-    func syncDirectory(_ path: String) {
-        state.withLock { $0.syncDirectory(path) }
+    func syncDirectory(_ path: String) throws(DiskQueueError) {
+        let synced = state.withLock { $0.syncDirectory(path) }
+        if !synced { throw DiskQueueError(path: path, reason: "fsync failed: Input/output error") }
     }
 
     /// Runs `body` on the state under the lock.

@@ -14,7 +14,7 @@ protocol DiskFileSystem: Sendable {
     func remove(_ path: String)
     func exists(_ path: String) -> Bool
     /// Flushes the directory's entries (created or removed files) to stable storage.
-    func syncDirectory(_ path: String)
+    func syncDirectory(_ path: String) throws(DiskQueueError)
 }
 
 /// How a queue file is opened. A symbolic link is never followed; created files are 0600.

@@ -3,15 +3,14 @@ import Synchronization
 
 extension DiskQueue {
     /// What an append did: samples dropped to stay within `maxBytes` (the oldest pending
-    /// records, whole segments at a time; or this record if it alone is too large), and an
-    /// fsync that failed after the record was written (the record stays queued).
+    /// records, whole segments at a time; or this record if it alone is too large).
     struct AppendResult {
         var dropped = 0
-        var syncError: DiskQueueError?
     }
 
-    /// Appends one record. Throws when it could not be written; then nothing of it is
-    /// indexed, the segment is cut back to its last whole record and closed.
+    /// Appends one record. Throws when it could not be written (or, under `everyWrite`,
+    /// synced); then nothing of it is indexed, the segment is cut back to its last whole
+    /// record and closed.
     func append(compressedRequest: [UInt8], samples: Int, timestamp: Int64) throws(DiskQueueError)
         -> AppendResult
     {
@@ -31,9 +30,11 @@ extension DiskQueue {
             let open = try openSegment(&file, for: record.count, removed: &removed)
             do throws(DiskQueueError) {
                 try open.file.append(record)
+                // Under `everyWrite` a record counts only once on stable storage.
+                if settings.sync == .everyWrite { try open.file.sync() }
             } catch {
-                // Cut the partial record off (truncating needs no space) and close the segment,
-                // so the next append starts clean whatever the truncation did.
+                // Cut the partial (or unsynced) record off — truncating needs no space — and
+                // close the segment, so the next append starts clean whatever truncation did.
                 try? open.file.truncate(to: open.offset)
                 file = nil
                 state.withLock { state in
@@ -43,13 +44,6 @@ extension DiskQueue {
                 throw error
             }
             var result = AppendResult()
-            if settings.sync == .everyWrite {
-                do throws(DiskQueueError) {
-                    try open.file.sync()
-                } catch {
-                    result.syncError = error
-                }
-            }
             result.dropped = state.withLock { state -> Int in
                 let info = DiskRecord.Info(
                     offset: open.offset, length: Int32(record.count), samples: Int32(clamping: samples),
@@ -61,11 +55,6 @@ extension DiskQueue {
                 state.pendingSamples += samples
                 state.writtenSinceSync = settings.sync != .everyWrite
                 return Self.enforceLimit(&state, maxBytes: settings.maxBytes, settings.directory, removed: &removed)
-            }
-            if result.syncError != nil {
-                // After a failed fsync the kernel may have dropped the dirty pages: write on.
-                file = nil
-                state.withLock { $0.segments[$0.segments.count - 1].sealed = true }
             }
             return result
         }
@@ -94,12 +83,21 @@ extension DiskQueue {
             return state.nextSequence
         }
         let created = try SegmentFile.create(settings.directory, sequence: sequence, fileSystem)
+        if settings.sync == .everyWrite {
+            // Records in a segment whose directory entry may vanish at power loss are not durable.
+            do throws(DiskQueueError) {
+                try created.sync()
+                try fileSystem.syncDirectory(settings.directory)
+            } catch {
+                fileSystem.remove(SegmentFile.path(settings.directory, sequence))
+                throw error
+            }
+        }
         let offset = Int64(DiskRecord.magic.count)
         state.withLock { state in
             state.segments.append(Segment(sequence: sequence, bytes: offset, sealed: false))
             state.diskBytes += offset
         }
-        if settings.sync == .everyWrite { fileSystem.syncDirectory(settings.directory) }
         file = created
         return (created, offset)
     }
@@ -125,10 +123,14 @@ extension DiskQueue {
         while state.diskBytes > maxBytes, let first = state.segments.first, first.sealed {
             state.segments.removeFirst()
             state.diskBytes -= first.bytes
-            // Records in flight stay the sender's to count (sent or failed); only the rest is dropped.
-            for (index, record) in first.records.enumerated().dropFirst(first.next) {
+            // Records in flight stay pending, the sender's to count (sent or failed) when it
+            // acknowledges them; only the rest is dropped.
+            for record in first.records.dropFirst(first.next + first.inFlight) {
                 state.pendingSamples -= Int(record.samples)
-                if index >= first.next + first.inFlight { dropped += Int(record.samples) }
+                dropped += Int(record.samples)
+            }
+            for record in first.records.dropFirst(first.next).prefix(first.inFlight) {
+                state.orphanedSamples += Int(record.samples)
             }
             removed.append(SegmentFile.path(directory, first.sequence))
         }

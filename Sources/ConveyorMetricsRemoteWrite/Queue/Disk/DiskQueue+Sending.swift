@@ -4,8 +4,11 @@ import Synchronization
 extension DiskQueue {
     /// The next records to send, from the oldest pending one, up to `maxSamples` samples (at
     /// least one record) within one segment. Records older than `notBefore` (ms) are dropped
-    /// on the way and their samples added to `tooOld`. Nil when nothing is pending.
-    func nextBatch(maxSamples: Int, notBefore: Int64?, tooOld: inout Int) throws(DiskQueueError) -> Batch? {
+    /// on the way and their samples added to `tooOld`; records of a segment file that vanished
+    /// (deleted by hand) are added to `lost`. Nil when nothing is pending.
+    func nextBatch(maxSamples: Int, notBefore: Int64?, tooOld: inout Int, lost: inout Int) throws(DiskQueueError)
+        -> Batch?
+    {
         while true {
             let pick = state.withLock { state -> (UInt64, [DiskRecord.Info])? in
                 guard let index = state.segments.firstIndex(where: { $0.next < $0.records.count }) else { return nil }
@@ -35,7 +38,10 @@ extension DiskQueue {
                 removeAcknowledgedSegments()
                 continue
             }
-            guard let bytes = try read(sequence, from: first.offset, to: last.end) else { continue }
+            guard let bytes = try read(sequence, from: first.offset, to: last.end) else {
+                lost += forget(segment: sequence)
+                continue
+            }
             var requests: [ArraySlice<UInt8>] = []
             var samples = 0
             var corrupt = 0
@@ -68,6 +74,10 @@ extension DiskQueue {
                 for record in segment.records[segment.next..<end] { state.pendingSamples -= Int(record.samples) }
                 state.segments[index].next = end
                 state.segments[index].inFlight = 0
+            } else {
+                // Its segment went for the disk limit while the batch was in flight.
+                state.pendingSamples -= batch.samples + batch.corruptSamples
+                state.orphanedSamples -= batch.samples + batch.corruptSamples
             }
             state.acknowledged.segment = batch.segment
             state.acknowledged.offset = batch.end
@@ -77,6 +87,22 @@ extension DiskQueue {
         }
         removeAcknowledgedSegments()
         try store(position)
+    }
+
+    /// Gives up a batch in flight at the shutdown deadline: it stays on disk for the next start,
+    /// unless its segment went for the disk limit meanwhile; then its samples are returned
+    /// (to be counted as dropped) and no longer pending.
+    func abandon(_ batch: Batch) -> Int {
+        state.withLock { state -> Int in
+            if let index = state.segments.firstIndex(where: { $0.sequence == batch.segment }) {
+                state.segments[index].inFlight = 0
+                return 0
+            }
+            let samples = batch.samples + batch.corruptSamples
+            state.pendingSamples -= samples
+            state.orphanedSamples -= samples
+            return samples
+        }
     }
 
     /// Records that samples newer than anything on disk were delivered from memory (a
@@ -90,10 +116,15 @@ extension DiskQueue {
         if let position { try store(position) }
     }
 
+    /// Writes `position` into the slot written least recently (a torn write damages only it).
     private func store(_ position: AckPosition) throws(DiskQueueError) {
+        let slot = state.withLock { state -> Int in
+            defer { state.ackSlot = 1 - state.ackSlot }
+            return state.ackSlot
+        }
         try ackFile.withLock { (file: inout (any DiskFile)?) throws(DiskQueueError) in
             guard let file else { return }
-            try file.overwrite(position.bytes, at: 0)
+            try file.overwrite(position.bytes, at: Int64(slot * AckPosition.size))
             if settings.sync == .everyWrite { try file.sync() }
         }
         if settings.sync != .everyWrite { state.withLock { $0.writtenSinceSync = true } }
@@ -113,6 +144,18 @@ extension DiskQueue {
                 }
             }
             return try file?.read(count: Int(end - start), at: start)
+        }
+    }
+
+    /// Drops a segment whose file is gone; returns the samples it still held.
+    private func forget(segment sequence: UInt64) -> Int {
+        state.withLock { state -> Int in
+            guard let index = state.segments.firstIndex(where: { $0.sequence == sequence }) else { return 0 }
+            let segment = state.segments.remove(at: index)
+            state.diskBytes -= segment.bytes
+            let samples = segment.records.dropFirst(segment.next).reduce(0) { $0 + Int($1.samples) }
+            state.pendingSamples -= samples
+            return samples
         }
     }
 

@@ -29,7 +29,8 @@ final class DiskQueue: Sendable {
             self.directory = directory
             self.maxBytes = maxBytes
             self.sync = sync
-            self.segmentBytes = segmentBytes ?? min(max(maxBytes / 16, 64 << 10), 16 << 20)
+            // At most a quarter of the limit, so closed segments can be removed to keep within it.
+            self.segmentBytes = segmentBytes ?? max(64, min(max(maxBytes / 16, 64 << 10), 16 << 20, maxBytes / 4))
         }
     }
 
@@ -47,6 +48,9 @@ final class DiskQueue: Sendable {
         var acknowledgementUnwritable: String?
         /// The newest sample timestamp (ms) this queue ever held or delivered.
         var newestTimestamp: Int64 = 0
+        /// Pending samples in the oldest segments removed to get within `maxBytes` (a crash
+        /// between dropping them and deleting their files, or a lower limit than before).
+        var droppedForLimit = 0
     }
 
     /// Records taken for one request. `requests` holds the compressed request of each record
@@ -77,9 +81,14 @@ final class DiskQueue: Sendable {
     struct State {
         var segments: [Segment] = []
         var pendingSamples = 0
+        /// Of `pendingSamples`: those of a batch in flight whose segment went for the disk
+        /// limit; the sender still counts them as sent or failed.
+        var orphanedSamples = 0
         var diskBytes: Int64 = 0
         var writtenSinceSync = false
         var acknowledged = AckPosition(segment: 0, offset: 0)
+        /// The acknowledged-position slot written next (0 or 1).
+        var ackSlot = 0
         var nextSequence: UInt64 = 1
     }
 
@@ -98,7 +107,8 @@ final class DiskQueue: Sendable {
 
     /// Opens (or creates) the queue in `settings.directory`: takes its lock, reads the
     /// acknowledged position, scans every segment and truncates torn or corrupt tails. Reads
-    /// only, apart from cutting tails and removing delivered segments: it succeeds on a full disk.
+    /// only, apart from cutting tails, removing delivered segments and syncing what it found:
+    /// it succeeds on a full disk.
     init(settings: Settings, fileSystem: any DiskFileSystem = PosixFileSystem()) throws(DiskQueueError) {
         self.settings = settings
         self.fileSystem = fileSystem
@@ -125,8 +135,10 @@ final class DiskQueue: Sendable {
                 recovery.truncatedBytes += scan.fileLength - scan.validLength
                 recovery.damagedFiles.append(path)
                 try file.truncate(to: scan.validLength)
-                try? file.sync()
             }
+            // What a crashed process wrote but never synced is still in the page cache: what
+            // start-up counts as pending must be on stable storage before it is counted.
+            try file.sync()
             newest = max(newest, scan.records.last?.timestamp ?? 0)
             var segment = Segment(sequence: sequence, records: scan.records, bytes: scan.validLength, sealed: true)
             if sequence == acknowledged.segment {
@@ -144,13 +156,46 @@ final class DiskQueue: Sendable {
             state.segments.append(segment)
         }
         state.nextSequence = lastSequence &+ 1
+        while state.diskBytes > settings.maxBytes, let first = state.segments.first {
+            state.segments.removeFirst()
+            state.diskBytes -= first.bytes
+            let samples = first.records.dropFirst(first.next).reduce(0) { $0 + Int($1.samples) }
+            recovery.samples -= samples
+            recovery.records -= first.records.count - first.next
+            recovery.droppedForLimit += samples
+            fileSystem.remove(SegmentFile.path(directory, first.sequence))
+        }
         state.pendingSamples = recovery.samples
         state.acknowledged.newestTimestamp = newest
         recovery.newestTimestamp = newest
-        fileSystem.syncDirectory(directory)
+        try? fileSystem.syncDirectory(directory)
         self.recovery = recovery
         self.state = Mutex(state)
         self.ackFile = Mutex(ack)
+    }
+
+    /// The newest timestamp a queue in `directory` holds or delivered, read without opening the
+    /// queue (it may be read-only): a target that cannot use its disk still never stamps
+    /// samples below what it sent before. Nil when a file that may hold it cannot be read.
+    static func newestTimestamp(in directory: String, _ fileSystem: any DiskFileSystem) -> Int64? {
+        var newest: Int64 = 0
+        let ackPath = directory + "/" + AckPosition.fileName
+        if fileSystem.exists(ackPath) {
+            guard let file = try? fileSystem.open(ackPath, mode: .read), let bytes = try? file.readAll() else {
+                return nil
+            }
+            newest = AckPosition(bytes: bytes)?.newestTimestamp ?? 0
+        }
+        guard let sequences = try? SegmentFile.sequences(in: directory, fileSystem) else {
+            return fileSystem.exists(directory) ? nil : newest
+        }
+        for sequence in sequences {
+            guard let file = try? fileSystem.open(SegmentFile.path(directory, sequence), mode: .read),
+                let bytes = try? file.readAll()
+            else { return nil }
+            newest = max(newest, DiskRecord.scan(bytes).records.last?.timestamp ?? 0)
+        }
+        return newest
     }
 
     /// Opens the acknowledged-position file and reads it; makes it full-size, so later
@@ -180,9 +225,9 @@ final class DiskQueue: Sendable {
                 recovery.acknowledgementLost = true
             }
         }
-        guard bytes.count < AckPosition.size else { return file }
+        guard bytes.count < AckPosition.fileSize else { return file }
         do throws(DiskQueueError) {
-            try file.overwrite(position.bytes, at: 0)
+            try file.overwrite(position.bytes + position.bytes, at: 0)
             try file.sync()
             return file
         } catch {
@@ -212,6 +257,8 @@ final class DiskQueue: Sendable {
 
     /// Samples on disk not yet acknowledged (including a batch in flight).
     var pendingSamples: Int { state.withLock { $0.pendingSamples } }
+    /// Pending samples of a batch in flight whose segment is already deleted (not on disk).
+    var orphanedSamples: Int { state.withLock { $0.orphanedSamples } }
     /// Bytes of all segment files.
     var diskBytes: Int64 { state.withLock { $0.diskBytes } }
     /// The timestamp (ms) of the oldest pending record, nil when none is pending.
@@ -234,6 +281,6 @@ final class DiskQueue: Sendable {
 
     func removeFiles(_ paths: [String]) {
         for path in paths { fileSystem.remove(path) }
-        if !paths.isEmpty && settings.sync == .everyWrite { fileSystem.syncDirectory(settings.directory) }
+        if !paths.isEmpty && settings.sync == .everyWrite { try? fileSystem.syncDirectory(settings.directory) }
     }
 }

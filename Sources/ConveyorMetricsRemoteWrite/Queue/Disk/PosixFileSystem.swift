@@ -52,10 +52,14 @@ struct PosixFileSystem: DiskFileSystem {
 
     func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    func syncDirectory(_ path: String) {
-        let descriptor = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        _ = fsync(descriptor)
-        close(descriptor)
+    func syncDirectory(_ path: String) throws(DiskQueueError) {
+        let descriptor = openDirectory(path)
+        guard descriptor >= 0 else { throw .system(path, "cannot open directory") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw .system(path, "fsync failed") }
     }
+}
+
+private func openDirectory(_ path: String) -> Int32 {
+    open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
 }

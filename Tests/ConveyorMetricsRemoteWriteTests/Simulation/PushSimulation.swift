@@ -1,0 +1,389 @@
+import ConveyorMetrics
+import Logging
+
+@testable import ConveyorMetricsRemoteWrite
+
+/// A deterministic run of one target's push pipeline — sampler, producer, memory and disk
+/// queues, sender machine — on one thread, against a scripted receiver, a simulated clock
+/// and a simulated file system, with the ledger invariants checked after every step.
+///
+/// The same seed and steps give the same run: everything that varies comes from them.
+final class PushSimulation {
+    /// A violated invariant: the step it was found after and what was wrong.
+    struct Failure: Error, CustomStringConvertible {
+        let step: Int
+        let message: String
+        var description: String { "after step \(step): \(message)" }
+    }
+
+    /// One process: a fresh target (and self-metrics) over the same file system.
+    final class Lifetime {
+        let metricsRegistry: MetricsRegistry
+        let target: RemoteWriteTarget
+        let machine: SenderMachine
+        /// Samples recovered from disk at start plus every sample produced since.
+        var produced = 0
+        var previousLive: Set<String>?
+        var vanished: [(key: String, timestamp: Int64)] = []
+
+        init(metricsRegistry: MetricsRegistry, target: RemoteWriteTarget, machine: SenderMachine) {
+            self.metricsRegistry = metricsRegistry
+            self.target = target
+            self.machine = machine
+        }
+    }
+
+    let seed: UInt64
+    let configuration: SimulationConfiguration
+    let clock = SimulatedClock()
+    let fileSystem: SimulatedFileSystem
+    let churn = ChurnedRegistry()
+    let receiver: SimulatedReceiver
+    static let directory = "/sim/queue"
+    private static let external = [Label(name: "instance", value: "sim")]
+    private var lifetime: Lifetime?
+    private var stepIndex = 0
+
+    // The ledger's independent view.
+    /// Every sample produced, by series key and timestamp (value bits).
+    private var produced: [String: [Int64: UInt64]] = [:]
+    /// For each snapshot timestamp, the series the snapshot held.
+    private var liveAt: [Int64: Set<String>] = [:]
+    private var newestProduced: Int64 = 0
+    private var checkedStored = 0
+    private var checkedRefused = 0
+    /// The newest timestamp produced before the latest restart: a restart may resend records
+    /// whose acknowledgement was lost, which the receiver refuses if it had refused or
+    /// outgrown them; anything newer must arrive in order.
+    private var resendWatermark: Int64 = 0
+    private var pendingPowerLoss = false
+    /// Prints every step and what it did (`SIMULATION_TRACE=1`).
+    var trace = false
+
+    private func log(_ text: @autoclosure () -> String) {
+        if trace { print("[sim \(stepIndex)] \(text())") }
+    }
+
+    init(seed: UInt64) {
+        self.seed = seed
+        var random = SimulationRandom(seed: seed)
+        configuration = SimulationConfiguration.random(&random)
+        fileSystem = SimulatedFileSystem(seed: seed ^ 0x5EED)
+        receiver = SimulatedReceiver(clock: clock)
+    }
+
+    /// The steps of a run of this seed.
+    func randomSteps() -> [SimulationStep] {
+        var random = SimulationRandom(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ 1)
+        let count = random.int(in: 80...320)
+        return (0..<count).map { _ in
+            SimulationStep.random(&random, slots: ChurnedRegistry.slots, disk: configuration.disk)
+        }
+    }
+
+    /// Runs `steps`, then a graceful shutdown against a healthy receiver and disk; returns the
+    /// first invariant violated, if any.
+    func run(_ steps: [SimulationStep]) -> Failure? {
+        do {
+            try start(afterCrash: false)
+            for step in steps {
+                stepIndex += 1
+                log("\(step)  wall \(clock.wallMilliseconds())")
+                if trace, let disk = lifetime?.target.context.disk {
+                    let segments = disk.state.withLock {
+                        $0.segments.map { "\($0.sequence):\($0.next)/\($0.records.count)\($0.sealed ? "s" : "")" }
+                    }
+                    log("  disk pending \(disk.pendingSamples) bytes \(disk.diskBytes) segments \(segments)")
+                }
+                try apply(step)
+                if fileSystem.crashed { try restart(powerLoss: pendingPowerLoss) }
+                try check()
+            }
+            stepIndex += 1
+            try shutdown()
+            return nil
+        } catch let failure as Failure {
+            return failure
+        } catch {
+            return Failure(step: stepIndex, message: "\(error)")
+        }
+    }
+
+    // MARK: - Lifetimes
+
+    private func start(afterCrash: Bool) throws {
+        var target = RemoteWriteTargetConfiguration(url: "http://receiver.sim/api/v1/write")
+        target.name = "sim"
+        target.remoteTimeout = .seconds(10)
+        target.queue.maxSamplesPerSend = configuration.maxSamplesPerSend
+        target.queue.maxMemoryBytes = configuration.maxMemoryBytes
+        target.queue.capacity = configuration.capacity
+        target.queue.minBackoff = .milliseconds(30)
+        target.queue.maxBackoff = .seconds(5)
+        target.queue.sampleAgeLimit = configuration.sampleAgeLimit
+        if configuration.disk {
+            target.queue.storagePath = Self.directory
+            target.queue.maxDiskBytes = configuration.maxDiskBytes
+            target.queue.fsync = configuration.everyWrite ? .everyWrite : .interval(.seconds(1))
+        }
+        let metricsRegistry = MetricsRegistry()
+        let receiver = receiver
+        let made = RemoteWriteTarget(
+            configuration: target, externalLabels: ["instance": "sim"], registry: metricsRegistry,
+            logger: Logger(label: "simulation", factory: { _ in SwiftLogNoOpLogHandler() }), clock: clock,
+            fileSystem: fileSystem, makeTransport: { _ in receiver })
+        if case .failure(let error) = made.setUp() { throw Failure(step: stepIndex, message: "set-up: \(error)") }
+        let machine = SenderMachine(target: made.context, memory: made.context.memory)
+        if let disk = made.context.disk { machine.attach(disk: disk) }
+        let next = Lifetime(metricsRegistry: metricsRegistry, target: made, machine: machine)
+        next.produced = made.context.disk.map { $0.recovery.samples + $0.recovery.droppedForLimit } ?? 0
+        lifetime = next
+    }
+
+    private func restart(powerLoss: Bool) throws {
+        guard let dead = lifetime else { return }
+        // A batch in flight whose segment went for the disk limit is not on disk any more.
+        let pendingOnDisk = dead.target.context.disk.map { $0.pendingSamples - $0.orphanedSamples } ?? 0
+        let durable = !powerLoss || configuration.everyWrite
+        fileSystem.restartAfterCrash(powerLoss: powerLoss)
+        pendingPowerLoss = false
+        resendWatermark = newestProduced
+        try start(afterCrash: true)
+        let floorUnknown = lifetime?.target.producer.withLock { $0.floorUnknown } ?? false
+        if !configuration.disk || !durable || floorUnknown {
+            // Without a durable record of the newest timestamp sent, a restart with the clock
+            // behind would stamp below it (documented): the simulation keeps the clock ahead.
+            clock.raiseWall(to: newestProduced + 1)
+        }
+        log("  recovery \(lifetime.map { "\($0.target.context.disk?.recovery as Any)" } ?? "")")
+        log(
+            "  restarted (power loss \(powerLoss)); recovered \(lifetime?.target.context.disk?.recovery.samples ?? -1), floor \(lifetime?.target.producer.withLock { $0.sampler.newestTimestamp } ?? -1)"
+        )
+        guard let disk = lifetime?.target.context.disk, durable else { return }
+        let recovered = disk.recovery.samples + disk.recovery.droppedForLimit
+        if recovered < pendingOnDisk {
+            throw Failure(
+                step: stepIndex,
+                message: "restart recovered \(recovered) samples, \(pendingOnDisk) were pending on disk")
+        }
+    }
+
+    // MARK: - Steps
+
+    private func apply(_ step: SimulationStep) throws {
+        guard let lifetime else { return }
+        switch step {
+        case .bump(let slot, let by): churn.bump(slot, by: by)
+        case .remove(let slot): churn.remove(slot)
+        case .recreate(let slot): churn.recreate(slot)
+        case .flush: flush(lifetime, final: false)
+        case .send(let answer):
+            receiver.answer = answer
+            switch lifetime.machine.step() {
+            case .post(let body, let timeout):
+                let before = receiver.stored.count
+                let outcome = receiver.post(body, timeout: timeout)
+                log(
+                    "  posted: \(outcome); stored \(receiver.stored[before...].map { "\($0.key.suffix(30))@\($0.sample.timestampMilliseconds)" })"
+                )
+                lifetime.machine.handle(outcome)
+                if trace, let disk = lifetime.target.context.disk {
+                    let file = fileSystem.bytes(Self.directory + "/sim/acknowledged").flatMap { AckPosition(bytes: $0) }
+                    log(
+                        "  ack \(disk.state.withLock { $0.acknowledged }) file \(file.map { "\($0)" } ?? "-") pending \(disk.pendingSamples)"
+                    )
+                }
+            case .wait(let until): log("  wait \(until.map(String.init) ?? "-")")
+            case .finished: log("  finished")
+            }
+        case .advance(let milliseconds): clock.advance(milliseconds: milliseconds)
+        case .stepWallBack(let milliseconds): clock.stepWallBack(milliseconds: milliseconds)
+        case .sync: lifetime.target.syncDisk()
+        case .diskCapacity(let bytes):
+            fileSystem.capacityBytes = bytes.map { fileSystem.usedBytes + $0 } ?? .max
+        case .diskFaults(let write, let read, let sync):
+            fileSystem.faults = .init(writeError: write, readError: read, syncError: sync, openError: 0)
+        case .readOnly(let on): fileSystem.readOnly = on
+        case .crash(let calls, let powerLoss):
+            fileSystem.scheduleCrash(afterCalls: calls)
+            pendingPowerLoss = powerLoss
+        case .kill:
+            fileSystem.scheduleCrash(afterCalls: 1)
+            pendingPowerLoss = false
+            try restart(powerLoss: false)
+        }
+    }
+
+    private func flush(_ lifetime: Lifetime, final: Bool) {
+        let snapshot = churn.registry.snapshot()
+        let outcome = lifetime.target.produce(snapshot, final: final)
+        lifetime.produced += outcome.produced
+        log(
+            "  produced \(outcome.produced) @\(outcome.chunks.map(\.timestamp)) degraded \(outcome.degradedBy ?? "-") dropped \(outcome.dropped)"
+        )
+        let live = ChurnedRegistry.liveKeys(snapshot, external: Self.external)
+        for (index, chunk) in outcome.chunks.enumerated() {
+            let isFinalStale = final && index == outcome.chunks.count - 1
+            liveAt[chunk.timestamp] = isFinalStale ? [] : live
+            newestProduced = max(newestProduced, chunk.timestamp)
+            for sample in chunk.samples {
+                let key = SimulatedReceiver.key(sample.series.labels)
+                produced[key, default: [:]][chunk.timestamp] = sample.sample.value.bitPattern
+            }
+        }
+        if let previous = lifetime.previousLive, let timestamp = outcome.chunks.first?.timestamp {
+            for key in previous.subtracting(live) { lifetime.vanished.append((key, timestamp)) }
+        }
+        lifetime.previousLive = live
+    }
+
+    private func shutdown() throws {
+        fileSystem.faults = .init()
+        fileSystem.readOnly = false
+        fileSystem.capacityBytes = .max
+        receiver.answer = .accept
+        if fileSystem.crashed { try restart(powerLoss: pendingPowerLoss) }
+        fileSystem.cancelScheduledCrash()
+        guard let lifetime else { return }
+        let context = lifetime.target.context
+        context.shutdown.deadline.store(clock.monotonicNanoseconds() + 600_000_000_000, ordering: .releasing)
+        flush(lifetime, final: true)
+        context.shutdown.finalQueued.store(true, ordering: .releasing)
+        try check()
+        var steps = 0
+        while !lifetime.machine.isFinished {
+            steps += 1
+            guard steps < 20_000 else { throw Failure(step: stepIndex, message: "the sender never finished") }
+            switch lifetime.machine.step() {
+            case .post(let body, let timeout): lifetime.machine.handle(receiver.post(body, timeout: timeout))
+            case .wait(let until):
+                guard let until else { throw Failure(step: stepIndex, message: "sender idle with work queued") }
+                clock.advance(toMonotonic: until)
+            case .finished: break
+            }
+            try check()
+        }
+        context.disk?.close()
+        // Every reason the registry holds is one the per-step ledger reads.
+        let family = lifetime.metricsRegistry.snapshot().family(
+            named: "conveyor_metrics_remote_write_samples_dropped_total")
+        let all = Int(family?.series.reduce(0) { $0 + ($1.value.scalar ?? 0) } ?? -1)
+        if all != droppedTotal(lifetime) { throw fail("samples_dropped_total \(all) != \(droppedTotal(lifetime))") }
+        let pending = context.pendingSamples
+        if pending != 0 { throw Failure(step: stepIndex, message: "\(pending) samples pending after shutdown") }
+        try checkStaleMarkersDelivered(lifetime)
+    }
+
+    // MARK: - Invariants
+
+    private func fail(_ message: String) -> Failure { Failure(step: stepIndex, message: message) }
+
+    private func check() throws {
+        guard let lifetime else { return }
+        let context = lifetime.target.context
+        let metrics = context.metrics
+        let sent = Int(metrics.samplesSent.value)
+        let failed = Int(metrics.samplesFailed.value)
+        let dropped = droppedTotal(lifetime)
+        let pending = context.pendingSamples
+        if lifetime.produced != sent + failed + dropped + pending {
+            throw fail(
+                "ledger: produced \(lifetime.produced) != sent \(sent) + failed \(failed) + dropped \(dropped) + pending \(pending)"
+            )
+        }
+        if Int(metrics.pending.value) != pending {
+            throw fail("samples_pending gauge \(metrics.pending.value) != pending \(pending)")
+        }
+        let memory = context.memory
+        if memory.bytes > memory.maxBytes || memory.count > memory.capacity {
+            throw fail("memory queue holds \(memory.bytes) bytes / \(memory.count) samples over its bounds")
+        }
+        if let disk = context.disk {
+            if let gauge = metrics.diskBytes?.value, Int64(gauge) != disk.diskBytes, !fileSystem.crashed {
+                throw fail("disk_bytes gauge \(gauge) != \(disk.diskBytes)")
+            }
+            if disk.diskBytes > configuration.maxDiskBytes {
+                throw fail("disk queue holds \(disk.diskBytes) bytes over max_disk_bytes")
+            }
+        }
+        if !receiver.undecodable.isEmpty { throw fail("undecodable request: \(receiver.undecodable[0])") }
+        try checkReceiver()
+    }
+
+    /// `samples_dropped_total` over every reason.
+    private func droppedTotal(_ lifetime: Lifetime) -> Int {
+        let metrics = lifetime.target.context.metrics
+        return RemoteWriteMetrics.dropReasons.reduce(0) { $0 + Int(metrics.droppedCount($1)) }
+    }
+
+    /// Each newly stored sample was produced with that value, and is a stale marker only for
+    /// a series its snapshot lacked; nothing produced since the last restart was refused as
+    /// out of order or as a second value for a timestamp.
+    private func checkReceiver() throws {
+        let refused = receiver.refused
+        while checkedRefused < refused.count {
+            let item = refused[checkedRefused]
+            checkedRefused += 1
+            if item.timestamp > resendWatermark {
+                throw fail("receiver refused \(item.key) @\(item.timestamp): \(item.reason)")
+            }
+        }
+        let stored = receiver.stored
+        while checkedStored < stored.count {
+            let item = stored[checkedStored]
+            checkedStored += 1
+            let timestamp = item.sample.timestampMilliseconds
+            let bits = item.sample.value.bitPattern
+            guard let expected = produced[item.key]?[timestamp] else {
+                throw fail("receiver got \(item.key) @\(timestamp), which was never produced")
+            }
+            if expected != bits {
+                throw fail(
+                    "receiver got \(item.key) @\(timestamp) = \(item.sample.value), produced \(Double(bitPattern: expected))"
+                )
+            }
+            if item.sample.isStaleMarker, liveAt[timestamp]?.contains(item.key) != false {
+                throw fail("stale marker for \(item.key) @\(timestamp), which the snapshot held")
+            }
+        }
+    }
+
+    /// After a clean run: every series that vanished got its stale marker, and every series
+    /// live at shutdown got one at the end.
+    private func checkStaleMarkersDelivered(_ lifetime: Lifetime) throws {
+        let metrics = lifetime.target.context.metrics
+        guard metrics.samplesFailed.value == 0, droppedTotal(lifetime) == 0 else { return }
+        for (key, timestamp) in lifetime.vanished {
+            guard let bits = receiver.values[key]?[timestamp], bits == RemoteSample.staleNaNBits else {
+                throw fail("\(key) vanished @\(timestamp) but no stale marker arrived")
+            }
+        }
+    }
+}
+
+/// The settings of one simulated target, drawn from the seed.
+struct SimulationConfiguration: CustomStringConvertible {
+    var disk: Bool
+    var maxSamplesPerSend: Int
+    var maxMemoryBytes: Int
+    var capacity: Int?
+    var maxDiskBytes: Int64
+    var everyWrite: Bool
+    var sampleAgeLimit: Duration?
+
+    static func random(_ random: inout SimulationRandom) -> SimulationConfiguration {
+        SimulationConfiguration(
+            disk: random.chance(0.5), maxSamplesPerSend: random.int(in: 1...40),
+            maxMemoryBytes: random.chance(0.3) ? random.int(in: 4096...20_000) : 128 << 20,
+            capacity: random.chance(0.2) ? random.int(in: 1...200) : nil,
+            maxDiskBytes: random.chance(0.3) ? Int64(random.int(in: 2048...65_536)) : 1 << 30,
+            everyWrite: random.chance(0.5),
+            sampleAgeLimit: random.chance(0.15) ? .seconds(Int64(random.int(in: 5...120))) : nil)
+    }
+
+    var description: String {
+        "disk \(disk), max_samples_per_send \(maxSamplesPerSend), max_memory_bytes \(maxMemoryBytes), "
+            + "capacity \(capacity.map(String.init) ?? "none"), max_disk_bytes \(maxDiskBytes), "
+            + "fsync \(everyWrite ? "every write" : "interval"), sample_age_limit \(sampleAgeLimit.map { "\($0)" } ?? "none")"
+    }
+}

@@ -1,0 +1,112 @@
+import ConveyorMetricsTestSupport
+import Foundation
+import Testing
+
+@testable import ConveyorMetricsRemoteWrite
+
+/// The push pipeline under every fault, seed by seed (see ``PushSimulation``).
+///
+/// `make test` runs the named regression seeds and 2,000 more (1,000 fixed, 1,000 fresh);
+/// `make simulate SEEDS=N` runs N fresh ones. A failure prints its seed, configuration and
+/// the shortest step list found that still fails; replay with
+/// `SIMULATION_SEED=<seed> swift test --filter PushSimulationTests`.
+@Suite struct PushSimulationTests {
+    /// Seeds that found defects, kept so they stay fixed.
+    static let regressionSeeds: [UInt64] = [
+        3_118_812_092_143_073_143,  // a read-only disk at restart: no timestamp floor, clock behind
+        3_118_812_092_143_073_150,  // a crash scheduled into the shutdown (simulation)
+        282_298_192_053_279_741,  // a torn acknowledgement lost the position: resent everything
+        282_298_192_053_279_751,  // segments larger than max_disk_bytes could never be removed
+        282_298_192_053_279_753,  // an unreadable disk at restart: no floor, a second value for a timestamp
+        7_883_178_659_594_166_281,  // a batch in flight uncounted while its segment went for the limit
+        7_883_178_659_594_166_305,  // a record whose fsync failed counted as durable
+        8_687_511_704_321_398_979,  // a segment whose directory entry was never synced
+        3_134_454_975_075_936_136,  // recovery counted records never synced (page cache after kill -9)
+        3_972_586_798_414_869_567,  // an orphaned batch in flight lost at a crash
+        3_972_586_798_414_869_144,  // a crash between dropping segments and deleting them: over the limit
+    ]
+
+    @Test func regressionSeedsStayFixed() {
+        for seed in Self.regressionSeeds { Self.expectClean(seed) }
+    }
+
+    @Test func fixedSeeds() {
+        if let replay = ProcessInfo.processInfo.environment["SIMULATION_SEED"].flatMap(UInt64.init) {
+            if ProcessInfo.processInfo.environment["SIMULATION_TRACE"] != nil {
+                let simulation = PushSimulation(seed: replay)
+                simulation.trace = true
+                print(simulation.configuration)
+                print(simulation.run(simulation.randomSteps()).map { "\($0)" } ?? "clean")
+                return
+            }
+            Self.expectClean(replay)
+            return
+        }
+        let count = ProcessInfo.processInfo.environment["SIMULATION_FIXED_SEEDS"].flatMap(UInt64.init) ?? 1000
+        let seeds = (1...max(1, count)).map { $0 }
+        #expect(!seeds.isEmpty)
+        for seed in seeds { Self.expectClean(seed) }
+    }
+
+    @Test func freshSeeds() {
+        let count = ProcessInfo.processInfo.environment["SIMULATION_SEEDS"].flatMap(Int.init) ?? 1000
+        let base = UInt64.random(in: 1_000_000...UInt64.max / 2)
+        let started = ContinuousClock.now
+        var failures = 0
+        for offset in 0..<UInt64(count) where !Self.expectClean(base + offset) {
+            failures += 1
+            if failures >= 3 { break }
+        }
+        let seconds =
+            Double((ContinuousClock.now - started).components.attoseconds) / 1e18
+            + Double((ContinuousClock.now - started).components.seconds)
+        print(
+            "simulation: \(count) fresh seeds from \(base) in \(String(format: "%.1f", seconds)) s "
+                + "(\(String(format: "%.0f", Double(count) / max(seconds, 0.001))) seeds/s)")
+        #expect(count > 0)
+    }
+
+    /// Runs `seed`; on a failure, shrinks its steps and records an issue naming the seed.
+    @discardableResult
+    static func expectClean(_ seed: UInt64) -> Bool {
+        let steps = PushSimulation(seed: seed).randomSteps()
+        #expect(!steps.isEmpty)
+        guard let failure = PushSimulation(seed: seed).run(steps) else { return true }
+        let shortest = shrink(seed, steps)
+        let replayed = PushSimulation(seed: seed).run(shortest) ?? failure
+        Issue.record(
+            """
+            simulation seed \(seed) failed \(failure)
+            configuration: \(PushSimulation(seed: seed).configuration)
+            shortest failing steps (\(shortest.count) of \(steps.count)), failing \(replayed):
+            \(shortest.enumerated().map { "  \($0.offset + 1). \($0.element)" }.joined(separator: "\n"))
+            replay: SIMULATION_SEED=\(seed) swift test --filter PushSimulationTests
+            """)
+        return false
+    }
+
+    /// Removes chunks of steps, then single steps, while the run still fails.
+    static func shrink(_ seed: UInt64, _ steps: [SimulationStep]) -> [SimulationStep] {
+        var current = steps
+        var chunk = max(1, current.count / 2)
+        var runs = 0
+        let deadline = ContinuousClock.now + .seconds(20)
+        while chunk >= 1 && runs < 3000 && ContinuousClock.now < deadline {
+            var index = 0
+            var removedAny = false
+            while index < current.count && runs < 3000 && ContinuousClock.now < deadline {
+                var candidate = current
+                candidate.removeSubrange(index..<min(current.count, index + chunk))
+                runs += 1
+                if PushSimulation(seed: seed).run(candidate) != nil {
+                    current = candidate
+                    removedAny = true
+                } else {
+                    index += chunk
+                }
+            }
+            if !removedAny || chunk > 1 { chunk /= 2 }
+        }
+        return current
+    }
+}
