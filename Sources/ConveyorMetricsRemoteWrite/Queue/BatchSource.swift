@@ -65,10 +65,13 @@ final class DiskBatches: BatchSource {
         while true {
             var tooOld = 0
             var lost = 0
-            // One record a request: the persister already sized records to a request.
+            // One record a request: the persister already sized records to a request. What was
+            // dropped on the way is counted even when reading the batch then fails.
+            defer {
+                if tooOld > 0 { dropped("too_old", tooOld) }
+                if lost > 0 { dropped("corrupt", lost) }
+            }
             let batch = try disk.nextBatch(maxSamples: 1, notBefore: notBefore, tooOld: &tooOld, lost: &lost)
-            if tooOld > 0 { dropped("too_old", tooOld) }
-            if lost > 0 { dropped("corrupt", lost) }
             guard let batch else { return nil }
             if batch.corruptSamples > 0 { dropped("corrupt", batch.corruptSamples) }
             guard let body = batch.requests.first else {

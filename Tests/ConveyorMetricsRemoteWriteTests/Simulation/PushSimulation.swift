@@ -177,6 +177,7 @@ final class PushSimulation {
         case .remove(let slot): churn.remove(slot)
         case .recreate(let slot): churn.recreate(slot)
         case .flush: flush(lifetime, final: false)
+        case .metadata: lifetime.target.setMetadata(RemoteWriter.metadata(of: churn.registry.snapshot()))
         case .send(let answer):
             receiver.answer = answer
             switch lifetime.machine.step() {
@@ -237,16 +238,48 @@ final class PushSimulation {
         lifetime.previousLive = live
     }
 
+    /// Graceful shutdown. With `configuration.receiverDownAtShutdown`, the receiver answers
+    /// 503 until a 5 s deadline passes: memory is counted as dropped, the disk keeps its
+    /// samples, and a restart against a healthy receiver then delivers them.
     private func shutdown() throws {
         fileSystem.faults = .init()
         fileSystem.readOnly = false
         fileSystem.capacityBytes = .max
-        receiver.answer = .accept
         if fileSystem.crashed { try restart(powerLoss: pendingPowerLoss) }
         fileSystem.cancelScheduledCrash()
+        if configuration.receiverDownAtShutdown {
+            receiver.answer = .status(503, retryAfter: nil)
+            try drain(deadline: 5_000_000_000)
+            guard let lifetime else { return }
+            let context = lifetime.target.context
+            if context.memory.count + context.heldMemory.load(ordering: .relaxed) != 0 {
+                throw fail("samples left in memory after the shutdown deadline")
+            }
+            guard configuration.disk else { return }
+            stepIndex += 1
+            try restart(powerLoss: false)
+        }
+        receiver.answer = .accept
+        try drain(deadline: 600_000_000_000)
+        guard let lifetime else { return }
+        let pending = lifetime.target.context.pendingSamples
+        if pending != 0 {
+            let context = lifetime.target.context
+            let segments = context.disk?.state.withLock {
+                $0.segments.map { "\($0.sequence):\($0.next)+\($0.inFlight)/\($0.records.count)" }
+            }
+            throw fail(
+                "\(pending) samples pending after shutdown: memory \(context.memory.count), held \(context.heldMemory.load(ordering: .relaxed)), disk \(context.disk?.pendingSamples ?? 0) (orphaned \(context.disk?.orphanedSamples ?? 0), segments \(segments ?? []))"
+            )
+        }
+        try checkStaleMarkersDelivered(lifetime)
+    }
+
+    /// Final snapshot and stale markers, then sender steps until it stops.
+    private func drain(deadline: Int64) throws {
         guard let lifetime else { return }
         let context = lifetime.target.context
-        context.shutdown.deadline.store(clock.monotonicNanoseconds() + 600_000_000_000, ordering: .releasing)
+        context.shutdown.deadline.store(clock.monotonicNanoseconds() + deadline, ordering: .releasing)
         flush(lifetime, final: true)
         context.shutdown.finalQueued.store(true, ordering: .releasing)
         try check()
@@ -269,9 +302,6 @@ final class PushSimulation {
             named: "conveyor_metrics_remote_write_samples_dropped_total")
         let all = Int(family?.series.reduce(0) { $0 + ($1.value.scalar ?? 0) } ?? -1)
         if all != droppedTotal(lifetime) { throw fail("samples_dropped_total \(all) != \(droppedTotal(lifetime))") }
-        let pending = context.pendingSamples
-        if pending != 0 { throw Failure(step: stepIndex, message: "\(pending) samples pending after shutdown") }
-        try checkStaleMarkersDelivered(lifetime)
     }
 
     // MARK: - Invariants
@@ -370,6 +400,7 @@ struct SimulationConfiguration: CustomStringConvertible {
     var maxDiskBytes: Int64
     var everyWrite: Bool
     var sampleAgeLimit: Duration?
+    var receiverDownAtShutdown: Bool
 
     static func random(_ random: inout SimulationRandom) -> SimulationConfiguration {
         SimulationConfiguration(
@@ -378,12 +409,15 @@ struct SimulationConfiguration: CustomStringConvertible {
             capacity: random.chance(0.2) ? random.int(in: 1...200) : nil,
             maxDiskBytes: random.chance(0.3) ? Int64(random.int(in: 2048...65_536)) : 1 << 30,
             everyWrite: random.chance(0.5),
-            sampleAgeLimit: random.chance(0.15) ? .seconds(Int64(random.int(in: 5...120))) : nil)
+            sampleAgeLimit: random.chance(0.15) ? .seconds(Int64(random.int(in: 5...120))) : nil,
+            receiverDownAtShutdown: random.chance(0.2))
     }
 
     var description: String {
         "disk \(disk), max_samples_per_send \(maxSamplesPerSend), max_memory_bytes \(maxMemoryBytes), "
             + "capacity \(capacity.map(String.init) ?? "none"), max_disk_bytes \(maxDiskBytes), "
-            + "fsync \(everyWrite ? "every write" : "interval"), sample_age_limit \(sampleAgeLimit.map { "\($0)" } ?? "none")"
+            + "fsync \(everyWrite ? "every write" : "interval"), "
+            + "sample_age_limit \(sampleAgeLimit.map { "\($0)" } ?? "none"), "
+            + "receiver down at shutdown \(receiverDownAtShutdown)"
     }
 }

@@ -24,6 +24,8 @@ import Testing
         3_134_454_975_075_936_136,  // recovery counted records never synced (page cache after kill -9)
         3_972_586_798_414_869_567,  // an orphaned batch in flight lost at a crash
         3_972_586_798_414_869_144,  // a crash between dropping segments and deleting them: over the limit
+        5_579_819_054_962_539_413,  // a batch whose read failed stayed marked in flight, then orphaned
+        5_579_819_054_962_541_139,  // too-old records skipped before a failed read went uncounted
     ]
 
     @Test func regressionSeedsStayFixed() {

@@ -8,6 +8,8 @@ enum SimulationStep: Equatable, CustomStringConvertible {
     case recreate(slot: Int)
     /// Takes a snapshot into the queue (what the flush loop or the persister does).
     case flush
+    /// Queues the families' metadata (a sample-free request).
+    case metadata
     /// One sender step; a request it posts is answered so.
     case send(SimulatedReceiver.Answer)
     /// Both clocks forward, or the wall clock back.
@@ -32,6 +34,7 @@ enum SimulationStep: Equatable, CustomStringConvertible {
         case .remove(let slot): "remove(\(slot))"
         case .recreate(let slot): "recreate(\(slot))"
         case .flush: "flush"
+        case .metadata: "metadata"
         case .send(let answer): "send(\(answer))"
         case .advance(let milliseconds): "advance(\(milliseconds) ms)"
         case .stepWallBack(let milliseconds): "stepWallBack(\(milliseconds) ms)"
@@ -51,7 +54,8 @@ enum SimulationStep: Equatable, CustomStringConvertible {
         case 0..<140: return .bump(slot: random.int(in: 0...(slots - 1)), by: random.int(in: 1...5))
         case 140..<175: return .remove(slot: random.int(in: 0...(slots - 1)))
         case 175..<210: return .recreate(slot: random.int(in: 0...(slots - 1)))
-        case 210..<360: return .flush
+        case 210..<350: return .flush
+        case 350..<360: return .metadata
         case 360..<720: return .send(randomAnswer(&random))
         case 720..<860: return .advance(milliseconds: Int64(random.int(in: 1...3000)))
         case 860..<870: return .stepWallBack(milliseconds: Int64(random.int(in: 1...600_000)))

@@ -38,7 +38,20 @@ extension DiskQueue {
                 removeAcknowledgedSegments()
                 continue
             }
-            guard let bytes = try read(sequence, from: first.offset, to: last.end) else {
+            let read: [UInt8]?
+            do throws(DiskQueueError) {
+                read = try self.read(sequence, from: first.offset, to: last.end)
+            } catch {
+                // Not taken after all: a segment marked in flight would be kept pending if
+                // the disk limit removed it before the next try.
+                state.withLock { state in
+                    if let index = state.segments.firstIndex(where: { $0.sequence == sequence }) {
+                        state.segments[index].inFlight = 0
+                    }
+                }
+                throw error
+            }
+            guard let bytes = read else {
                 lost += forget(segment: sequence)
                 continue
             }
