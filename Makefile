@@ -8,7 +8,7 @@ BUILD_DEPS := pkg-config libsnappy-dev libprotobuf-c-dev libcurl4-openssl-dev
 TEST_DEPS  := prometheus victoria-metrics openssl
 LISTEN     ?= 0.0.0.0:9090
 
-.PHONY: all deps deps-test build release run test test-unit test-core-only examples docs format lint clean proto check-proto bench test-tsan test-asan fuzz fuzz-seeds
+.PHONY: all deps deps-test build release run test test-unit test-core-only examples docs format lint clean proto check-proto bench test-tsan test-asan fuzz fuzz-seeds simulate
 
 all: build
 
@@ -49,6 +49,14 @@ test: deps-test lint check-proto
 test-unit: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip '^IntegrationTests\.'
+
+# The push pipeline's deterministic simulation on SEEDS fresh seeds (make test runs 1,000
+# fixed and 1,000 fresh ones). A failure prints its seed and shortest failing steps; replay
+# with SIMULATION_SEED=<seed> (add SIMULATION_TRACE=1 for every step).
+SEEDS ?= 10000
+simulate: deps-test
+	$(SWIFT) build --build-tests
+	SIMULATION_SEEDS=$(SEEDS) $(SWIFT) test --skip-build --filter 'PushSimulationTests/freshSeeds'
 
 # A package that depends only on the ConveyorMetrics product builds where the C libraries'
 # headers and pkg-config files are hidden (a private mount namespace), compiles no C target and
@@ -107,15 +115,17 @@ bench: deps
 # suites run in `make test`).
 # The 60 s outage test counts snapshots per second, which a sanitized build cannot keep up
 # with on 2 cores; `make test` runs it.
+# The simulation is single-threaded: sanitized runs take 100 fixed and 100 fresh seeds.
+SANITIZER_SIMULATION := SIMULATION_FIXED_SEEDS=100 SIMULATION_SEEDS=100
 SANITIZER_SKIP := RealReceiverTests|ExecutableTests|DemoKillRestartTests|ExporterFloodTests|noSecretInCheckConfigOutput|aSixtySecondOutageAtOneSecondIntervalsLosesNothing
 test-tsan: deps-test
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	TSAN_OPTIONS=suppressions=$(CURDIR)/.ci/tsan-suppressions.txt \
+	TSAN_OPTIONS=suppressions=$(CURDIR)/.ci/tsan-suppressions.txt $(SANITIZER_SIMULATION) \
 	  $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --skip '$(SANITIZER_SKIP)'
 
 test-asan: deps-test
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
-	CONVEYOR_SANITIZER=address LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan-suppressions.txt \
+	CONVEYOR_SANITIZER=address LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan-suppressions.txt $(SANITIZER_SIMULATION) \
 	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --skip '$(SANITIZER_SKIP)'
 
 # Fuzzing with libFuzzer (swiftc -sanitize=fuzzer,address), FUZZ_TIME seconds per target.

@@ -120,3 +120,44 @@ struct SnapshotSamplerTests {
         #expect(chunkWriter.bytes == sampleWriter.bytes)
     }
 }
+
+@Suite("Snapshot sampler: one series per label set")
+struct SnapshotSamplerIdentityTests {
+    @Test func aSeriesDestroyedAndRecreatedInOneIntervalContinuesWithoutAStaleMarker() {
+        let registry = MetricsRegistry()
+        let sampler = SnapshotSampler(externalLabels: [:])
+        let first = registry.makeCounter(label: "jobs_total", dimensions: [("queue", "q1")])
+        first.increment(by: 3)
+        let before = sampler.chunks(from: registry.snapshot(), at: 1_000)
+        #expect(before.count == 1)
+        registry.destroyCounter(first)
+        registry.makeCounter(label: "jobs_total", dimensions: [("queue", "q1")]).increment(by: 1)
+        let after = sampler.chunks(from: registry.snapshot(), at: 2_000).flatMap(\.samples)
+        let jobs = after.filter { $0.series.labels.contains(Label(name: "__name__", value: "jobs_total")) }
+        #expect(jobs.count == 1, "one sample, no stale marker beside it: \(jobs.map(\.sample))")
+        #expect(jobs.first?.sample.isStaleMarker == false)
+        #expect(jobs.first?.series === before[0].series.first { $0.labels.contains(Label(name: "queue", value: "q1")) })
+    }
+
+    @Test func labelSetsEqualOnceEmptyValuesGoAreOneSeriesAndTheSecondIsCounted() {
+        let registry = MetricsRegistry()
+        registry.makeCounter(label: "events_total", dimensions: []).increment(by: 1)
+        registry.makeCounter(label: "events_total", dimensions: [("zone", "")]).increment(by: 5)
+        let sampler = SnapshotSampler(externalLabels: [:])
+        let samples = sampler.chunks(from: registry.snapshot(), at: 1_000).flatMap(\.samples)
+            .filter { $0.series.labels.contains(Label(name: "__name__", value: "events_total")) }
+        #expect(samples.count == 1, "one value for {} at one timestamp")
+        #expect(sampler.duplicateSamples == 1)
+    }
+
+    @Test func timestampsStayAboveTheFloorAndAStepBackIsCounted() {
+        let registry = MetricsRegistry()
+        registry.gaugeFamily(name: "g", help: "g").series().set(1)
+        let sampler = SnapshotSampler(externalLabels: [:])
+        sampler.raiseFloor(to: 5_000)
+        let chunk = sampler.chunks(from: registry.snapshot(), at: 4_000)
+        #expect(chunk.first?.timestamp == 5_001)
+        #expect(sampler.clockStepBacks == 1)
+        #expect(sampler.lastStepBack == 1_000)
+    }
+}
