@@ -20,7 +20,10 @@ struct PipelineDefectTests {
         let target: RemoteWriteTarget
         let machine: SenderMachine
 
-        init(disk fileSystem: SimulatedFileSystem? = nil, configure: (inout RemoteWriteTargetConfiguration) -> Void = { _ in }) {
+        init(
+            disk fileSystem: SimulatedFileSystem? = nil,
+            configure: (inout RemoteWriteTargetConfiguration) -> Void = { _ in }
+        ) {
             var configuration = RemoteWriteTargetConfiguration(url: "http://receiver.test/api/v1/write")
             configuration.name = "t"
             if fileSystem != nil { configuration.queue.storagePath = "/q" }
@@ -58,7 +61,8 @@ struct PipelineDefectTests {
         harness.registry.counterFamily(name: "c_total", help: "c").series().increment()
         #expect(harness.machine.step() == .wait(until: nil), "nothing queued yet")
         // finish(): the final snapshot and stale markers, then the flag the sender stops on.
-        harness.target.context.shutdown.deadline.store(harness.clock.monotonicNanoseconds() + 5_000_000_000, ordering: .releasing)
+        harness.target.context.shutdown.deadline.store(
+            harness.clock.monotonicNanoseconds() + 5_000_000_000, ordering: .releasing)
         harness.target.produce(harness.registry.snapshot(), final: true)
         harness.target.context.shutdown.finalQueued.store(true, ordering: .releasing)
         #expect(harness.send() > 0)
@@ -86,7 +90,9 @@ struct PipelineDefectTests {
         let queue = try DiskQueue(settings: settings, fileSystem: fileSystem)
         _ = try queue.append(compressedRequest: [1, 2, 3], samples: 1, timestamp: 10)
         fileSystem.faults.writeError = 1
-        #expect(throws: DiskQueueError.self) { _ = try queue.append(compressedRequest: [4, 5, 6], samples: 1, timestamp: 20) }
+        #expect(throws: DiskQueueError.self) {
+            _ = try queue.append(compressedRequest: [4, 5, 6], samples: 1, timestamp: 20)
+        }
         fileSystem.faults.writeError = 0
         _ = try queue.append(compressedRequest: [7, 8, 9], samples: 1, timestamp: 30)
         var tooOld = 0
@@ -183,6 +189,7 @@ struct PipelineDefectTests {
         target.queue.storagePath = base.path + "/queue"
         target.basicAuth = .init(username: "u", passwordFile: base.path + "/missing-password")
         _ = try RemoteWriter(configuration: RemoteWriteConfiguration(targets: [target]), registry: MetricsRegistry())
-        #expect(!FileManager.default.fileExists(atPath: base.path + "/queue"), "the disk queue opens at run, on its thread")
+        #expect(
+            !FileManager.default.fileExists(atPath: base.path + "/queue"), "the disk queue opens at run, on its thread")
     }
 }
