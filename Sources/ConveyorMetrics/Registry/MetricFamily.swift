@@ -108,10 +108,21 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
 
     package var seriesCount: Int { state.withLock { $0.table.live.count } }
 
+    /// The lookup table's size in slots, the removed series and replaced tables not yet
+    /// freed, and those freed so far (tests of bounded memory under churn).
+    package var lookupFootprint: (slots: Int, unreclaimed: Int, reclaimed: Int) {
+        state.withLock { ($0.table.current.mask + 1, $0.table.unreclaimed, $0.table.reclaimed) }
+    }
+
     /// The series sorted by labels; the sort runs only after the set of series changed.
+    /// Also frees what removals left for readers that have since gone.
     package func sortedSeries() -> [Series] {
-        if let cached = state.withLock({ $0.sorted }) { return cached }
         let table = table
+        let cachedSorted = state.withLock { state -> [Series]? in
+            if state.table.unreclaimed > 0 { table.reclaim(writer: &state.table) }
+            return state.sorted
+        }
+        if let cached = cachedSorted { return cached }
         let (unsorted, version) = state.withLock { (table.allSeries(writer: $0.table), $0.version) }
         // Labels are derived, not stored: compute each series' labels once for the sort.
         let sorted = unsorted.map { ($0.labels, $0) }.sorted { Self.precedes($0.0, $1.0) }.map(\.1)

@@ -6,10 +6,10 @@ import Synchronization
 /// load the current table and probe it with relaxed loads plus acquire on the slot that
 /// matches — no lock, no retain/release, no allocation. Writers (inserts, growth,
 /// removals) run under the family's mutex: an insert fills an empty slot with a release
-/// store; growth builds a table twice the size and publishes it. Retired tables and
-/// removed series are kept alive for the family's lifetime, so a reader still probing an
-/// old table never touches freed memory (the cost: 8 bytes per slot of every retired
-/// table, and removed series until the family goes).
+/// store; growth builds a table twice the size (or, when tombstones fill it, a clean one of
+/// the same size) and publishes it. A reader probes inside a read-side section of
+/// ``ReaderPhases``; removed series and replaced tables are freed once no reader that could
+/// have seen them is left, so churn (create, remove, create again) keeps memory bounded.
 final class SeriesLookupTable<Series: SeriesStorage>: Sendable {
     /// Slots: 0 empty, 1 removed (tombstone), otherwise an unretained `Series` pointer.
     final class Storage: Sendable {
@@ -31,21 +31,35 @@ final class SeriesLookupTable<Series: SeriesStorage>: Sendable {
 
     /// The writer side; only touched under the family's lock.
     struct WriterState {
-        var storages: [Storage]
+        var current: Storage
         /// Occupied slots of the current storage, tombstones included.
         var used = 0
         /// Strong references (8 bytes a series): the slots hold unretained pointers.
         var live: [Series] = []
-        var graveyard: [Series] = []
+        /// Unlinked since the last phase flip: readers may still hold them.
+        var retiredSeries: [Series] = []
+        var retiredStorages: [Storage] = []
+        /// Unlinked before the last flip; freed once `awaitingPhase` has no reader.
+        var awaitingSeries: [Series] = []
+        var awaitingStorages: [Storage] = []
+        var awaitingPhase: Int?
+        /// Series and tables freed so far (tests).
+        var reclaimed = 0
+
+        /// Objects unlinked but not yet freed.
+        var unreclaimed: Int {
+            retiredSeries.count + retiredStorages.count + awaitingSeries.count + awaitingStorages.count
+        }
     }
 
     private let published: Atomic<UInt>
+    private let phases = ReaderPhases()
     private static var tombstone: UInt { 1 }
 
     /// A table and the writer state that keeps its storage alive (held under the family lock).
     static func make() -> (SeriesLookupTable, WriterState) {
         let first = Storage(capacity: 16)
-        return (SeriesLookupTable(first: first), WriterState(storages: [first]))
+        return (SeriesLookupTable(first: first), WriterState(current: first))
     }
 
     private init(first: Storage) {
@@ -58,6 +72,8 @@ final class SeriesLookupTable<Series: SeriesStorage>: Sendable {
     /// Calls `body` with the series for `key` if it is in the table; nil otherwise.
     @inline(__always)
     func withSeries<R>(_ key: LabelValuesKey, hash: UInt64, _ body: (Series) -> R) -> R? {
+        let section = phases.enter()
+        defer { phases.leave(section) }
         let bits = published.load(ordering: .acquiring)
         guard let raw = UnsafeRawPointer(bitPattern: bits) else { return nil }
         return Unmanaged<Storage>.fromOpaque(raw)._withUnsafeGuaranteedRef { storage -> R? in
@@ -75,11 +91,13 @@ final class SeriesLookupTable<Series: SeriesStorage>: Sendable {
         }
     }
 
-    /// Adds `series` (under the family lock); grows the table past half full.
+    /// Adds `series` (under the family lock); past half full, grows the table, or rebuilds
+    /// it at the same size when tombstones are most of what fills it.
     func insert(_ series: Series, writer: inout WriterState) {
-        guard let current = writer.storages.last else { return }
+        let current = writer.current
         if (writer.used + 1) * 2 > current.mask + 1 {
-            let grown = Storage(capacity: (current.mask + 1) * 2)
+            let capacity = (writer.live.count + 1) * 4 <= current.mask + 1 ? current.mask + 1 : (current.mask + 1) * 2
+            let grown = Storage(capacity: capacity)
             var live = 0
             for index in 0...current.mask {
                 let slot = current.slots[index].load(ordering: .relaxed)
@@ -88,20 +106,23 @@ final class SeriesLookupTable<Series: SeriesStorage>: Sendable {
                 Self.place(slot, hash: hash, in: grown)
                 live += 1
             }
-            writer.storages.append(grown)
+            writer.retiredStorages.append(current)
+            writer.current = grown
             writer.used = live
             published.store(UInt(bitPattern: Unmanaged.passUnretained(grown).toOpaque()), ordering: .releasing)
         }
-        guard let target = writer.storages.last else { return }
-        Self.place(UInt(bitPattern: Unmanaged.passUnretained(series).toOpaque()), hash: series.lookupHash, in: target)
+        Self.place(
+            UInt(bitPattern: Unmanaged.passUnretained(series).toOpaque()), hash: series.lookupHash,
+            in: writer.current)
         writer.used += 1
         writer.live.append(series)
+        reclaim(writer: &writer)
     }
 
     /// Replaces the slot of `key`'s series with a tombstone (under the family lock) and keeps
     /// the series alive for readers in flight; returns the removed series.
     func remove(_ key: LabelValuesKey, writer: inout WriterState) -> Series? {
-        guard let current = writer.storages.last else { return nil }
+        let current = writer.current
         let hash = key.lookupHash
         var index = Int(truncatingIfNeeded: hash) & current.mask
         for _ in 0...current.mask {
@@ -115,13 +136,38 @@ final class SeriesLookupTable<Series: SeriesStorage>: Sendable {
                         writer.live.swapAt(position, writer.live.count - 1)
                         writer.live.removeLast()
                     }
-                    writer.graveyard.append(series)
+                    writer.retiredSeries.append(series)
+                    reclaim(writer: &writer)
                     return series
                 }
             }
             index = (index &+ 1) & current.mask
         }
         return nil
+    }
+
+    /// Frees what was retired before the last phase flip once that phase has no reader, and
+    /// flips again for what was retired since (under the family lock; never waits).
+    func reclaim(writer: inout WriterState) {
+        if let phase = writer.awaitingPhase {
+            guard phases.isQuiet(phase) else { return }
+            writer.reclaimed += writer.awaitingSeries.count + writer.awaitingStorages.count
+            writer.awaitingSeries.removeAll()
+            writer.awaitingStorages.removeAll()
+            writer.awaitingPhase = nil
+        }
+        guard !writer.retiredSeries.isEmpty || !writer.retiredStorages.isEmpty else { return }
+        swap(&writer.awaitingSeries, &writer.retiredSeries)
+        swap(&writer.awaitingStorages, &writer.retiredStorages)
+        let phase = phases.flip()
+        writer.awaitingPhase = phase
+        // Usually no reader is inside at this moment: free at once.
+        if phases.isQuiet(phase) {
+            writer.reclaimed += writer.awaitingSeries.count + writer.awaitingStorages.count
+            writer.awaitingSeries.removeAll()
+            writer.awaitingStorages.removeAll()
+            writer.awaitingPhase = nil
+        }
     }
 
     private static func place(_ bits: UInt, hash: UInt64, in storage: Storage) {

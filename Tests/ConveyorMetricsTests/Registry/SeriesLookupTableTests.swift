@@ -1,3 +1,4 @@
+import Foundation
 import ConveyorMetricsTestSupport
 import Synchronization
 import Testing
@@ -53,6 +54,72 @@ struct SeriesLookupTableTests {
         #expect(family.seriesCount == keys)
         let total = family.snapshot().series.compactMap(\.value.scalar).reduce(0, +)
         #expect(total == Double(threads * keys), "no increment went to a duplicate or lost series")
+    }
+
+    @Test func churnKeepsMemoryBoundedRemovedSeriesAndOldTablesAreFreed() {
+        let family = family(limit: 100)
+        weak var firstRemoved: CounterSeries?
+        for round in 0..<20_000 {
+            // 50 live series; each round removes one and creates a new key (ever-new label values).
+            family.withSeries(.one("r\(round)")) { $0.increment() }
+            if round >= 50 {
+                let removed = family.withSeries(.one("r\(round - 50)")) { $0 }
+                if round == 50 { firstRemoved = removed }
+                #expect(family.remove(.one("r\(round - 50)")))
+            }
+        }
+        let footprint = family.lookupFootprint
+        #expect(family.seriesCount == 50)
+        #expect(footprint.slots <= 256, "tombstones are rebuilt away, not grown: \(footprint.slots) slots")
+        #expect(footprint.unreclaimed <= 2, "removed series and old tables are freed: \(footprint.unreclaimed) left")
+        #expect(footprint.reclaimed >= 19_950)
+        #expect(firstRemoved == nil, "a removed series is deallocated")
+        let newest = family.snapshot().series.filter { $0.labels.contains(Label(name: "id", value: "r19999")) }
+        #expect(newest.count == 1, "churn never trips the cardinality guard (limit 100, 20,000 keys over time)")
+    }
+
+    @Test func readersRecordWhileAnotherThreadRemovesAndRecreatesTheirSeries() async {
+        let family = family()
+        let keys = 64
+        final class Flag: Sendable { let value = Atomic<Bool>(false) }
+        let stop = Flag()
+        // Threads of their own: spinning readers on the Swift pool (two threads) would starve the writer.
+        await withTaskGroup(of: Void.self) { group in
+            for reader in 0..<2 {
+                group.addTask {
+                    await onThread {
+                        var step = reader
+                        // Under ASan a use after free of a reclaimed series or table fails here.
+                        while !stop.value.load(ordering: .relaxed) {
+                            family.withSeries(.one("k\(step % keys)")) { $0.increment() }
+                            step &+= 7
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                await onThread {
+                    for round in 0..<20_000 {
+                        let id = round % keys
+                        family.remove(.one("k\(id)"))
+                        family.withSeries(.one("k\(id)")) { $0.increment() }
+                    }
+                    stop.value.store(true, ordering: .relaxed)
+                }
+            }
+        }
+        #expect(family.seriesCount == keys)
+        #expect(family.lookupFootprint.reclaimed > 0)
+        #expect(family.lookupFootprint.unreclaimed < 64)
+    }
+
+    private func onThread(_ body: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread {
+                body()
+                continuation.resume()
+            }.start()
+        }
     }
 
     @Test func twoValueAndManyValueKeysHashAndCompareByAllValues() {
