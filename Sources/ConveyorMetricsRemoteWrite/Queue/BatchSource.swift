@@ -63,15 +63,15 @@ final class DiskBatches: BatchSource {
         -> OutgoingRequest?
     {
         while true {
-            var tooOld = 0
-            var lost = 0
+            var skipped = DiskQueue.Skipped()
             // One record a request: the persister already sized records to a request. What was
             // dropped on the way is counted even when reading the batch then fails.
             defer {
-                if tooOld > 0 { dropped("too_old", tooOld) }
-                if lost > 0 { dropped("corrupt", lost) }
+                if skipped.tooOld > 0 { dropped("too_old", skipped.tooOld) }
+                if skipped.lost > 0 { dropped("corrupt", skipped.lost) }
+                if skipped.evicted > 0 { dropped("disk_full", skipped.evicted) }
             }
-            let batch = try disk.nextBatch(maxSamples: 1, notBefore: notBefore, tooOld: &tooOld, lost: &lost)
+            let batch = try disk.nextBatch(maxSamples: 1, notBefore: notBefore, skipped: &skipped)
             guard let batch else { return nil }
             if batch.corruptSamples > 0 { dropped("corrupt", batch.corruptSamples) }
             guard let body = batch.requests.first else {

@@ -198,8 +198,8 @@ extension RemoteWriteTarget {
         context.disk?.close()
         let waiters = finished.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.done = true
-            defer { state.waiters = [] }
-            return state.waiters
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
         }
         for waiter in waiters { waiter.resume() }
     }

@@ -21,7 +21,18 @@ final class RemoteWriteTarget: Sendable {
     let finalRequested = Atomic<Bool>(false)
     let persisterSignal = DispatchSemaphore(value: 0)
     let runningThreads = Atomic<Int>(0)
-    let finished = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    let finished = Mutex(FinishState())
+
+    /// Who waits for the target's threads to stop.
+    struct FinishState {
+        var done = false
+        var next = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        /// Waits whose time ran out before they were registered.
+        var expired: Set<Int> = []
+    }
+    /// How long `finish` waits past the drain deadline for a thread stuck in a system call.
+    static let finishGrace: Duration = .seconds(5)
 
     var configuration: RemoteWriteTargetConfiguration { context.configuration }
     var name: String { context.name }
@@ -102,18 +113,58 @@ final class RemoteWriteTarget: Sendable {
         }
         context.shutdown.signal.signal()
         context.wakeSender()
-        await waitUntilFinished()
+        let remaining = Duration.nanoseconds(max(0, deadline - context.clock.monotonicNanoseconds()))
+        if !(await waitUntilFinished(timeout: remaining + Self.finishGrace)) {
+            context.logger.error(
+                "a remote-write thread is still blocked (a hung disk?); shutdown goes on without it")
+        }
+        sweepAfterShutdown()
     }
 
-    func waitUntilFinished() async {
-        await withCheckedContinuation { continuation in
-            let resumeNow = finished.withLock { state -> Bool in
-                if state.done { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if resumeNow { continuation.resume() }
+    /// What is left in memory once the threads stopped — a final snapshot queued after the
+    /// sender gave up at the deadline — is counted as dropped, never silently lost.
+    func sweepAfterShutdown() {
+        let left = context.memory.removeAll()
+        guard left > 0 else { return }
+        metrics.dropped(left, reason: "shutdown")
+        context.logger.warning("shutdown deadline passed; samples not delivered", metadata: ["dropped": "\(left)"])
+        context.updatePending()
+    }
+
+    /// Waits until every thread of the target stopped, or `timeout`; false on timeout.
+    func waitUntilFinished(timeout: Duration) async -> Bool {
+        final class Outcome: Sendable { let timedOut = Atomic<Bool>(false) }
+        let outcome = Outcome()
+        let id = finished.withLock { state -> Int in
+            state.next += 1
+            return state.next
         }
+        let timer = Task.detached { [self] in
+            try? await Task.sleep(for: timeout)
+            guard !Task.isCancelled else { return }
+            let waiter = finished.withLock { state -> CheckedContinuation<Void, Never>? in
+                if let waiter = state.waiters.removeValue(forKey: id) { return waiter }
+                if !state.done { state.expired.insert(id) }
+                return nil
+            }
+            guard let waiter else { return }
+            outcome.timedOut.store(true, ordering: .relaxed)
+            waiter.resume()
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let registered = finished.withLock { state -> Bool in
+                if state.done { return false }
+                if state.expired.remove(id) != nil {
+                    outcome.timedOut.store(true, ordering: .relaxed)
+                    return false
+                }
+                state.waiters[id] = continuation
+                return true
+            }
+            if !registered { continuation.resume() }
+        }
+        timer.cancel()
+        return !outcome.timedOut.load(ordering: .relaxed)
     }
 
     /// Logs and counts what producing a snapshot did.

@@ -25,6 +25,9 @@ final class SenderMachine {
     private let metadataEncoder = WriteRequestEncoder()
     private var compressed: [UInt8] = []
     private(set) var isFinished = false
+    /// Disk reads that failed in a row; the record is given up after `maxReadFailures`.
+    private var readFailures = 0
+    static let maxReadFailures = 5
 
     init(target: TargetContext, memory: RemoteWriteQueue) {
         self.target = target
@@ -85,7 +88,20 @@ final class SenderMachine {
             }
             do {
                 current = try takeNext()
+                readFailures = 0
             } catch {
+                target.metrics.diskErrors?.increment()
+                readFailures += 1
+                if readFailures >= Self.maxReadFailures, let disk = target.disk {
+                    // A record that cannot be read must not hold back everything behind it.
+                    readFailures = 0
+                    let samples = disk.skipOldest()
+                    target.metrics.dropped(samples, reason: "disk_error")
+                    target.logger.error(
+                        "disk queue record unreadable \(Self.maxReadFailures) times; dropped",
+                        metadata: ["error": "\(error.description)", "samples": "\(samples)"])
+                    continue
+                }
                 target.logLimited("disk queue read failed", ["error": "\(error.description)"])
                 retryAt = now.saturatingAdding(1_000_000_000)
                 return .wait(until: min(retryAt, deadline))

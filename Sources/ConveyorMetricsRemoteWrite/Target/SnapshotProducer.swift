@@ -78,6 +78,7 @@ final class SnapshotProducer {
     /// what could not be written (from the slice that failed on).
     private func write(_ chunks: [SampleChunk], to disk: DiskQueue, _ outcome: inout Outcome) -> ArraySlice<SampleChunk>
     {
+        var wrote = false
         for (index, chunk) in chunks.enumerated() {
             var start = chunk.start
             while start < chunk.end {
@@ -90,6 +91,7 @@ final class SnapshotProducer {
                     let result = try disk.append(
                         compressedRequest: compressed, samples: slice.count, timestamp: slice.timestamp)
                     if result.dropped > 0 { outcome.dropped.append(("disk_full", result.dropped)) }
+                    wrote = true
                 } catch {
                     if degraded == nil { outcome.degradedBy = error.description }
                     degraded = error.description
@@ -100,8 +102,11 @@ final class SnapshotProducer {
                 start = slice.end
             }
         }
-        if degraded != nil { outcome.recovered = true }
-        degraded = nil
+        // Back on disk only once a write succeeded (an empty snapshot proves nothing).
+        if wrote, degraded != nil {
+            outcome.recovered = true
+            degraded = nil
+        }
         return []
     }
 }

@@ -26,6 +26,8 @@ import Testing
         3_972_586_798_414_869_144,  // a crash between dropping segments and deleting them: over the limit
         5_579_819_054_962_539_413,  // a batch whose read failed stayed marked in flight, then orphaned
         5_579_819_054_962_541_139,  // too-old records skipped before a failed read went uncounted
+        5_277_068_529_539_437_936,  // a disk that fails to open at restart keeps its records for the next
+        5_277_068_529_539_437_981,  // a lost acknowledged position counts delivered records as pending
     ]
 
     @Test func regressionSeedsStayFixed() async {

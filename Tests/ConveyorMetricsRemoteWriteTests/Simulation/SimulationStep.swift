@@ -19,8 +19,8 @@ enum SimulationStep: Equatable, CustomStringConvertible {
     case sync
     /// The disk fills up to its current use plus `bytes` (nil: room again).
     case diskCapacity(bytes: Int?)
-    /// Probability of injected write, read and fsync errors from now on.
-    case diskFaults(write: Double, read: Double, sync: Double)
+    /// Probability of injected write, read, fsync and open errors from now on.
+    case diskFaults(write: Double, read: Double, sync: Double, open: Double)
     case readOnly(Bool)
     /// The process dies during the `afterCalls`-th file-system call from now (a torn write if
     /// it is a write); with `powerLoss`, what was not fsynced is lost too. Restarted at once.
@@ -40,7 +40,8 @@ enum SimulationStep: Equatable, CustomStringConvertible {
         case .stepWallBack(let milliseconds): "stepWallBack(\(milliseconds) ms)"
         case .sync: "sync"
         case .diskCapacity(let bytes): "diskCapacity(\(bytes.map { "+\($0)" } ?? "unbounded"))"
-        case .diskFaults(let write, let read, let sync): "diskFaults(write \(write), read \(read), sync \(sync))"
+        case .diskFaults(let write, let read, let sync, let open):
+            "diskFaults(write \(write), read \(read), sync \(sync), open \(open))"
         case .readOnly(let on): "readOnly(\(on))"
         case .crash(let calls, let powerLoss): "crash(after \(calls) calls\(powerLoss ? ", power loss" : ""))"
         case .kill: "kill"
@@ -63,10 +64,10 @@ enum SimulationStep: Equatable, CustomStringConvertible {
         case 920..<945 where disk: return .diskCapacity(bytes: random.chance(0.5) ? random.int(in: 0...4096) : nil)
         case 945..<965 where disk:
             return random.chance(0.5)
-                ? .diskFaults(write: 0, read: 0, sync: 0)
+                ? .diskFaults(write: 0, read: 0, sync: 0, open: 0)
                 : .diskFaults(
                     write: Double(random.int(in: 0...30)) / 100, read: Double(random.int(in: 0...10)) / 100,
-                    sync: Double(random.int(in: 0...20)) / 100)
+                    sync: Double(random.int(in: 0...20)) / 100, open: Double(random.int(in: 0...10)) / 100)
         case 965..<975 where disk: return .readOnly(random.chance(0.5))
         case 975..<990 where disk: return .crash(afterCalls: random.int(in: 1...20), powerLoss: random.chance(0.3))
         case 990..<1000: return .kill

@@ -1,5 +1,5 @@
-import Foundation
 import ConveyorMetricsTestSupport
+import Foundation
 import Synchronization
 import Testing
 

@@ -26,6 +26,9 @@ extension DiskQueue {
             return AppendResult(dropped: samples)
         }
         var removed: [String] = []
+        // Segments dropped from the index are deleted even when this append fails: on a full
+        // disk they are the space the next append needs.
+        defer { removeFiles(removed) }
         let result = try writeFile.withLock { (file: inout (any DiskFile)?) throws(DiskQueueError) -> AppendResult in
             let open = try openSegment(&file, for: record.count, removed: &removed)
             do throws(DiskQueueError) {
@@ -58,7 +61,6 @@ extension DiskQueue {
             }
             return result
         }
-        removeFiles(removed)
         appended.signal()
         return result
     }
@@ -97,6 +99,7 @@ extension DiskQueue {
         state.withLock { state in
             state.segments.append(Segment(sequence: sequence, bytes: offset, sealed: false))
             state.diskBytes += offset
+            state.directoryChanged = settings.sync != .everyWrite
         }
         file = created
         return (created, offset)
@@ -105,13 +108,27 @@ extension DiskQueue {
     /// fsyncs the open segment and the acknowledged position if anything changed since the
     /// last call (the `interval` policy; the persister calls it on its schedule and at exit).
     func syncIfChanged() throws(DiskQueueError) {
-        let changed = state.withLock { state in
-            defer { state.writtenSinceSync = false }
-            return state.writtenSinceSync
+        let (changed, directory) = state.withLock { state in
+            defer {
+                state.writtenSinceSync = false
+                state.directoryChanged = false
+            }
+            return (state.writtenSinceSync, state.directoryChanged)
         }
-        guard changed else { return }
-        try writeFile.withLock { (file: inout (any DiskFile)?) throws(DiskQueueError) in try file?.sync() }
-        try ackFile.withLock { (file: inout (any DiskFile)?) throws(DiskQueueError) in try file?.sync() }
+        guard changed || directory else { return }
+        do throws(DiskQueueError) {
+            // New segments' entries first: records in a segment whose entry is lost are lost.
+            if directory { try fileSystem.syncDirectory(settings.directory) }
+            try writeFile.withLock { (file: inout (any DiskFile)?) throws(DiskQueueError) in try file?.sync() }
+            try ackFile.withLock { (file: inout (any DiskFile)?) throws(DiskQueueError) in try file?.sync() }
+        } catch {
+            // Try again next time.
+            state.withLock { state in
+                state.writtenSinceSync = state.writtenSinceSync || changed
+                state.directoryChanged = state.directoryChanged || directory
+            }
+            throw error
+        }
     }
 
     /// Removes the oldest closed segments while the total exceeds `maxBytes`; returns the

@@ -2,13 +2,20 @@ import ConveyorMetrics
 import Synchronization
 
 extension DiskQueue {
+    /// Samples `nextBatch` dropped on the way, by reason.
+    struct Skipped {
+        /// Older than `notBefore`.
+        var tooOld = 0
+        /// In a segment file that vanished (deleted by hand).
+        var lost = 0
+        /// In a segment the disk limit removed while they were being read.
+        var evicted = 0
+    }
+
     /// The next records to send, from the oldest pending one, up to `maxSamples` samples (at
-    /// least one record) within one segment. Records older than `notBefore` (ms) are dropped
-    /// on the way and their samples added to `tooOld`; records of a segment file that vanished
-    /// (deleted by hand) are added to `lost`. Nil when nothing is pending.
-    func nextBatch(maxSamples: Int, notBefore: Int64?, tooOld: inout Int, lost: inout Int) throws(DiskQueueError)
-        -> Batch?
-    {
+    /// least one record) within one segment; what is dropped on the way is added to
+    /// `skipped`. Nil when nothing is pending.
+    func nextBatch(maxSamples: Int, notBefore: Int64?, skipped: inout Skipped) throws(DiskQueueError) -> Batch? {
         while true {
             let pick = state.withLock { state -> (UInt64, [DiskRecord.Info])? in
                 guard let index = state.segments.firstIndex(where: { $0.next < $0.records.count }) else { return nil }
@@ -16,7 +23,7 @@ extension DiskQueue {
                 if let notBefore {
                     while segment.next < segment.records.count && segment.records[segment.next].timestamp < notBefore {
                         let samples = Int(segment.records[segment.next].samples)
-                        tooOld += samples
+                        skipped.tooOld += samples
                         state.pendingSamples -= samples
                         segment.next += 1
                     }
@@ -42,17 +49,20 @@ extension DiskQueue {
             do throws(DiskQueueError) {
                 read = try self.read(sequence, from: first.offset, to: last.end)
             } catch {
-                // Not taken after all: a segment marked in flight would be kept pending if
-                // the disk limit removed it before the next try.
-                state.withLock { state in
-                    if let index = state.segments.firstIndex(where: { $0.sequence == sequence }) {
-                        state.segments[index].inFlight = 0
-                    }
-                }
-                throw error
+                // Not taken after all. If the disk limit removed the segment meanwhile, its
+                // records are settled here (dropped); otherwise they are read again later.
+                let evicted = untake(sequence, records)
+                guard evicted > 0 else { throw error }
+                skipped.evicted += evicted
+                continue
             }
             guard let bytes = read else {
-                lost += forget(segment: sequence)
+                let evicted = untake(sequence, records)
+                if evicted > 0 {
+                    skipped.evicted += evicted
+                } else {
+                    skipped.lost += forget(segment: sequence)
+                }
                 continue
             }
             var requests: [ArraySlice<UInt8>] = []
@@ -157,6 +167,35 @@ extension DiskQueue {
                 }
             }
             return try file?.read(count: Int(end - start), at: start)
+        }
+    }
+
+    /// Gives up the oldest pending record (one that cannot be read, again and again): returns
+    /// its samples, to be counted as dropped. The next acknowledgement stores the position.
+    func skipOldest() -> Int {
+        state.withLock { state -> Int in
+            guard let index = state.segments.firstIndex(where: { $0.next < $0.records.count }) else { return 0 }
+            let samples = Int(state.segments[index].records[state.segments[index].next].samples)
+            state.segments[index].next += 1
+            state.segments[index].inFlight = 0
+            state.pendingSamples -= samples
+            return samples
+        }
+    }
+
+    /// Clears the in-flight mark of records that were picked but not read. When their
+    /// segment went for the disk limit meanwhile (its records kept pending as orphans),
+    /// settles them and returns their samples, to be counted as dropped.
+    private func untake(_ sequence: UInt64, _ records: [DiskRecord.Info]) -> Int {
+        state.withLock { state -> Int in
+            if let index = state.segments.firstIndex(where: { $0.sequence == sequence }) {
+                state.segments[index].inFlight = 0
+                return 0
+            }
+            let samples = records.reduce(0) { $0 + Int($1.samples) }
+            state.pendingSamples -= samples
+            state.orphanedSamples -= samples
+            return samples
         }
     }
 

@@ -86,6 +86,8 @@ final class DiskQueue: Sendable {
         var orphanedSamples = 0
         var diskBytes: Int64 = 0
         var writtenSinceSync = false
+        /// Segments created or removed since the directory was last synced (`interval`).
+        var directoryChanged = false
         var acknowledged = AckPosition(segment: 0, offset: 0)
         /// The acknowledged-position slot written next (0 or 1).
         var ackSlot = 0
@@ -118,7 +120,7 @@ final class DiskQueue: Sendable {
         guard lockFile.tryLock() else { throw .configuration(directory, "in use by another process (lock held)") }
         var recovery = Recovery()
         var state = State()
-        let ack = try Self.openAcknowledgements(directory, fileSystem, &recovery, &state.acknowledged)
+        let ack = try Self.openAcknowledgements(directory, fileSystem, &recovery, &state.acknowledged, &state.ackSlot)
         let acknowledged = state.acknowledged
         var lastSequence = acknowledged.segment
         var newest = acknowledged.newestTimestamp
@@ -203,7 +205,7 @@ final class DiskQueue: Sendable {
     /// created or written: acknowledgements then live in memory only.
     private static func openAcknowledgements(
         _ directory: String, _ fileSystem: any DiskFileSystem, _ recovery: inout Recovery,
-        _ position: inout AckPosition
+        _ position: inout AckPosition, _ slot: inout Int
     ) throws(DiskQueueError) -> (any DiskFile)? {
         let path = directory + "/" + AckPosition.fileName
         let file: any DiskFile
@@ -221,6 +223,8 @@ final class DiskQueue: Sendable {
         if !bytes.isEmpty {
             if let stored = AckPosition(bytes: bytes) {
                 position = stored
+                // Write the other slot first: a torn write then keeps this position.
+                slot = AckPosition(bytes: Array(bytes.prefix(AckPosition.size))) == stored ? 1 : 0
             } else {
                 recovery.acknowledgementLost = true
             }
@@ -280,7 +284,12 @@ final class DiskQueue: Sendable {
     }
 
     func removeFiles(_ paths: [String]) {
+        guard !paths.isEmpty else { return }
         for path in paths { fileSystem.remove(path) }
-        if !paths.isEmpty && settings.sync == .everyWrite { try? fileSystem.syncDirectory(settings.directory) }
+        if settings.sync == .everyWrite {
+            try? fileSystem.syncDirectory(settings.directory)
+        } else {
+            state.withLock { $0.directoryChanged = true }
+        }
     }
 }

@@ -34,13 +34,13 @@ package struct DiskQueueError: Error, CustomStringConvertible, Equatable {
         DiskQueueError(path: path, reason: reason, kind: .configuration)
     }
 
-    /// A failed system call. A full, read-only or failing disk (or a lack of descriptors or
-    /// memory) is `.io`; anything else — permissions, a planted link, a path through a
-    /// regular file — is a `.configuration` problem an operator must fix.
+    /// A failed system call. Permissions, a planted link, a path through a regular file or
+    /// to nowhere are `.configuration` problems an operator must fix; anything else (a full,
+    /// read-only or failing disk, a lack of descriptors or memory) is `.io`.
     static func system(_ path: String, _ action: String, errno code: Int32 = errno) -> DiskQueueError {
-        let transient: Set<Int32> = [ENOSPC, EROFS, EIO, EDQUOT, ENOMEM, EMFILE, ENFILE, EINTR, EAGAIN, EBUSY]
+        let operators: Set<Int32> = [EACCES, EPERM, ENOTDIR, ELOOP, EISDIR, ENAMETOOLONG, ENOENT, EEXIST]
         return DiskQueueError(
             path: path, reason: "\(action): \(String(cString: strerror(code)))",
-            kind: transient.contains(code) ? .io : .configuration)
+            kind: operators.contains(code) ? .configuration : .io)
     }
 }

@@ -20,9 +20,12 @@ private func request(samples: Int, timestamp: Int64, value: Double = 1) -> [UInt
 extension DiskQueue {
     /// `nextBatch` for tests whose segment files never vanish.
     func nextBatch(maxSamples: Int, notBefore: Int64?, tooOld: inout Int) throws -> Batch? {
-        var lost = 0
-        defer { #expect(lost == 0) }
-        return try nextBatch(maxSamples: maxSamples, notBefore: notBefore, tooOld: &tooOld, lost: &lost)
+        var skipped = Skipped()
+        defer {
+            tooOld += skipped.tooOld
+            #expect(skipped.lost == 0 && skipped.evicted == 0)
+        }
+        return try nextBatch(maxSamples: maxSamples, notBefore: notBefore, skipped: &skipped)
     }
 
     /// Appends a request of `samples` samples stamped `timestamp`; returns the samples dropped.
