@@ -5,9 +5,21 @@ import Synchronization
 /// The receiver's checks: the protocol headers, the body (snappy + protobuf), the label
 /// rules, and per-series timestamp order across requests (out-of-order is refused, as
 /// Prometheus refuses it; an equal timestamp is a duplicate and allowed).
+///
+/// The order check remembers the newest timestamp of at most `maxTrackedSeries` series;
+/// beyond that the least recently seen tenth is forgotten (counted in
+/// ``Counters/forgottenSeries``), so a peer sending ever-new series cannot grow it without
+/// bound. A forgotten series' next sample is not order-checked.
 public final class RemoteWriteRequestChecker: Sendable {
-    private let lastTimestamps = Mutex<[String: Int64]>([:])
+    private let tracked = Mutex(Tracked())
     private let counters = Mutex(Counters())
+    /// The most series whose newest timestamp is remembered.
+    public let maxTrackedSeries: Int
+
+    private struct Tracked {
+        var newest: [String: (timestamp: Int64, seen: UInt64)] = [:]
+        var tick: UInt64 = 0
+    }
 
     /// What the checker has seen.
     public struct Counters: Sendable, Equatable {
@@ -19,10 +31,17 @@ public final class RemoteWriteRequestChecker: Sendable {
         public var samples = 0
         /// Samples whose timestamp equalled the series' previous one.
         public var duplicates = 0
+        /// Series whose newest timestamp was forgotten to stay within `maxTrackedSeries`.
+        public var forgottenSeries = 0
     }
 
-    /// A checker with no history.
-    public init() {}
+    /// A checker with no history that remembers at most `maxTrackedSeries` series (at least 10).
+    public init(maxTrackedSeries: Int = 100_000) {
+        self.maxTrackedSeries = max(10, maxTrackedSeries)
+    }
+
+    /// Series whose newest timestamp is remembered now.
+    public var trackedSeries: Int { tracked.withLock { $0.newest.count } }
 
     /// What the checker has seen so far.
     public var totals: Counters { counters.withLock { $0 } }
@@ -61,12 +80,13 @@ public final class RemoteWriteRequestChecker: Sendable {
         if let violation = WriteRequestDecoder.violation(in: request) {
             return .failure(WriteRequestError(violation))
         }
-        return lastTimestamps.withLock { last in
+        let limit = maxTrackedSeries
+        return tracked.withLock { tracked in
             var updates: [String: Int64] = [:]
             var duplicates = 0
             for series in request.timeSeries {
                 let key = series.labels.map { "\($0.name)=\($0.value)" }.joined(separator: "\u{0}")
-                var previous = updates[key] ?? last[key] ?? Int64.min
+                var previous = updates[key] ?? tracked.newest[key]?.timestamp ?? Int64.min
                 for sample in series.samples {
                     if sample.timestampMilliseconds < previous {
                         return .failure(WriteRequestError("out of order sample for \(series.metricName)"))
@@ -76,8 +96,22 @@ public final class RemoteWriteRequestChecker: Sendable {
                 }
                 updates[key] = previous
             }
-            last.merge(updates) { $1 }
-            if duplicates > 0 { counters.withLock { $0.duplicates += duplicates } }
+            tracked.tick &+= 1
+            for (key, timestamp) in updates { tracked.newest[key] = (timestamp, tracked.tick) }
+            var forgotten = 0
+            if tracked.newest.count > limit {
+                // Forget the least recently seen tenth at once: amortized O(log n) a series.
+                let excess = tracked.newest.count - limit + limit / 10
+                let oldest = tracked.newest.sorted { $0.value.seen < $1.value.seen }.prefix(excess)
+                for (key, _) in oldest { tracked.newest[key] = nil }
+                forgotten = oldest.count
+            }
+            if duplicates > 0 || forgotten > 0 {
+                counters.withLock {
+                    $0.duplicates += duplicates
+                    $0.forgottenSeries += forgotten
+                }
+            }
             return .success(request)
         }
     }

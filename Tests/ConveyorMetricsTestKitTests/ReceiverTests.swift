@@ -90,3 +90,40 @@ struct ReceiverTests {
         await receiver.shutdown()
     }
 }
+
+@Suite("Request checker memory")
+struct RequestCheckerMemoryTests {
+    private static let headers = [
+        ("Content-Encoding", RemoteWriteProtocol.contentEncoding),
+        ("Content-Type", RemoteWriteProtocol.contentType),
+        ("X-Prometheus-Remote-Write-Version", RemoteWriteProtocol.version),
+    ]
+
+    private static func body(series: Range<Int>, timestamp: Int64) -> [UInt8] {
+        let timeSeries = series.map {
+            RemoteTimeSeries(
+                labels: [Label(name: "__name__", value: "m"), Label(name: "id", value: "s\($0)")],
+                samples: [RemoteSample(value: 1, timestampMilliseconds: timestamp)])
+        }
+        return Snappy.compress(WriteRequestEncoder().encode(timeSeries))
+    }
+
+    @Test func everNewSeriesAreForgottenLeastRecentlySeenFirst() {
+        let checker = RemoteWriteRequestChecker(maxTrackedSeries: 1_000)
+        // 100 requests of 100 new series each: 10,000 series ever seen.
+        for batch in 0..<100 {
+            let result = checker.check(
+                headers: Self.headers, body: Self.body(series: (batch * 100)..<(batch * 100 + 100), timestamp: 1_000))
+            if case .failure(let error) = result { Issue.record("refused: \(error)") }
+        }
+        #expect(checker.trackedSeries <= 1_000)
+        #expect(checker.totals.forgottenSeries >= 9_000)
+        // The most recent series are still checked: an older sample of one is refused.
+        let late = checker.check(headers: Self.headers, body: Self.body(series: 9_999..<10_000, timestamp: 999))
+        guard case .failure(let error) = late else {
+            Issue.record("an out-of-order sample was accepted")
+            return
+        }
+        #expect("\(error)".contains("out of order"))
+    }
+}

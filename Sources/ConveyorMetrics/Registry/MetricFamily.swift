@@ -22,6 +22,8 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
         var table: SeriesLookupTable<Series>.WriterState
         var sorted: [Series]? = []
         var version: UInt64 = 0
+        /// Taken out of its registry (swift-metrics destroyed its last series): no new series.
+        var retired = false
     }
 
     package init(
@@ -63,6 +65,25 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
         withSeries(key) { $0 }
     }
 
+    /// The series for `key`, or nil when the family was retired from its registry (the
+    /// caller registers the family again and asks that one).
+    package func seriesUnlessRetired(_ key: LabelValuesKey) -> Series? {
+        if let existing = table.withSeries(key, hash: key.lookupHash, { $0 }) { return existing }
+        let created = create(key)
+        // A retired family hands out only its detached series, and is never active again.
+        if created === detached && state.withLock({ $0.retired }) { return nil }
+        return created
+    }
+
+    /// Marks the family retired if it holds no series; true when it did.
+    package func retireIfEmpty() -> Bool {
+        state.withLock { state in
+            guard state.table.live.isEmpty else { return false }
+            state.retired = true
+            return true
+        }
+    }
+
     private func create(_ key: LabelValuesKey) -> Series {
         if !key.isPairs, key.values.count != (descriptor.labelNames ?? []).count {
             return refuse(
@@ -77,8 +98,10 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
         let context = context
         let limit = seriesLimit
         let table = table
+        let detached = detached
         let result: Series? = state.withLock { state in
             if let existing = table.withSeries(key, hash: identity.hash, { $0 }) { return existing }
+            guard !state.retired else { return detached }
             guard state.table.live.count < limit else { return nil }
             let created = Series(identity: identity, configuration: configuration, context: context)
             table.insert(created, writer: &state.table)
@@ -151,8 +174,10 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
 }
 
 /// A family of any series type, as the registry holds it.
-package protocol RegisteredFamily: Sendable {
+package protocol RegisteredFamily: AnyObject, Sendable {
     var descriptor: FamilyDescriptor { get }
+    /// Marks the family retired if it holds no series; true when it did.
+    func retireIfEmpty() -> Bool
     var bucketsForConflictCheck: [Double]? { get }
     func snapshot() -> MetricFamilySnapshot
     /// Calls `body` with each series' rendered labels and current value, sorted by labels:

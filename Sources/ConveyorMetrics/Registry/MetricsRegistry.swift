@@ -120,6 +120,20 @@ public final class MetricsRegistry: Sendable {
             .sorted { $0.descriptor.name.utf8.lexicographicallyPrecedes($1.descriptor.name.utf8) }
     }
 
+    /// Takes `family` out of the registry if it holds no series (swift-metrics destroyed its
+    /// last one), so families made for ever-new labels do not pile up. A handler made later
+    /// for the same label registers the family again.
+    package func removeIfEmpty(_ family: any RegisteredFamily) {
+        families.withLock { families in
+            let name = family.descriptor.name
+            guard let current = families[name], current === family, family.retireIfEmpty() else { return }
+            families[name] = nil
+        }
+    }
+
+    /// Families registered now.
+    package var familyCount: Int { families.withLock { $0.count } }
+
     /// How many values were rejected for `reason` since the registry was created.
     public func rejectedCount(_ reason: RejectionReason) -> UInt64 {
         rejections.count(reason)

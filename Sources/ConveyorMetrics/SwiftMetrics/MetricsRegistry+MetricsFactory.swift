@@ -7,26 +7,27 @@ import CoreMetrics
 /// Names are repaired to Prometheus' rules (`.` and `-` become `_`); counters gain `_total`,
 /// timers `_seconds` (they are histograms in seconds); recorders with `aggregate: true` are
 /// histograms, without it gauges; meters are gauges. Dimensions are sorted by name, so their
-/// order does not make a new series. Destroying a handler removes its series.
+/// order does not make a new series. Destroying a handler removes its series, and the family
+/// with its last series (a handler made later registers it again).
 extension MetricsRegistry: MetricsFactory {
     /// A counter series of family `<label>_total` (integer increments).
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        let (family, key) = counterFamily(label: label, dimensions: dimensions)
-        return SwiftMetricsCounterHandler(series: family.series(key), family: family, key: key)
+        let (family, key, series) = active { counterFamily(label: label, dimensions: dimensions) }
+        return SwiftMetricsCounterHandler(series: series, family: family, key: key, registry: self)
     }
 
     /// A counter series of family `<label>_total` (fractional increments).
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)])
         -> any FloatingPointCounterHandler
     {
-        let (family, key) = counterFamily(label: label, dimensions: dimensions)
-        return SwiftMetricsCounterHandler(series: family.series(key), family: family, key: key)
+        let (family, key, series) = active { counterFamily(label: label, dimensions: dimensions) }
+        return SwiftMetricsCounterHandler(series: series, family: family, key: key, registry: self)
     }
 
     /// A gauge series of family `<label>`.
     public func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
-        let (family, key) = gaugeFamily(label: label, kind: "meter", dimensions: dimensions)
-        return SwiftMetricsGaugeHandler(series: family.series(key), family: family, key: key)
+        let (family, key, series) = active { gaugeFamily(label: label, kind: "meter", dimensions: dimensions) }
+        return SwiftMetricsGaugeHandler(series: series, family: family, key: key, registry: self)
     }
 
     /// With `aggregate`, a histogram series (the registry's default buckets); without, a gauge series.
@@ -34,20 +35,25 @@ extension MetricsRegistry: MetricsFactory {
         -> any RecorderHandler
     {
         if aggregate {
-            let (family, key) = histogramFamily(
-                name: NameValidation.sanitizedMetricName(label), label: label, kind: "recorder", dimensions: dimensions)
-            return SwiftMetricsHistogramHandler(series: family.series(key), family: family, key: key)
+            let (family, key, series) = active {
+                histogramFamily(
+                    name: NameValidation.sanitizedMetricName(label), label: label, kind: "recorder",
+                    dimensions: dimensions)
+            }
+            return SwiftMetricsHistogramHandler(series: series, family: family, key: key, registry: self)
         }
-        let (family, key) = gaugeFamily(label: label, kind: "recorder", dimensions: dimensions)
-        return SwiftMetricsGaugeHandler(series: family.series(key), family: family, key: key)
+        let (family, key, series) = active { gaugeFamily(label: label, kind: "recorder", dimensions: dimensions) }
+        return SwiftMetricsGaugeHandler(series: series, family: family, key: key, registry: self)
     }
 
     /// A histogram series of family `<label>_seconds`, observed in seconds.
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
         var name = NameValidation.sanitizedMetricName(label)
         if !name.hasSuffix("_seconds") { name += "_seconds" }
-        let (family, key) = histogramFamily(name: name, label: label, kind: "timer", dimensions: dimensions)
-        return SwiftMetricsHistogramHandler(series: family.series(key), family: family, key: key)
+        let (family, key, series) = active {
+            histogramFamily(name: name, label: label, kind: "timer", dimensions: dimensions)
+        }
+        return SwiftMetricsHistogramHandler(series: series, family: family, key: key, registry: self)
     }
 
     /// Removes the counter's series (a push sends it a stale marker).
@@ -74,6 +80,19 @@ extension MetricsRegistry: MetricsFactory {
     /// Removes the timer's series (a push sends it a stale marker).
     public func destroyTimer(_ handler: any TimerHandler) {
         (handler as? SwiftMetricsHistogramHandler)?.removeSeries()
+    }
+
+    /// The family `register` gives and the series for the key in it; registers again when
+    /// the family was retired meanwhile (its last series destroyed on another thread).
+    private func active<Series: SeriesStorage>(_ register: () -> (MetricFamily<Series>, LabelValuesKey))
+        -> (MetricFamily<Series>, LabelValuesKey, Series)
+    {
+        for _ in 0..<8 {
+            let (family, key) = register()
+            if let series = family.seriesUnlessRetired(key) { return (family, key, series) }
+        }
+        let (family, key) = register()
+        return (family, key, family.series(key))
     }
 
     private func counterFamily(label: String, dimensions: [(String, String)])

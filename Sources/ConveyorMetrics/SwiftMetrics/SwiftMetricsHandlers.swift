@@ -5,17 +5,22 @@ final class SwiftMetricsCounterHandler: CounterHandler, FloatingPointCounterHand
     let series: CounterSeries
     let family: MetricFamily<CounterSeries>
     let key: LabelValuesKey
+    let registry: MetricsRegistry
 
-    init(series: CounterSeries, family: MetricFamily<CounterSeries>, key: LabelValuesKey) {
+    init(series: CounterSeries, family: MetricFamily<CounterSeries>, key: LabelValuesKey, registry: MetricsRegistry) {
         self.series = series
         self.family = family
         self.key = key
+        self.registry = registry
     }
 
     func increment(by amount: Int64) { series.increment(by: amount) }
     func increment(by amount: Double) { series.increment(by: amount) }
     func reset() { series.reset() }
-    func removeSeries() { family.remove(key) }
+    func removeSeries() {
+        family.remove(key)
+        registry.removeIfEmpty(family)
+    }
 }
 
 /// A swift-metrics meter or non-aggregating recorder over a gauge series.
@@ -23,11 +28,13 @@ final class SwiftMetricsGaugeHandler: MeterHandler, RecorderHandler, Sendable {
     let series: GaugeSeries
     let family: MetricFamily<GaugeSeries>
     let key: LabelValuesKey
+    let registry: MetricsRegistry
 
-    init(series: GaugeSeries, family: MetricFamily<GaugeSeries>, key: LabelValuesKey) {
+    init(series: GaugeSeries, family: MetricFamily<GaugeSeries>, key: LabelValuesKey, registry: MetricsRegistry) {
         self.series = series
         self.family = family
         self.key = key
+        self.registry = registry
     }
 
     func set(_ value: Int64) { series.set(Double(value)) }
@@ -36,7 +43,10 @@ final class SwiftMetricsGaugeHandler: MeterHandler, RecorderHandler, Sendable {
     func decrement(by amount: Double) { series.add(-amount) }
     func record(_ value: Int64) { series.set(Double(value)) }
     func record(_ value: Double) { series.set(value) }
-    func removeSeries() { family.remove(key) }
+    func removeSeries() {
+        family.remove(key)
+        registry.removeIfEmpty(family)
+    }
 }
 
 /// A swift-metrics timer (nanoseconds in, seconds out) or aggregating recorder over a histogram.
@@ -44,15 +54,21 @@ final class SwiftMetricsHistogramHandler: RecorderHandler, TimerHandler, Sendabl
     let series: HistogramSeries
     let family: MetricFamily<HistogramSeries>
     let key: LabelValuesKey
+    let registry: MetricsRegistry
 
-    init(series: HistogramSeries, family: MetricFamily<HistogramSeries>, key: LabelValuesKey) {
+    init(series: HistogramSeries, family: MetricFamily<HistogramSeries>, key: LabelValuesKey, registry: MetricsRegistry)
+    {
         self.series = series
         self.family = family
         self.key = key
+        self.registry = registry
     }
 
     func record(_ value: Int64) { series.observe(Double(value)) }
     func record(_ value: Double) { series.observe(value) }
     func recordNanoseconds(_ duration: Int64) { series.observe(Double(duration) / 1_000_000_000) }
-    func removeSeries() { family.remove(key) }
+    func removeSeries() {
+        family.remove(key)
+        registry.removeIfEmpty(family)
+    }
 }

@@ -56,8 +56,34 @@ struct MetricsFactoryTests {
         let registry = MetricsRegistry()
         let counter = Counter(label: "gone", dimensions: [("k", "v")], factory: registry)
         counter.increment()
+        #expect(registry.snapshot().family(named: "gone_total")?.series.count == 1)
         counter.destroy()
-        #expect(registry.snapshot().family(named: "gone_total")?.series.isEmpty == true)
+        #expect(registry.snapshot().family(named: "gone_total") == nil, "the series and its empty family go")
+    }
+
+    @Test func familiesForEverNewLabelsGoWithTheirLastSeries() {
+        let registry = MetricsRegistry()
+        let baseline = registry.familyCount
+        for request in 0..<5_000 {
+            let timer = registry.makeTimer(label: "route.\(request).latency", dimensions: [("status", "200")])
+            timer.recordNanoseconds(1_000)
+            let counter = registry.makeCounter(label: "route.\(request).calls", dimensions: [])
+            counter.increment(by: 1)
+            registry.destroyTimer(timer)
+            registry.destroyCounter(counter)
+        }
+        #expect(registry.familyCount == baseline, "no empty family is left behind")
+        // A family in use stays; one made again after its retirement is exported again.
+        let kept = registry.makeCounter(label: "kept", dimensions: [("a", "1")])
+        let gone = registry.makeCounter(label: "kept", dimensions: [("a", "2")])
+        registry.destroyCounter(gone)
+        kept.increment(by: 2)
+        #expect(registry.snapshot().family(named: "kept_total")?.series.count == 1)
+        registry.destroyCounter(kept)
+        #expect(registry.snapshot().family(named: "kept_total") == nil)
+        let again = registry.makeCounter(label: "kept", dimensions: [("a", "3")])
+        again.increment(by: 5)
+        #expect(registry.snapshot().family(named: "kept_total")?.series.first?.value.scalar == 5)
     }
 
     @Test func oddNamesAndBadValuesDoNotCrash() {
