@@ -103,23 +103,8 @@ struct SimulationState {
     }
 }
 
-/// A small deterministic generator, so demo runs are reproducible.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     mutating func next(below bound: UInt64) -> UInt64 { bound == 0 ? 0 : next() % bound }
 
-    mutating func chance(_ probability: Double) -> Bool {
-        Double(next() >> 11) / Double(1 << 53) < probability
-    }
+    mutating func chance(_ probability: Double) -> Bool { unit() < probability }
 }

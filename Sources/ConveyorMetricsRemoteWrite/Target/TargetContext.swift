@@ -21,7 +21,7 @@ final class TargetContext: Sendable {
     let heldOldest = Atomic<Int64>(0)
     /// False while the sender retries a failed request (drops are then expected).
     let receiverHealthy = Atomic<Bool>(true)
-    private let jitter: Mutex<UInt64>
+    private let jitter: Mutex<SplitMix64>
     private let lastLog = Mutex<(message: String, at: Int64)>(("", Int64.min))
 
     init(
@@ -38,7 +38,7 @@ final class TargetContext: Sendable {
             retryOnHTTP429: configuration.queue.retryOnHTTP429)
         self.memory = RemoteWriteQueue(
             capacity: configuration.queue.capacity, maxBytes: configuration.queue.maxMemoryBytes)
-        self.jitter = Mutex(seed)
+        self.jitter = Mutex(SplitMix64(seed: seed))
     }
 
     /// The disk queue, once opened.
@@ -64,14 +64,7 @@ final class TargetContext: Sendable {
 
     /// A number in 0.5...1 for backoff jitter (SplitMix64, seeded per target).
     func random() -> Double {
-        let bits = jitter.withLock { state -> UInt64 in
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        return 0.5 + Double(bits >> 11) / Double(1 << 53) / 2
+        0.5 + jitter.withLock { $0.unit() } / 2
     }
 
     /// Samples queued or held by the sender, on disk and in memory.

@@ -1,30 +1,25 @@
+import ConveyorMetrics
+
 /// A seeded random number generator for simulations (SplitMix64): the same seed gives the
 /// same sequence on every platform and Swift version.
 ///
 /// `int(in:)` and `chance(_:)` use their own arithmetic, not the standard library's
 /// algorithms, so a failing seed replays exactly after a toolchain update.
 struct SimulationRandom: RandomNumberGenerator {
-    /// The generator's whole state; advanced by a fixed odd constant per value.
-    private(set) var state: UInt64
+    private var generator: SplitMix64
 
     init(seed: UInt64) {
-        state = seed
+        generator = SplitMix64(seed: seed)
     }
 
     /// The next 64 random bits.
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// True with probability `p`. Draws nothing when `p` is 0 or less, or 1 or more.
     mutating func chance(_ p: Double) -> Bool {
         if p <= 0 { return false }
         if p >= 1 { return true }
-        return Double(next() >> 11) * 0x1.0p-53 < p
+        return generator.unit() < p
     }
 
     /// A uniform integer in `range` (Lemire's method with rejection, so without bias).
