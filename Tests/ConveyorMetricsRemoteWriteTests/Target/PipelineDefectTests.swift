@@ -21,7 +21,7 @@ struct PipelineDefectTests {
         let machine: SenderMachine
 
         init(
-            disk fileSystem: SimulatedFileSystem? = nil,
+            disk fileSystem: SimulatedFileSystem? = nil, logger: Logger = PipelineDefectTests.quiet,
             configure: (inout RemoteWriteTargetConfiguration) -> Void = { _ in }
         ) {
             var configuration = RemoteWriteTargetConfiguration(url: "http://receiver.test/api/v1/write")
@@ -31,7 +31,7 @@ struct PipelineDefectTests {
             let receiver = SimulatedReceiver(clock: clock)
             self.receiver = receiver
             target = RemoteWriteTarget(
-                configuration: configuration, externalLabels: [:], registry: metrics, logger: PipelineDefectTests.quiet,
+                configuration: configuration, externalLabels: [:], registry: metrics, logger: logger,
                 clock: clock, fileSystem: fileSystem ?? SimulatedFileSystem(seed: 1), makeTransport: { _ in receiver })
             if case .failure(let error) = target.setUp() { Issue.record("set-up failed: \(error)") }
             machine = SenderMachine(target: target.context, memory: target.context.memory)
@@ -168,6 +168,21 @@ struct PipelineDefectTests {
         let outcome = second.target.produce(second.registry.snapshot(), final: false)
         #expect(outcome.chunks.allSatisfy { $0.timestamp > sent })
         #expect(second.gauge("clock_step_backs_total") == 1)
+    }
+
+    @Test func aDropWhileTheReceiverAnswersIsAnErrorWithTheNumbers() {
+        let capture = LogCapture()
+        let harness = Harness(logger: capture.logger()) { $0.queue.maxMemoryBytes = 4096 }
+        let family = harness.registry.counterFamily(name: "c_total", help: "c", labelNames: ["k"])
+        for index in 0..<600 { family.series("\(index)").increment() }
+        harness.target.produce(harness.registry.snapshot(), final: false)
+        let errors = capture.all.filter { $0.hasPrefix("error") }
+        #expect(errors.contains { $0.contains("raise max_memory_bytes") && $0.contains("max_memory_bytes=4096") })
+        // 600 series and the registry's 9 rejection counters.
+        #expect(errors.contains { $0.contains("larger than the memory queue's bound") && $0.contains("samples=609") })
+        let dropped = harness.metrics.snapshot().family(named: "conveyor_metrics_remote_write_samples_dropped_total")?
+            .series.compactMap(\.value.scalar).reduce(0, +)
+        #expect((dropped ?? 0) > 0)
     }
 
     @Test func theDefaultMemoryBoundHoldsTenMinutesOfA13400SeriesRouter() {
