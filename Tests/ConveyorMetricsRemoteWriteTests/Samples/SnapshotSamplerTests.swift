@@ -161,3 +161,24 @@ struct SnapshotSamplerIdentityTests {
         #expect(sampler.lastStepBack == 1_000)
     }
 }
+
+@Suite("Snapshot sampler: steady state")
+struct SnapshotSamplerSteadyStateTests {
+    @Test func anUnchangedSetOfSeriesReusesTheSeriesList() {
+        let registry = MetricsRegistry()
+        for family in 0..<3 {
+            let counter = registry.counterFamily(name: "c\(family)_total", help: "c", labelNames: ["id"])
+            for value in 0..<10 { counter.series("v\(value)").increment() }
+        }
+        registry.histogramFamily(name: "h_ms", help: "h", labelNames: ["id"], buckets: [1, 10]).series("a").observe(3)
+        let sampler = SnapshotSampler(externalLabels: ["instance": "r"])
+        let snapshot = registry.snapshot()
+        let first = sampler.chunks(from: snapshot)
+        let second = sampler.chunks(from: snapshot)
+        #expect(first.count == 1 && second.count == 1)
+        let same = first[0].series.withUnsafeBufferPointer { a in
+            second[0].series.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress }
+        }
+        #expect(same, "the second flush reads values only")
+    }
+}
