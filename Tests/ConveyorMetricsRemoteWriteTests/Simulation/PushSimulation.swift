@@ -42,39 +42,39 @@ final class PushSimulation {
     let churn = ChurnedRegistry()
     let receiver: SimulatedReceiver
     static let directory = "/sim/queue"
-    private static let external = [Label(name: "instance", value: "sim")]
-    private var lifetime: Lifetime?
-    private var stepIndex = 0
+    static let external = [Label(name: "instance", value: "sim")]
+    var lifetime: Lifetime?
+    var stepIndex = 0
 
     // The ledger's independent view.
     /// Every sample produced, by series key and timestamp (value bits).
-    private var produced: [String: [Int64: UInt64]] = [:]
+    var produced: [String: [Int64: UInt64]] = [:]
     /// For each snapshot timestamp, the series the snapshot held.
-    private var liveAt: [Int64: Set<String>] = [:]
-    private var newestProduced: Int64 = 0
-    private var checkedStored = 0
-    private var checkedRefused = 0
+    var liveAt: [Int64: Set<String>] = [:]
+    var newestProduced: Int64 = 0
+    var checkedStored = 0
+    var checkedRefused = 0
     /// Which lifetime produced each (series, timestamp): a restart may resend records whose
     /// acknowledgement was lost, which the receiver refuses if it had refused or outgrown
     /// them; what the current lifetime produced must never be refused.
-    private var producedIn: [String: [Int64: Int]] = [:]
-    private var lifetimes = 0
+    var producedIn: [String: [Int64: Int]] = [:]
+    var lifetimes = 0
     /// Pending on disk when the disk was last open (a lifetime that could not open it leaves
     /// its records for the next).
-    private var carriedPending = 0
+    var carriedPending = 0
     /// Whether some samples were produced without the disk recording their timestamps (a
     /// memory target, a degraded or unusable disk, unsynced data lost to power): a restart
     /// then cannot know the newest timestamp sent, and with the clock stepped back the
     /// receiver refuses the first samples — documented, so excused below `unflooredNewest`.
-    private var floorIncomplete = false
+    var floorIncomplete = false
     /// The newest timestamp produced before the current lifetime, when the current lifetime
     /// started below it; refusals up to it are the documented limitation above.
-    private var unflooredNewest: Int64 = Int64.min
-    private var pendingPowerLoss = false
+    var unflooredNewest: Int64 = Int64.min
+    var pendingPowerLoss = false
     /// Prints every step and what it did (`SIMULATION_TRACE=1`).
     var trace = false
 
-    private func log(_ text: @autoclosure () -> String) {
+    func log(_ text: @autoclosure () -> String) {
         if trace { print("[sim \(stepIndex)] \(text())") }
     }
 
@@ -125,7 +125,7 @@ final class PushSimulation {
 
     // MARK: - Lifetimes
 
-    private func start(afterCrash: Bool) throws {
+    func start(afterCrash: Bool) throws {
         var target = RemoteWriteTargetConfiguration(url: "http://receiver.sim/api/v1/write")
         target.name = "sim"
         target.remoteTimeout = .seconds(10)
@@ -155,7 +155,7 @@ final class PushSimulation {
         lifetime = next
     }
 
-    private func restart(powerLoss: Bool) throws {
+    func restart(powerLoss: Bool) throws {
         guard let dead = lifetime else { return }
         // A batch in flight whose segment went for the disk limit is not on disk any more. A
         // lifetime without its acknowledged position counted delivered records as pending;
@@ -201,7 +201,7 @@ final class PushSimulation {
 
     // MARK: - Steps
 
-    private func apply(_ step: SimulationStep) throws {
+    func apply(_ step: SimulationStep) throws {
         guard let lifetime else { return }
         switch step {
         case .bump(let slot, let by): churn.bump(slot, by: by)
@@ -246,7 +246,7 @@ final class PushSimulation {
         }
     }
 
-    private func flush(_ lifetime: Lifetime, final: Bool) {
+    func flush(_ lifetime: Lifetime, final: Bool) {
         let snapshot = churn.registry.snapshot()
         let outcome = lifetime.target.produce(snapshot, final: final)
         lifetime.produced += outcome.produced
@@ -278,7 +278,7 @@ final class PushSimulation {
     /// Graceful shutdown. With `configuration.receiverDownAtShutdown`, the receiver answers
     /// 503 until a 5 s deadline passes: memory is counted as dropped, the disk keeps its
     /// samples, and a restart against a healthy receiver then delivers them.
-    private func shutdown() throws {
+    func shutdown() throws {
         fileSystem.faults = .init()
         fileSystem.readOnly = false
         fileSystem.capacityBytes = .max
@@ -313,7 +313,7 @@ final class PushSimulation {
     }
 
     /// Final snapshot and stale markers, then sender steps until it stops.
-    private func drain(deadline: Int64) throws {
+    func drain(deadline: Int64) throws {
         guard let lifetime else { return }
         let context = lifetime.target.context
         context.shutdown.deadline.store(clock.monotonicNanoseconds() + deadline, ordering: .releasing)
@@ -340,124 +340,5 @@ final class PushSimulation {
             named: "conveyor_metrics_remote_write_samples_dropped_total")
         let all = Int(family?.series.reduce(0) { $0 + ($1.value.scalar ?? 0) } ?? -1)
         if all != droppedTotal(lifetime) { throw fail("samples_dropped_total \(all) != \(droppedTotal(lifetime))") }
-    }
-
-    // MARK: - Invariants
-
-    private func fail(_ message: String) -> Failure { Failure(step: stepIndex, message: message) }
-
-    private func check() throws {
-        guard let lifetime else { return }
-        let context = lifetime.target.context
-        let metrics = context.metrics
-        let sent = Int(metrics.samplesSent.value)
-        let failed = Int(metrics.samplesFailed.value)
-        let dropped = droppedTotal(lifetime)
-        let pending = context.pendingSamples
-        if lifetime.produced != sent + failed + dropped + pending {
-            throw fail(
-                "ledger: produced \(lifetime.produced) != sent \(sent) + failed \(failed) + dropped \(dropped) + pending \(pending)"
-            )
-        }
-        if Int(metrics.pending.value) != pending {
-            throw fail("samples_pending gauge \(metrics.pending.value) != pending \(pending)")
-        }
-        let memory = context.memory
-        if memory.bytes > memory.maxBytes || memory.count > memory.capacity {
-            throw fail("memory queue holds \(memory.bytes) bytes / \(memory.count) samples over its bounds")
-        }
-        if let disk = context.disk {
-            if let gauge = metrics.diskBytes?.value, Int64(gauge) != disk.diskBytes, !fileSystem.crashed {
-                throw fail("disk_bytes gauge \(gauge) != \(disk.diskBytes)")
-            }
-            if disk.diskBytes > configuration.maxDiskBytes {
-                throw fail("disk queue holds \(disk.diskBytes) bytes over max_disk_bytes")
-            }
-        }
-        if !receiver.undecodable.isEmpty { throw fail("undecodable request: \(receiver.undecodable[0])") }
-        try checkReceiver()
-    }
-
-    /// `samples_dropped_total` over every reason.
-    private func droppedTotal(_ lifetime: Lifetime) -> Int {
-        let metrics = lifetime.target.context.metrics
-        return RemoteWriteMetrics.dropReasons.reduce(0) { $0 + Int(metrics.droppedCount($1)) }
-    }
-
-    /// Each newly stored sample was produced with that value, and is a stale marker only for
-    /// a series its snapshot lacked; nothing produced since the last restart was refused as
-    /// out of order or as a second value for a timestamp.
-    private func checkReceiver() throws {
-        let refused = receiver.refused
-        while checkedRefused < refused.count {
-            let item = refused[checkedRefused]
-            checkedRefused += 1
-            if producedIn[item.key]?[item.timestamp] == lifetimes && item.timestamp > unflooredNewest {
-                throw fail("receiver refused \(item.key) @\(item.timestamp): \(item.reason)")
-            }
-        }
-        let stored = receiver.stored
-        while checkedStored < stored.count {
-            let item = stored[checkedStored]
-            checkedStored += 1
-            let timestamp = item.sample.timestampMilliseconds
-            let bits = item.sample.value.bitPattern
-            guard let expected = produced[item.key]?[timestamp] else {
-                throw fail("receiver got \(item.key) @\(timestamp), which was never produced")
-            }
-            if expected != bits {
-                throw fail(
-                    "receiver got \(item.key) @\(timestamp) = \(item.sample.value), produced \(Double(bitPattern: expected))"
-                )
-            }
-            if item.sample.isStaleMarker, liveAt[timestamp]?.contains(item.key) != false {
-                throw fail("stale marker for \(item.key) @\(timestamp), which the snapshot held")
-            }
-        }
-    }
-
-    /// After a clean run: every series that vanished got its stale marker, and every series
-    /// live at shutdown got one at the end.
-    private func checkStaleMarkersDelivered(_ lifetime: Lifetime) throws {
-        let metrics = lifetime.target.context.metrics
-        // A refused or dropped request may have carried the marker (duplicates drop no marker).
-        let dropped = droppedTotal(lifetime) - Int(metrics.droppedCount("duplicate_series"))
-        guard metrics.samplesFailed.value == 0, dropped == 0 else { return }
-        for (key, timestamp) in lifetime.vanished {
-            guard let bits = receiver.values[key]?[timestamp], bits == RemoteSample.staleNaNBits else {
-                throw fail("\(key) vanished @\(timestamp) but no stale marker arrived")
-            }
-        }
-    }
-}
-
-/// The settings of one simulated target, drawn from the seed.
-struct SimulationConfiguration: CustomStringConvertible {
-    var disk: Bool
-    var maxSamplesPerSend: Int
-    var maxMemoryBytes: Int
-    var capacity: Int?
-    var maxDiskBytes: Int64
-    var everyWrite: Bool
-    var sampleAgeLimit: Duration?
-    var receiverDownAtShutdown: Bool
-
-    static func random(_ random: inout SimulationRandom) -> SimulationConfiguration {
-        SimulationConfiguration(
-            disk: random.chance(0.5), maxSamplesPerSend: random.int(in: 1...40),
-            maxMemoryBytes: random.chance(0.3) ? random.int(in: 4096...20_000) : 128 << 20,
-            capacity: random.chance(0.2) ? random.int(in: 1...200) : nil,
-            maxDiskBytes: random.chance(0.3) ? Int64(random.int(in: 2048...65_536)) : 1 << 30,
-            everyWrite: random.chance(0.5),
-            sampleAgeLimit: random.chance(0.15) ? .seconds(Int64(random.int(in: 5...120))) : nil,
-            receiverDownAtShutdown: random.chance(0.2))
-    }
-
-    var description: String {
-        "disk \(disk), max_samples_per_send \(maxSamplesPerSend), max_memory_bytes \(maxMemoryBytes), "
-            + "capacity \(capacity.map(String.init) ?? "none"), max_disk_bytes \(maxDiskBytes), "
-            + "fsync \(everyWrite ? "every write" : "interval"), "
-            + "sample_age_limit \(sampleAgeLimit.map { "\($0)" } ?? "none"), "
-            + "receiver down at shutdown \(receiverDownAtShutdown)"
     }
 }

@@ -99,7 +99,8 @@ struct SeriesLookupTableTests {
             }
             group.addTask {
                 await onThread {
-                    for round in 0..<20_000 {
+                    // Short: spinning readers take both cores, which tests that time a server feel.
+                    for round in 0..<3_000 {
                         let id = round % keys
                         family.remove(.one("k\(id)"))
                         family.withSeries(.one("k\(id)")) { $0.increment() }
