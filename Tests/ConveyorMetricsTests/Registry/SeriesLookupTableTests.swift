@@ -110,8 +110,11 @@ struct SeriesLookupTableTests {
             }
         }
         #expect(family.seriesCount == keys)
+        // A reader preempted inside a section delays freeing (what the writer retired meanwhile
+        // waits); once no reader is left, the next write or snapshot frees everything.
+        _ = family.snapshot()
         #expect(family.lookupFootprint.reclaimed > 0)
-        #expect(family.lookupFootprint.unreclaimed < 64)
+        #expect(family.lookupFootprint.unreclaimed == 0)
     }
 
     private func onThread(_ body: @escaping @Sendable () -> Void) async {
