@@ -177,6 +177,7 @@ final class PushSimulation {
         fileSystem.restartAfterCrash(powerLoss: powerLoss)
         pendingPowerLoss = false
         try start(afterCrash: true)
+        if lifetime?.target.producer.withLock({ $0.floorUnknown }) == true { floorIncomplete = true }
         let floor = lifetime?.target.producer.withLock { $0.sampler.newestTimestamp } ?? 0
         unflooredNewest = floorIncomplete && floor < newestBefore ? newestBefore : Int64.min
         let floorUnknown = lifetime?.target.producer.withLock { $0.floorUnknown } ?? false

@@ -28,6 +28,9 @@ import Testing
         5_579_819_054_962_541_139,  // too-old records skipped before a failed read went uncounted
         5_277_068_529_539_437_936,  // a disk that fails to open at restart keeps its records for the next
         5_277_068_529_539_437_981,  // a lost acknowledged position counts delivered records as pending
+        6_155_621_193_033_316_198,  // an acknowledged file that failed to open (EIO) lost the floor
+        6_155_621_193_033_340_464,  // delivered segments deleted before the position covering them was stored
+        6_155_621_193_033_355_219,  // the same, with the clock stepped back ten minutes
     ]
 
     @Test func regressionSeedsStayFixed() async {

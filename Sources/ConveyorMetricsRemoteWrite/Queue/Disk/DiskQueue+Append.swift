@@ -117,10 +117,11 @@ extension DiskQueue {
         }
         guard changed || directory else { return }
         do throws(DiskQueueError) {
-            // New segments' entries first: records in a segment whose entry is lost are lost.
-            if directory { try fileSystem.syncDirectory(settings.directory) }
+            // Files, then the directory: a removal of delivered segments must not reach the disk
+            // before the acknowledged position (and newest timestamp) that covers them.
             try writeFile.withLock { (file: inout (any DiskFile)?) throws(DiskQueueError) in try file?.sync() }
             try ackFile.withLock { (file: inout (any DiskFile)?) throws(DiskQueueError) in try file?.sync() }
+            if directory { try fileSystem.syncDirectory(settings.directory) }
         } catch {
             // Try again next time.
             state.withLock { state in

@@ -108,8 +108,10 @@ extension DiskQueue {
                 state.acknowledged.newestTimestamp, newestDelivered ?? batch.newestTimestamp)
             return state.acknowledged
         }
-        removeAcknowledgedSegments()
+        // The position (and newest timestamp) first: deleting the delivered segments before it
+        // is stored would lose, at a crash in between, the timestamps a restart must stay above.
         try store(position)
+        removeAcknowledgedSegments()
     }
 
     /// Gives up a batch in flight at the shutdown deadline: it stays on disk for the next start,

@@ -211,11 +211,11 @@ final class DiskQueue: Sendable {
         let file: any DiskFile
         do throws(DiskQueueError) {
             file = try fileSystem.open(path, mode: .createReadWrite)
-        } catch  where error.kind == .configuration {
+        } catch  where error.kind == .configuration || fileSystem.exists(path) {
+            // An existing position that cannot be read now (EIO) is not given up: start-up
+            // tries again, and without the disk the target runs from memory.
             throw error
         } catch {
-            // Unreadable means the position is lost; resend what is on disk.
-            if fileSystem.exists(path) { recovery.acknowledgementLost = true }
             recovery.acknowledgementUnwritable = error.description
             return nil
         }
