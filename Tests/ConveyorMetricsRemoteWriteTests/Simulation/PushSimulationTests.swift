@@ -31,6 +31,7 @@ import Testing
         6_155_621_193_033_316_198,  // an acknowledged file that failed to open (EIO) lost the floor
         6_155_621_193_033_340_464,  // delivered segments deleted before the position covering them was stored
         6_155_621_193_033_355_219,  // the same, with the clock stepped back ten minutes
+        8_534_104_015_509_953_590,  // a segment created for a record that failed pushed past max_disk_bytes
     ]
 
     @Test func regressionSeedsStayFixed() async {

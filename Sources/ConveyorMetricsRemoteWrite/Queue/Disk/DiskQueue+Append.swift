@@ -41,7 +41,16 @@ extension DiskQueue {
                 try? open.file.truncate(to: open.offset)
                 file = nil
                 state.withLock { state in
-                    if let last = state.segments.indices.last { state.segments[last].sealed = true }
+                    guard let last = state.segments.indices.last else { return }
+                    if state.segments[last].records.isEmpty {
+                        // Just created for this record: it goes, so its header never pushes the
+                        // queue past max_disk_bytes.
+                        let empty = state.segments.removeLast()
+                        state.diskBytes -= empty.bytes
+                        removed.append(SegmentFile.path(settings.directory, empty.sequence))
+                    } else {
+                        state.segments[last].sealed = true
+                    }
                     removed += Self.removeAcknowledged(&state, settings.directory)
                 }
                 throw error
