@@ -111,7 +111,6 @@ final class RemoteWriteTarget: Sendable {
             produce(snapshot(), final: true)
             context.shutdown.finalQueued.store(true, ordering: .releasing)
         }
-        context.shutdown.signal.signal()
         context.wakeSender()
         let remaining = Duration.nanoseconds(max(0, deadline - context.clock.monotonicNanoseconds()))
         if !(await waitUntilFinished(timeout: remaining + Self.finishGrace)) {

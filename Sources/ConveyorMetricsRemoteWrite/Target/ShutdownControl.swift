@@ -1,5 +1,4 @@
 import ConveyorMetrics
-import Dispatch
 import Synchronization
 
 /// How a target's threads learn about shutdown: the drain deadline, and whether the final
@@ -9,8 +8,4 @@ final class ShutdownControl: Sendable {
     let deadline = Atomic<Int64>(Int64.max)
     /// Set (releasing) after the final samples were queued.
     let finalQueued = Atomic<Bool>(false)
-    /// Wakes the target's threads (new work, shutdown).
-    let signal = DispatchSemaphore(value: 0)
-
-    var isShuttingDown: Bool { deadline.load(ordering: .acquiring) != Int64.max }
 }

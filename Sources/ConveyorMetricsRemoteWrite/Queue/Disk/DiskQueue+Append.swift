@@ -70,7 +70,6 @@ extension DiskQueue {
             }
             return result
         }
-        appended.signal()
         return result
     }
 

@@ -1,5 +1,4 @@
 import ConveyorMetrics
-import Dispatch
 import Synchronization
 
 /// The disk-backed part of a target's queue: append-only segment files of compressed
@@ -105,7 +104,6 @@ final class DiskQueue: Sendable {
     /// Nil when the file could not be opened or sized (see `Recovery.acknowledgementUnwritable`).
     let ackFile: Mutex<(any DiskFile)?>
     private let lockFile: any DiskFile
-    let appended = DispatchSemaphore(value: 0)
 
     /// Opens (or creates) the queue in `settings.directory`: takes its lock, reads the
     /// acknowledged position, scans every segment and truncates torn or corrupt tails. Reads
@@ -248,14 +246,6 @@ final class DiskQueue: Sendable {
         readFile.withLock { $0 = nil }
         lockFile.unlock()
     }
-
-    /// Blocks the calling thread until a record is appended or `timeout` passes.
-    func waitForRecords(timeout: Duration) {
-        _ = appended.wait(timeout: .now() + .nanoseconds(Int(timeout.nanoseconds)))
-    }
-
-    /// Wakes a sender waiting in `waitForRecords`.
-    func wake() { appended.signal() }
 
     // MARK: - Figures
 
