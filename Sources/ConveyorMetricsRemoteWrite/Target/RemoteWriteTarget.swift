@@ -123,10 +123,7 @@ final class RemoteWriteTarget: Sendable {
     /// What is left in memory once the threads stopped — a final snapshot queued after the
     /// sender gave up at the deadline — is counted as dropped, never silently lost.
     func sweepAfterShutdown() {
-        let left = context.memory.removeAll()
-        guard left > 0 else { return }
-        metrics.dropped(left, reason: "shutdown")
-        context.logger.warning("shutdown deadline passed; samples not delivered", metadata: ["dropped": "\(left)"])
+        context.dropLeftInMemory()
         context.updatePending()
     }
 

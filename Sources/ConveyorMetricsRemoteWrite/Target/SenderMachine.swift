@@ -207,11 +207,7 @@ final class SenderMachine {
         }
         current = nil
         target.heldMemory.store(0, ordering: .relaxed)
-        let left = held + target.memory.removeAll()
-        if left > 0 {
-            target.metrics.dropped(left, reason: "shutdown")
-            target.logger.warning("shutdown deadline passed; samples not delivered", metadata: ["dropped": "\(left)"])
-        }
+        target.dropLeftInMemory(held: held)
         if let disk = target.disk, disk.pendingSamples > 0 {
             target.logger.warning(
                 "shutdown deadline passed; samples stay on disk for the next start",

@@ -59,6 +59,14 @@ final class TargetContext: Sendable {
         }
     }
 
+    /// Counts what is left in memory (and `held` samples taken from it) as dropped at shutdown.
+    func dropLeftInMemory(held: Int = 0) {
+        let left = held + memory.removeAll()
+        guard left > 0 else { return }
+        metrics.dropped(left, reason: "shutdown")
+        logger.warning("shutdown deadline passed; samples not delivered", metadata: ["dropped": "\(left)"])
+    }
+
     /// Wakes the sender thread (new samples, metadata, shutdown).
     func wakeSender() { memory.wake() }
 
