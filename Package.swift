@@ -39,11 +39,19 @@ let package = Package(
             ]
         ),
 
+        // MARK: HTTP servers' shared parts (SwiftNIO): the connection guard of the exporter and
+        // the TestKit's receiver. Not a product.
+        .target(
+            name: "ConveyorMetricsServerSupport",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+
         // MARK: Exporter (SwiftNIO)
         .target(
             name: "ConveyorMetricsExporter",
             dependencies: [
                 "ConveyorMetrics",
+                "ConveyorMetricsServerSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -78,7 +86,9 @@ let package = Package(
             dependencies: [
                 "ConveyorMetrics",
                 "ConveyorMetricsRemoteWrite",
+                "ConveyorMetricsServerSupport",
                 "CRemoteWriteProto",
+                "CProtobufC",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import ConveyorMetrics
+import ConveyorMetricsServerSupport
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -104,9 +105,10 @@ public final class MetricsExporter: Service, Sendable {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(
                         ConnectionGuardHandler(
-                            maxRequestBytes: configuration.maxRequestBytes,
-                            requestDeadline: configuration.requestDeadline,
-                            idleTimeout: configuration.idleTimeout))
+                            limits: .init(
+                                maxRequestBytes: configuration.maxRequestBytes,
+                                requestDeadline: configuration.requestDeadline,
+                                idleTimeout: configuration.idleTimeout)))
                     try sync.configureHTTPServerPipeline(withErrorHandling: true)
                     try sync.addHandler(HTTPResponseCompressor())
                     try sync.addHandler(MetricsHTTPHandler(renderer: renderer, metricsPath: configuration.path))

@@ -1,4 +1,5 @@
 import ConveyorMetrics
+import ConveyorMetricsServerSupport
 import NIOCore
 import NIOHTTP1
 
@@ -137,9 +138,3 @@ final class MetricsHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 }
-
-/// Sent toward the connection guard when a response has been written to the socket.
-struct ResponseWritten {}
-
-/// Sent toward the connection guard when a request waits for the client to read earlier answers.
-struct AnswerWaiting {}

@@ -63,6 +63,28 @@ package struct RawHTTPClient {
         }
     }
 
+    /// Like ``exchange(_:chunks:pause:timeout:)``, and tells whether the peer closed the
+    /// connection (rather than `timeout` passing with it open).
+    package func exchangeUntilClosed(_ bytes: [UInt8], timeout: Duration = .seconds(10)) async throws
+        -> (received: [UInt8], closedByPeer: Bool)
+    {
+        let host = host
+        let port = port
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                do {
+                    var closed = false
+                    let received = try Self.blockingExchange(
+                        host: host, port: port, bytes: bytes, chunks: 1, pause: .zero, timeout: timeout,
+                        closedByPeer: &closed)
+                    continuation.resume(returning: (received, closed))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }.start()
+        }
+    }
+
     package static func parse(_ raw: [UInt8], isHead: Bool = false) -> [Response] {
         var responses: [Response] = []
         var rest = raw[...]
@@ -110,6 +132,15 @@ package struct RawHTTPClient {
     private static func blockingExchange(
         host: String, port: Int, bytes: [UInt8], chunks: Int, pause: Duration, timeout: Duration
     ) throws -> [UInt8] {
+        var closed = false
+        return try blockingExchange(
+            host: host, port: port, bytes: bytes, chunks: chunks, pause: pause, timeout: timeout, closedByPeer: &closed)
+    }
+
+    private static func blockingExchange(
+        host: String, port: Int, bytes: [UInt8], chunks: Int, pause: Duration, timeout: Duration,
+        closedByPeer: inout Bool
+    ) throws -> [UInt8] {
         let fd = try connectSocket(host: host, port: port, timeout: timeout)
         defer { close(fd) }
         let chunkSize = max(1, (bytes.count + chunks - 1) / max(chunks, 1))
@@ -126,6 +157,7 @@ package struct RawHTTPClient {
         let deadline = Date().addingTimeInterval(timeout.seconds)
         while Date() < deadline {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 || (count < 0 && errno == ECONNRESET) { closedByPeer = true }
             if count <= 0 { break }
             received.append(contentsOf: buffer[0..<count])
         }

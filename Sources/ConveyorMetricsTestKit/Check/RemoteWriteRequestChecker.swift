@@ -15,6 +15,8 @@ public final class RemoteWriteRequestChecker: Sendable {
     private let counters = Mutex(Counters())
     /// The most series whose newest timestamp is remembered.
     public let maxTrackedSeries: Int
+    /// What one request may decode into.
+    public let limits: WriteRequestLimits
 
     private struct Tracked {
         var newest: [String: (timestamp: Int64, seen: UInt64)] = [:]
@@ -25,7 +27,7 @@ public final class RemoteWriteRequestChecker: Sendable {
     public struct Counters: Sendable, Equatable {
         /// Requests that passed every check.
         public var acceptedRequests = 0
-        /// Requests refused (400).
+        /// Requests refused (400 or 413).
         public var rejectedRequests = 0
         /// Samples in accepted requests.
         public var samples = 0
@@ -35,9 +37,11 @@ public final class RemoteWriteRequestChecker: Sendable {
         public var forgottenSeries = 0
     }
 
-    /// A checker with no history that remembers at most `maxTrackedSeries` series (at least 10).
-    public init(maxTrackedSeries: Int = 100_000) {
+    /// A checker with no history that remembers at most `maxTrackedSeries` series (at least
+    /// 10) and decodes requests within `limits`.
+    public init(maxTrackedSeries: Int = 100_000, limits: WriteRequestLimits = WriteRequestLimits()) {
         self.maxTrackedSeries = max(10, maxTrackedSeries)
+        self.limits = limits
     }
 
     /// Series whose newest timestamp is remembered now.
@@ -46,7 +50,8 @@ public final class RemoteWriteRequestChecker: Sendable {
     /// What the checker has seen so far.
     public var totals: Counters { counters.withLock { $0 } }
 
-    /// Checks one request; returns the decoded request or the reason to answer 400.
+    /// Checks one request; returns the decoded request or why it is refused (its
+    /// ``WriteRequestError/status`` is the answer: 413 over a limit, 400 otherwise).
     public func check(headers: [(String, String)], body: [UInt8]) -> Result<DecodedWriteRequest, WriteRequestError> {
         let result = evaluate(headers: headers, body: body)
         counters.withLock { counters in
@@ -73,7 +78,7 @@ public final class RemoteWriteRequestChecker: Sendable {
         }
         let request: DecodedWriteRequest
         do {
-            request = try WriteRequestDecoder.decode(body: body)
+            request = try WriteRequestDecoder.decode(body: body, limits: limits)
         } catch {
             return .failure(error)
         }

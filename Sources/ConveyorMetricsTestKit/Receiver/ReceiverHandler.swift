@@ -1,0 +1,210 @@
+import ConveyorMetrics
+import ConveyorMetricsRemoteWrite
+import ConveyorMetricsServerSupport
+import NIOCore
+import NIOHTTP1
+
+/// One connection of a ``RemoteWriteReceiver``. NIO's server pipeline in front of it passes
+/// one request at a time (it holds pipelined ones until the answer is written); the
+/// ``ConnectionGuardHandler`` in front of that bounds head size, request bytes and time.
+///
+/// A body is kept only within ``RemoteWriteReceiver/Limits/maxBodyBytes`` and the receiver's
+/// shared body budget; it is decoded on NIO's thread pool, and its share of the budget is
+/// returned when the answer is written (or the connection closed while not decoding). While
+/// the socket does not take writes (a client that does not read its answers), reads stop.
+final class ReceiverHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let receiver: RemoteWriteReceiver
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    /// Bytes of the shared budget this connection holds.
+    private var reserved = 0
+    private var refusal: Refusal?
+    /// A request is being decoded or delayed: its bytes stay reserved until it is answered.
+    private var busy = false
+    private var readHeld = false
+
+    private enum Refusal {
+        case tooLarge, overBudget
+    }
+
+    init(receiver: RemoteWriteReceiver) { self.receiver = receiver }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            context.triggerUserOutboundEvent(HeadReceived(), promise: nil)
+            head = requestHead
+            body = []
+            refusal = nil
+            let declared = requestHead.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
+            if declared > receiver.limits.maxBodyBytes { refusal = .tooLarge }
+        case .body(var buffer):
+            guard refusal == nil else { return }
+            let count = buffer.readableBytes
+            if body.count + count > receiver.limits.maxBodyBytes {
+                refuse(.tooLarge)
+            } else if !receiver.reserveBody(count) {
+                refuse(.overBudget)
+            } else if let bytes = buffer.readBytes(length: count) {
+                reserved += count
+                body.append(contentsOf: bytes)
+            }
+        case .end:
+            context.triggerUserOutboundEvent(RequestReceived(), promise: nil)
+            guard let requestHead = head else { return }
+            head = nil
+            handle(requestHead, context: context)
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        guard context.channel.isWritable else {
+            if !readHeld { context.triggerUserOutboundEvent(AnswerWaiting(), promise: nil) }
+            readHeld = true
+            return
+        }
+        context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable && readHeld {
+            readHeld = false
+            context.read()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !busy { release() }
+        context.fireChannelInactive()
+    }
+
+    private func refuse(_ reason: Refusal) {
+        refusal = reason
+        body = []
+        release()
+    }
+
+    private func release() {
+        receiver.releaseBody(reserved)
+        reserved = 0
+    }
+
+    private func handle(_ requestHead: HTTPRequestHead, context: ChannelHandlerContext) {
+        let path = requestHead.uri.split(separator: "?").first.map(String.init) ?? requestHead.uri
+        guard path == "/api/v1/write" else {
+            return respond(404, "not found: POST remote-write requests to /api/v1/write\n", requestHead, context)
+        }
+        guard requestHead.method == .POST else {
+            return respond(405, "method not allowed: use POST\n", requestHead, context)
+        }
+        switch refusal {
+        case .tooLarge:
+            return respond(413, "body larger than \(receiver.limits.maxBodyBytes) bytes\n", requestHead, context)
+        case .overBudget:
+            return respond(
+                503, "receiver busy: too many bodies held at once, retry later\n", requestHead, context,
+                extra: [("Retry-After", "1")])
+        case nil: break
+        }
+        let requestBody = body
+        body = []
+        busy = true
+        perform(receiver.nextAction(), requestHead, body: requestBody, context: context)
+    }
+
+    private func perform(
+        _ action: ReceiverAction, _ requestHead: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext
+    ) {
+        let headers = requestHead.headers.map { ($0.name, $0.value) }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        switch action {
+        case .accept:
+            let checker = receiver.checker
+            receiver.decodeOffLoop(on: context.eventLoop) { checker.check(headers: headers, body: body) }
+                .whenComplete { outcome in
+                    let (handler, context) = bound.value
+                    guard case .success(let result) = outcome else {
+                        return handler.finish(503, "receiver stopping\n", requestHead, context)
+                    }
+                    let status: Int
+                    switch result {
+                    case .success: status = 204
+                    case .failure(let error): status = error.status
+                    }
+                    handler.receiver.record(
+                        ReceivedWriteRequest(
+                            headers: headers, bodyBytes: body.count, decoded: result, status: status,
+                            receivedAtMilliseconds: WallClock.unixMilliseconds()))
+                    switch result {
+                    case .success: handler.finish(204, "", requestHead, context)
+                    case .failure(let error): handler.finish(status, error.description + "\n", requestHead, context)
+                    }
+                }
+        case .respond(let status, let extra, let text):
+            let limits = receiver.limits.request
+            receiver.decodeOffLoop(on: context.eventLoop) {
+                Result { () throws(WriteRequestError) in try WriteRequestDecoder.decode(body: body, limits: limits) }
+            }.whenComplete { outcome in
+                let (handler, context) = bound.value
+                if case .success(let decoded) = outcome {
+                    handler.receiver.record(
+                        ReceivedWriteRequest(
+                            headers: headers, bodyBytes: body.count, decoded: decoded, status: status,
+                            receivedAtMilliseconds: WallClock.unixMilliseconds()))
+                }
+                handler.finish(status, text, requestHead, context, extra: extra)
+            }
+        case .delay(let duration, let next):
+            context.eventLoop.scheduleTask(in: .nanoseconds(duration.nanoseconds)) {
+                bound.value.0.perform(next, requestHead, body: body, context: bound.value.1)
+            }
+        case .closeConnection:
+            busy = false
+            release()
+            context.close(promise: nil)
+        }
+    }
+
+    /// Answers the request that was being handled and returns its bytes to the budget.
+    private func finish(
+        _ status: Int, _ text: String, _ requestHead: HTTPRequestHead, _ context: ChannelHandlerContext,
+        extra: [(String, String)] = []
+    ) {
+        busy = false
+        release()
+        respond(status, text, requestHead, context, extra: extra)
+    }
+
+    private func respond(
+        _ status: Int, _ text: String, _ requestHead: HTTPRequestHead, _ context: ChannelHandlerContext,
+        extra: [(String, String)] = []
+    ) {
+        guard context.channel.isActive else { return }
+        var headers = HTTPHeaders([("Content-Length", "\(text.utf8.count)"), ("Content-Type", "text/plain")])
+        let close = !requestHead.isKeepAlive
+        if close { headers.add(name: "Connection", value: "close") }
+        headers.add(contentsOf: extra)
+        context.write(
+            wrapOutboundOut(
+                .head(
+                    HTTPResponseHead(version: requestHead.version, status: .init(statusCode: status), headers: headers))
+            ),
+            promise: nil)
+        if !text.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+        }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { result in
+            if close {
+                channel.close(promise: nil)
+            } else if case .success = result {
+                channel.triggerUserOutboundEvent(ResponseWritten(), promise: nil)
+            }
+        }
+    }
+}
