@@ -139,7 +139,7 @@ test-asan: deps-test
 # Fuzzing with libFuzzer (swiftc -sanitize=fuzzer,address), FUZZ_TIME seconds per target.
 # Corpus grows in .fuzz/<target>; findings land in .fuzz/crashes/<target>/ — copy each to
 # Fuzz/regressions/<target>/ so the test suite replays it from then on.
-FUZZ_TIME    ?= 120
+FUZZ_TIME    ?= 180
 FUZZ_TARGETS ?= receiver config exposition
 fuzz: deps
 	$(SWIFT) build -c release --scratch-path .build-fuzz --product conveyor-metrics-fuzz \
@@ -148,7 +148,7 @@ fuzz: deps
 	  mkdir -p .fuzz/$$t .fuzz/crashes/$$t; \
 	  echo "== $$t: fuzzing for $(FUZZ_TIME) s"; \
 	  CONVEYOR_FUZZ_TARGET=$$t .build-fuzz/release/conveyor-metrics-fuzz .fuzz/$$t Fuzz/corpus/$$t \
-	    -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
+	    -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 -rss_limit_mb=1024 -malloc_limit_mb=128 \
 	    -artifact_prefix=.fuzz/crashes/$$t/ -print_final_stats=1 > .fuzz/$$t.log 2>&1 || status=1; \
 	  grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb" .fuzz/$$t.log; \
 	  echo "   corpus: $$(ls .fuzz/$$t | wc -l) inputs; findings: $$(ls .fuzz/crashes/$$t | wc -l)"; \

@@ -21,22 +21,37 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
 
     package func run(_ data: [UInt8]) throws(Finding) {
         switch self {
-        case .receiver: Self.receiver(data)
+        case .receiver: try Self.receiver(data)
         case .config: Self.config(data)
         case .exposition: try Self.exposition(data)
         }
     }
 
-    private static let checker = RemoteWriteRequestChecker()
+    /// Limits below the defaults, so libFuzzer's `-rss_limit_mb` sees any expansion the
+    /// limits fail to stop.
+    private static let checker: RemoteWriteRequestChecker = {
+        var limits = WriteRequestLimits()
+        limits.maxDecompressedBytes = 16 << 20
+        limits.maxDecodedBytes = 128 << 20
+        return RemoteWriteRequestChecker(limits: limits)
+    }()
     private static let headers = [
         ("Content-Encoding", RemoteWriteProtocol.contentEncoding), ("Content-Type", RemoteWriteProtocol.contentType),
         ("X-Prometheus-Remote-Write-Version", RemoteWriteProtocol.version),
     ]
 
-    private static func receiver(_ data: [UInt8]) {
-        // Both as a snappy body and as raw protobuf (so the fuzzer reaches protobuf-c quickly).
+    /// Both as a snappy body and as raw protobuf (so the fuzzer reaches protobuf-c quickly).
+    /// The allocation budget: whatever the wire-format scan lets through, protobuf-c must not
+    /// allocate more than the scan estimated (the receiver's limits rest on that estimate).
+    private static func receiver(_ data: [UInt8]) throws(Finding) {
         _ = checker.check(headers: headers, body: data)
-        _ = try? WriteRequestDecoder.decodeProtobuf(data)
+        guard let size = try? WriteRequestScan.measure(data, limits: .unlimited) else { return }
+        let counted = WriteRequestDecoder.unpackCounted(data)
+        guard counted.allocated <= size.decodedBytes else {
+            throw Finding(
+                description:
+                    "protobuf-c allocated \(counted.allocated) bytes; the scan estimated at most \(size.decodedBytes)")
+        }
     }
 
     private static func config(_ data: [UInt8]) {
@@ -120,7 +135,18 @@ extension FuzzTarget {
             let samples = encoder.encode(series)
             let metadata = encoder.encode(
                 [], metadata: [RemoteMetadata(familyName: "q", type: .counter, help: "Queue \"help\"", unit: "")])
-            return [Snappy.compress(samples), Snappy.compress(metadata), samples, []]
+            // Empty labels, an exemplar, unknown fields of each wire type, a repeated value: the
+            // shapes that make protobuf-c allocate more than the bytes suggest.
+            var expanding: [UInt8] = [0x0A, 0x00]
+            for _ in 0..<40 { expanding += [0x0A, 0x00] }
+            expanding += [0x1A, 0x04, 0x0A, 0x00, 0x0A, 0x00]
+            expanding += [0x12, 0x0B, 0x09] + [UInt8](repeating: 0, count: 8) + [0x10, 0x01]
+            expanding += [0x78, 0x05, 0x85, 0x01, 0x00, 0x00, 0x00, 0x00]
+            let unknown: [UInt8] = [0xF8, 0x01, 0x01, 0xF9, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 0xFA, 0x01, 0x01, 0x41]
+            let request = [0x0A, UInt8(expanding.count)] + expanding + unknown
+            return [
+                Snappy.compress(samples), Snappy.compress(metadata), samples, [], request, Snappy.compress(request),
+            ]
         case .config:
             return [
                 Array(

@@ -22,10 +22,47 @@ struct ReceiveCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Stop after this many seconds (default: until SIGINT/SIGTERM).")
     var duration: Double?
 
+    @Option(name: .long, help: "Connections open at once; more are closed on arrival.")
+    var maxConnections: Int = RemoteWriteReceiver.Limits().maxConnections
+
+    @Option(name: .long, help: "One request's compressed body, in bytes (larger: 413).")
+    var maxBodyBytes: Int = RemoteWriteReceiver.Limits().maxBodyBytes
+
+    @Option(name: .long, help: "Series in one request (more: 413).")
+    var maxSeries: Int = WriteRequestLimits().maxSeries
+
+    @Option(name: .long, help: "Labels in one request, of series and exemplars (more: 413).")
+    var maxLabels: Int = WriteRequestLimits().maxLabels
+
+    @Option(name: .long, help: "Samples in one request (more: 413).")
+    var maxSamples: Int = WriteRequestLimits().maxSamples
+
+    @Option(name: .long, help: "Bytes one request may decode into (more: 413).")
+    var maxDecodedBytes: Int = WriteRequestLimits().maxDecodedBytes
+
     func validate() throws {
         if let duration, !(duration > 0 && duration < 1e9) {
             throw ValidationError("--duration must be a positive number of seconds")
         }
+        let limits = [
+            ("--max-connections", maxConnections), ("--max-body-bytes", maxBodyBytes), ("--max-series", maxSeries),
+            ("--max-labels", maxLabels), ("--max-samples", maxSamples), ("--max-decoded-bytes", maxDecodedBytes),
+        ]
+        for (option, value) in limits where value < 1 {
+            throw ValidationError("\(option) must be at least 1")
+        }
+    }
+
+    /// The receiver's limits from the options.
+    var limits: RemoteWriteReceiver.Limits {
+        var limits = RemoteWriteReceiver.Limits()
+        limits.maxConnections = maxConnections
+        limits.maxBodyBytes = maxBodyBytes
+        limits.request.maxSeries = maxSeries
+        limits.request.maxLabels = maxLabels
+        limits.request.maxSamples = maxSamples
+        limits.request.maxDecodedBytes = maxDecodedBytes
+        return limits
     }
 
     func run() async throws {
@@ -37,7 +74,7 @@ struct ReceiveCommand: AsyncParsableCommand {
         }
         let json = json
         let receiver = RemoteWriteReceiver(
-            host: address.host, port: address.port, keepRequests: false,
+            host: address.host, port: address.port, keepRequests: false, limits: limits,
             onRequest: { request in
                 writeLine(json ? ReceivedRequestFormatter.json(request) : ReceivedRequestFormatter.summary(request))
             })
@@ -62,7 +99,8 @@ struct ReceiveCommand: AsyncParsableCommand {
         await receiver.shutdown()
         let totals = receiver.checker.totals
         writeLine(
-            "received \(totals.acceptedRequests) requests (\(totals.samples) samples), rejected \(totals.rejectedRequests)"
+            "received \(totals.acceptedRequests) requests (\(totals.samples) samples), rejected \(totals.rejectedRequests),"
+                + " refused \(receiver.refusedConnections) connections over --max-connections"
         )
     }
 }

@@ -9,8 +9,10 @@ import ServiceLifecycle
 
 /// How `receive` prints a request.
 enum ReceivedRequestFormatter {
+    /// One line per request. Everything the peer chose (User-Agent, label and metric names
+    /// in an error) is escaped for the terminal.
     static func summary(_ request: ReceivedWriteRequest) -> String {
-        let agent = request.header("User-Agent") ?? "no User-Agent"
+        let agent = TerminalText.escaped(request.header("User-Agent") ?? "no User-Agent")
         switch request.decoded {
         case .success(let decoded):
             let stale = decoded.timeSeries.flatMap(\.samples).filter(\.isStaleMarker).count
@@ -19,7 +21,8 @@ enum ReceivedRequestFormatter {
                 + " (\(stale) stale markers), \(decoded.metadata.count) metadata, \(request.bodyBytes) bytes [\(agent)]"
         case .failure(let error):
             return
-                "POST /api/v1/write → \(request.status): \(error.description) (\(request.bodyBytes) bytes) [\(agent)]"
+                "POST /api/v1/write → \(request.status): \(TerminalText.escaped(error.description, maxCharacters: 400))"
+                + " (\(request.bodyBytes) bytes) [\(agent)]"
         }
     }
 
