@@ -85,7 +85,7 @@ struct ExecutableTests {
         // The status line reaches a pipe while the demo runs (stdout is not a terminal here).
         let printed = Mutex("")
         standardOutput.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
+            let data = PipeReading.readSome(handle) ?? Data()
             printed.withLock { $0 += String(decoding: data, as: UTF8.self) }
         }
         for _ in 0..<100 where !printed.withLock({ $0.contains(" families, ") }) && process.isRunning {
@@ -96,10 +96,10 @@ struct ExecutableTests {
         process.waitUntilExit()
         standardOutput.fileHandleForReading.readabilityHandler = nil
         #expect(process.terminationStatus == 0)
-        let rest = String(decoding: standardOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let rest = String(decoding: PipeReading.readToEnd(standardOutput.fileHandleForReading), as: UTF8.self)
         let text =
             printed.withLock { $0 } + rest
-            + String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            + String(decoding: PipeReading.readToEnd(output.fileHandleForReading), as: UTF8.self)
         #expect(text.contains(" families, ") && text.contains("| push embedded: ok "), "status line printed: \(text)")
         #expect(text.contains("| receiver: "), "the embedded receiver is shown")
 
