@@ -93,18 +93,23 @@ clean:
 
 # Regenerates the protobuf-c code of Proto/ (committed; `make check-proto` fails when stale).
 PROTO_OUT := Sources/CRemoteWriteProto
+PROTO_FILES := prometheus_remote_write io_prometheus_write_v2
 proto:
 	$(call apt_install,protobuf-c-compiler)
-	protoc-c --proto_path=Proto --c_out=$(PROTO_OUT) Proto/prometheus_remote_write.proto
-	mv $(PROTO_OUT)/prometheus_remote_write.pb-c.h $(PROTO_OUT)/include/
+	for f in $(PROTO_FILES); do \
+	  protoc-c --proto_path=Proto --c_out=$(PROTO_OUT) Proto/$$f.proto && \
+	  mv $(PROTO_OUT)/$$f.pb-c.h $(PROTO_OUT)/include/ || exit 1; \
+	done
 
 check-proto:
 	$(call apt_install,protobuf-c-compiler)
-	@tmp=$$(mktemp -d); \
-	protoc-c --proto_path=Proto --c_out=$$tmp Proto/prometheus_remote_write.proto && \
-	diff -u $(PROTO_OUT)/prometheus_remote_write.pb-c.c $$tmp/prometheus_remote_write.pb-c.c && \
-	diff -u $(PROTO_OUT)/include/prometheus_remote_write.pb-c.h $$tmp/prometheus_remote_write.pb-c.h && \
-	echo "generated protobuf-c code is up to date"; rc=$$?; rm -rf $$tmp; exit $$rc
+	@tmp=$$(mktemp -d); rc=0; \
+	for f in $(PROTO_FILES); do \
+	  protoc-c --proto_path=Proto --c_out=$$tmp Proto/$$f.proto && \
+	  diff -u $(PROTO_OUT)/$$f.pb-c.c $$tmp/$$f.pb-c.c && \
+	  diff -u $(PROTO_OUT)/include/$$f.pb-c.h $$tmp/$$f.pb-c.h || rc=1; \
+	done; \
+	[ $$rc = 0 ] && echo "generated protobuf-c code is up to date"; rm -rf $$tmp; exit $$rc
 
 # Benchmarks (a separate package): ours and swift-prometheus 2.4.1 in the same run, one table.
 bench: deps
