@@ -6,11 +6,15 @@ public struct RemoteSample: Sendable, Equatable {
     public var value: Double
     /// Milliseconds since the Unix epoch.
     public var timestampMilliseconds: Int64
+    /// When the series started counting (remote write 2.0's `start_timestamp`, for counters
+    /// and histograms), ms since the epoch; 0 when unknown or not sent (remote write 1.0).
+    public var startTimestampMilliseconds: Int64
 
     /// A sample.
-    public init(value: Double, timestampMilliseconds: Int64) {
+    public init(value: Double, timestampMilliseconds: Int64, startTimestampMilliseconds: Int64 = 0) {
         self.value = value
         self.timestampMilliseconds = timestampMilliseconds
+        self.startTimestampMilliseconds = startTimestampMilliseconds
     }
 
     /// The stale marker: a NaN with exactly these bits says "this series ended".
