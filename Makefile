@@ -1,10 +1,12 @@
 # conveyor-metrics — every target installs what it needs on a machine that has only Swift.
 SWIFT      ?= swift
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# C libraries and tools the build needs (system-library targets use pkg-config).
-BUILD_DEPS := pkg-config libsnappy-dev libprotobuf-c-dev libcurl4-openssl-dev
+# C libraries and tools the build needs (system-library targets use pkg-config; libcrypt-dev
+# is bcrypt for the exporter's basic auth; swift-nio-ssl brings its own BoringSSL).
+BUILD_DEPS := pkg-config libsnappy-dev libprotobuf-c-dev libcurl4-openssl-dev libcrypt-dev
 # Real peers the test suite runs: prometheus (brings promtool), victoria-metrics, and
-# openssl (a self-signed TLS server for the handshake-failure test).
+# openssl (a self-signed TLS server for the handshake-failure test; the CA, server and client
+# certificates of the exporter's TLS tests).
 TEST_DEPS  := prometheus victoria-metrics openssl
 LISTEN     ?= 0.0.0.0:9090
 

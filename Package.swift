@@ -4,7 +4,8 @@ import PackageDescription
 // Products by dependency weight (lightest first):
 //   ConveyorMetrics              registry, series, snapshot, exposition bytes, the Conveyor metric
 //                                set, the swift-metrics factory. No NIO, no C library.
-//   ConveyorMetricsExporter      MetricsExporter: `/metrics` over SwiftNIO.
+//   ConveyorMetricsExporter      MetricsExporter: `/metrics` over SwiftNIO, optionally TLS
+//                                (swift-nio-ssl) and basic auth (bcrypt from libcrypt).
 //   ConveyorMetricsRemoteWrite   RemoteWriter: remote write 1.0 (protobuf-c, snappy, libcurl).
 //   ConveyorMetricsTestKit       a remote-write receiver with scripted faults, the spec checker
 //                                and the decoder, for users' integration tests.
@@ -22,6 +23,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
@@ -56,10 +58,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                "CCrypt",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // bcrypt for basic auth (crypt_r from libxcrypt; the Makefile installs libcrypt-dev).
+        .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
 
         // MARK: Remote write (C libraries through pkg-config; the Makefile installs the -dev packages)
         .target(
@@ -155,6 +161,7 @@ let package = Package(
                 "ConveyorMetricsTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -39,6 +39,16 @@ public final class MetricsExporter: Service, Sendable {
         /// Connections beyond this many at once are closed as soon as they are accepted, so
         /// file descriptors and memory stay bounded whatever clients do.
         public var maxConnections: Int = 512
+        /// HTTPS instead of HTTP when set; the files are read by ``MetricsExporter/start()``.
+        public var tls: TLSSettings?
+        /// Basic auth: user name → bcrypt hash of the password (`$2y$`, `$2b$` or `$2a$`, as
+        /// `htpasswd -nBC 10 USER` prints). When not empty, every request, on every path,
+        /// must carry the credentials of one of these users, or gets `401`. Empty (the
+        /// default): no authentication.
+        public var basicAuthUsers: [String: String] = [:]
+        /// Headers added to every response, e.g. `Strict-Transport-Security` (the web
+        /// configuration file's `http_server_config.headers`).
+        public var responseHeaders: [String: String] = [:]
 
         /// Defaults: `0.0.0.0:9090/metrics`.
         public init(host: String = "0.0.0.0", port: Int = 9090, path: String = "/metrics") {
@@ -51,6 +61,9 @@ public final class MetricsExporter: Service, Sendable {
     /// The exporter's settings.
     public let configuration: Configuration
     private let renderer: ScrapeRenderer
+    /// Basic auth, when ``Configuration/basicAuthUsers`` is not empty (its failure counter is
+    /// registered with the exporter's registry).
+    let authenticator: BasicAuthenticator?
     private let group: any EventLoopGroup
     private let logger: Logger
     private let channel = Mutex<(any Channel)?>(nil)
@@ -73,6 +86,9 @@ public final class MetricsExporter: Service, Sendable {
     ) {
         self.configuration = configuration
         self.renderer = ScrapeRenderer(registry: registry)
+        self.authenticator =
+            configuration.basicAuthUsers.isEmpty
+            ? nil : BasicAuthenticator(users: configuration.basicAuthUsers, registry: registry)
         self.group = eventLoopGroup
         self.logger = logger
     }
@@ -87,11 +103,18 @@ public final class MetricsExporter: Service, Sendable {
     public var scrapeCount: UInt64 { renderer.scrapeCount }
 
     /// Binds and starts serving; returns once the socket listens. Calling it again is a no-op.
+    ///
+    /// With ``Configuration/tls`` set, the certificate, key and client CA files are read
+    /// first (on NIO's thread pool); a file that cannot be read or used, or a basic-auth
+    /// entry that is not a bcrypt hash, throws a ``ConfigurationError`` and nothing listens.
     public func start() async throws {
         if channel.withLock({ $0 != nil }) { return }
         let configuration = configuration
         let renderer = renderer
         let connections = connections
+        let tls = try await Self.loadTLS(configuration)
+        let authenticator = authenticator
+        let extraHeaders = configuration.responseHeaders.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         let bound = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -103,6 +126,7 @@ public final class MetricsExporter: Service, Sendable {
                 guard active <= configuration.maxConnections else { return channel.close() }
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let tls { try sync.addHandler(tls.makeHandler()) }
                     try sync.addHandler(
                         ConnectionGuardHandler(
                             limits: .init(
@@ -111,7 +135,10 @@ public final class MetricsExporter: Service, Sendable {
                                 idleTimeout: configuration.idleTimeout)))
                     try sync.configureHTTPServerPipeline(withErrorHandling: true)
                     try sync.addHandler(HTTPResponseCompressor())
-                    try sync.addHandler(MetricsHTTPHandler(renderer: renderer, metricsPath: configuration.path))
+                    try sync.addHandler(
+                        MetricsHTTPHandler(
+                            renderer: renderer, metricsPath: configuration.path, authenticator: authenticator,
+                            extraHeaders: extraHeaders))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)
@@ -130,7 +157,22 @@ public final class MetricsExporter: Service, Sendable {
             metadata: [
                 "address": "\(configuration.host):\(bound.localAddress?.port ?? configuration.port)",
                 "path": "\(configuration.path)",
+                "tls": "\(configuration.tls.map { "client auth \($0.clientAuth.rawValue)" } ?? "off")",
+                "basic_auth_users": "\(configuration.basicAuthUsers.count)",
             ])
+    }
+
+    /// Checks the settings that ``start()`` would refuse and reads the TLS files, without
+    /// binding. Blocking (file reads): call it off the event loops and the Swift pool.
+    package static func validate(_ configuration: Configuration) throws(ConfigurationError) -> ServerTLS? {
+        try BasicAuthenticator.validate(configuration.basicAuthUsers)
+        try ResponseHeaders.validate(configuration.responseHeaders)
+        return try configuration.tls.map { (settings) throws(ConfigurationError) in try ServerTLS.load(settings) }
+    }
+
+    /// ``validate(_:)`` on NIO's thread pool.
+    private static func loadTLS(_ configuration: Configuration) async throws -> ServerTLS? {
+        try await NIOThreadPool.singleton.runIfActive { try validate(configuration) }
     }
 
     /// Stops listening and closes the listener. Open connections finish their response.

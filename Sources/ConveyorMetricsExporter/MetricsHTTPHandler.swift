@@ -11,6 +11,10 @@ import NIOHTTP1
 /// not (a client that pipelines requests and never reads), the one request received is held
 /// and no more bytes are read, so at most one response waits beyond what the socket took.
 /// When a response has reached the socket, ``ResponseWritten`` goes to the connection guard.
+///
+/// Basic auth (when configured) comes first, for every path: a request whose credentials
+/// need bcrypt waits for the check (run off the event loop by ``BasicAuthenticator``) and
+/// no further bytes are read meanwhile, exactly as while the socket is not writable.
 final class MetricsHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -18,6 +22,9 @@ final class MetricsHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let renderer: ScrapeRenderer
     private let metricsPath: String
+    private let authenticator: BasicAuthenticator?
+    /// Added to every response (the web configuration's `http_server_config.headers`).
+    private let extraHeaders: [(String, String)]
     private var request: HTTPRequestHead?
     /// Complete requests that wait until the socket is writable again (NIO's pipelining
     /// handler passes one at a time, so this holds one; more closes the connection).
@@ -25,10 +32,22 @@ final class MetricsHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private static let maxWaiting = 16
     /// A read the channel asked for while requests were held back.
     private var readHeld = false
+    /// A request's credentials are being checked; nothing else is answered meanwhile.
+    private var authorizing = false
+    private var removed = false
 
-    init(renderer: ScrapeRenderer, metricsPath: String) {
+    init(
+        renderer: ScrapeRenderer, metricsPath: String, authenticator: BasicAuthenticator? = nil,
+        extraHeaders: [(String, String)] = []
+    ) {
         self.renderer = renderer
         self.metricsPath = metricsPath
+        self.authenticator = authenticator
+        self.extraHeaders = extraHeaders
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        removed = true
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -40,8 +59,8 @@ final class MetricsHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .end:
             guard let head = request else { return }
             request = nil
-            if context.channel.isWritable && waiting.isEmpty {
-                respond(to: head, context: context)
+            if context.channel.isWritable && waiting.isEmpty && !authorizing {
+                authorize(head, context: context)
             } else if waiting.count < Self.maxWaiting {
                 waiting.append(head)
                 // The guard closes the connection when this waits past its request deadline.
@@ -53,7 +72,7 @@ final class MetricsHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if !waiting.isEmpty || !context.channel.isWritable {
+        if !waiting.isEmpty || !context.channel.isWritable || authorizing {
             readHeld = true
         } else {
             context.read()
@@ -61,16 +80,55 @@ final class MetricsHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
-            while context.channel.isWritable && !waiting.isEmpty {
-                respond(to: waiting.removeFirst(), context: context)
-            }
-            if readHeld && waiting.isEmpty && context.channel.isWritable {
-                readHeld = false
-                context.read()
+        if context.channel.isWritable { answerWaiting(context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Answers held requests while the socket takes writes and no check is running, then
+    /// reads again if a read was held back.
+    private func answerWaiting(context: ChannelHandlerContext) {
+        while context.channel.isWritable && !waiting.isEmpty && !authorizing {
+            authorize(waiting.removeFirst(), context: context)
+        }
+        if readHeld && waiting.isEmpty && context.channel.isWritable && !authorizing {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    /// Answers `head` if its credentials pass (or no basic auth is configured), 401 or 503
+    /// if not. A check that needs bcrypt completes later on this event loop.
+    private func authorize(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard let authenticator else { return respond(to: head, context: context) }
+        switch authenticator.check(head.headers, on: context.eventLoop) {
+        case .decided(let outcome):
+            answer(head, outcome: outcome, context: context)
+        case .pending(let future):
+            authorizing = true
+            future.assumeIsolated().whenSuccess { outcome in
+                self.authorizing = false
+                guard !self.removed, context.channel.isActive else { return }
+                self.answer(head, outcome: outcome, context: context)
+                self.answerWaiting(context: context)
             }
         }
-        context.fireChannelWritabilityChanged()
+    }
+
+    private func answer(_ head: HTTPRequestHead, outcome: BasicAuthenticator.Outcome, context: ChannelHandlerContext) {
+        switch outcome {
+        case .allowed:
+            respond(to: head, context: context)
+        case .denied(.overloaded):
+            send(
+                .serviceUnavailable, body: "too many authentication checks in progress\n",
+                extra: [("Retry-After", "1")],
+                head: head, context: context)
+        case .denied:
+            send(
+                .unauthorized, body: "unauthorized\n",
+                extra: [("WWW-Authenticate", "Basic realm=\"conveyor-metrics\", charset=\"UTF-8\"")], head: head,
+                context: context)
+        }
     }
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
@@ -119,6 +177,7 @@ final class MetricsHTTPHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let keepAlive = head.isKeepAlive
         var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", "\(body.readableBytes)")])
         headers.add(contentsOf: extra)
+        headers.add(contentsOf: extraHeaders)
         headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
         let response = HTTPResponseHead(version: head.version, status: status, headers: headers)
         context.write(wrapOutboundOut(.head(response)), promise: nil)

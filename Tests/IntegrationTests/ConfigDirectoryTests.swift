@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import ConveyorMetrics
+@testable import ConveyorMetricsCLI
 
 /// The files in config/ are checked by the real promtool.
 @Suite("config/ directory")
@@ -18,6 +19,40 @@ struct ConfigDirectoryTests {
         }
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("conveyor") || result.output.contains("SUCCESS"))
+    }
+
+    /// `promtool check web-config` reads the certificate and key files the example names
+    /// (relative to the file), so the example is copied next to files of the same names made
+    /// by openssl. promtool and conveyor-metrics (the web config alone, and `check-config` of a
+    /// main file that names it) must both accept it, and agree on what it enables.
+    @Test func webConfigExampleIsValidForPromtoolAndForUs() async throws {
+        guard let openssl = ExternalTool.require("openssl") else { return }
+        let pki = try await TestCertificates.make(openssl: openssl)
+        defer { pki.remove() }
+        let web = pki.path("web-config.yml")
+        try FileManager.default.copyItem(atPath: PackagePaths.file("config/web-config.yml").path, toPath: web)
+        if let result = try promtool(["check", "web-config", web]) {
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("SUCCESS"), "\(result.output)")
+        }
+        let config = try WebConfig.load(path: web)
+        #expect(config.tls?.clientAuth == .requireAndVerifyClientCert)
+        #expect(config.tls?.certificateFile == pki.serverCertificateFile)
+        #expect(config.basicAuthUsers.keys.sorted() == ["prometheus"])
+        let main = pki.path("conveyor-metrics.yml")
+        try "exporter:\n  listen: 127.0.0.1:9090\n  web_config_file: web-config.yml\n".write(
+            toFile: main, atomically: true, encoding: .utf8)
+        let check = try ExternalTool.run(PackagePaths.executable.path, ["check-config", main])
+        #expect(check.status == 0, "\(check.output)")
+        #expect(check.output.contains("TLS (client auth RequireAndVerifyClientCert), basic auth (1 user)"))
+        // Without the key file both refuse it, and ours names the key, its line and the path.
+        try FileManager.default.removeItem(atPath: pki.serverKeyFile)
+        if let result = try promtool(["check", "web-config", web]) { #expect(result.status != 0) }
+        let broken = try ExternalTool.run(PackagePaths.executable.path, ["check-config", main])
+        #expect(broken.status != 0)
+        #expect(
+            broken.output.contains("\(web):24:3: tls_server_config.key_file: \(pki.serverKeyFile)"), "\(broken.output)")
+        #expect(!broken.output.contains("$2y$"), "no hash in the output")
     }
 
     @Test func scrapeJobIsTheSpecsJob() throws {

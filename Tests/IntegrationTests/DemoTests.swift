@@ -31,6 +31,39 @@ struct DemoTests {
     }
 }
 
+extension DemoTests {
+    /// `demo --config` with `exporter.web_config_file`: the config file's web settings reach
+    /// the demo's exporter (basic auth here; TLS is the same path, tested with Prometheus).
+    @Test func demoUsesTheWebConfigOfItsConfigFile() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("demo-web-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "basic_auth_users:\n  prometheus: $2y$04$8ajJ3lvlcgFioFu0feEY4epWBZDypnzXt1WO3IlwkOo5TcAYR9EGK\n".write(
+            to: directory.appendingPathComponent("web.yml"), atomically: true, encoding: .utf8)
+        let main = directory.appendingPathComponent("conveyor.yml").path
+        try "exporter:\n  listen: 127.0.0.1:0\n  web_config_file: web.yml\n".write(
+            toFile: main, atomically: true, encoding: .utf8)
+        let file = try ConfigFile.load(path: main)
+        var runner = DemoRunner(
+            listen: file.listen, duration: .seconds(2), statusInterval: .seconds(1), handleSignals: false)
+        runner.web = file.web
+        runner.processMetrics = false
+        let port = Atomic<Int>(0)
+        async let run: Void = runner.run(
+            registry: MetricsRegistry(), onListening: { port.store($0, ordering: .relaxed) })
+        while port.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        let client = RawHTTPClient(port: port.load(ordering: .relaxed))
+        let refused = try await client.get("/metrics")
+        // base64("prometheus:correct horse")
+        let allowed = try await client.get(
+            "/metrics", headers: [("Authorization", "Basic cHJvbWV0aGV1czpjb3JyZWN0IGhvcnNl")])
+        try await run
+        #expect(refused.status == 401)
+        #expect(allowed.status == 200)
+        #expect(allowed.text.contains("# TYPE conveyor_router_records_received_total counter"))
+    }
+}
+
 /// The real executable: flags, exit codes, signals.
 @Suite("Executable", .serialized)
 struct ExecutableTests {

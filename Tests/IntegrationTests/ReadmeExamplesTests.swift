@@ -87,6 +87,20 @@ struct ReadmeExamplesTests {
         try await group.run()
     }
 
+    /// Compiled, not run: the files do not exist here (ExporterTLSTests start it with real ones).
+    func tlsAndBasicAuthExample() async throws {
+        var configuration = MetricsExporter.Configuration(host: "0.0.0.0", port: 9090)
+        var tls = MetricsExporter.TLSSettings(
+            certificateFile: "/etc/conveyor/server.pem", privateKeyFile: "/etc/conveyor/server-key.pem")
+        tls.clientCAFile = "/etc/conveyor/scrapers-ca.pem"  // mutual TLS
+        tls.clientAuth = .requireAndVerifyClientCert
+        configuration.tls = tls
+        // user -> bcrypt hash, as `htpasswd -nBC 10 prometheus` prints it
+        configuration.basicAuthUsers = ["prometheus": "$2y$10$ZihjeECVuwy8MS4cflI/jeJU3sFcronddjh3ZdTvPw9g9IqUr0zcS"]
+        let secured = MetricsExporter(configuration: configuration)
+        try await secured.start()  // throws ConfigurationError naming a file it cannot use
+    }
+
     /// Compiled, not run: pushes to a placeholder URL until SIGTERM.
     func pushingExample(exporter: MetricsExporter, logger: Logger) async throws {
         var target = RemoteWriteTargetConfiguration(url: "https://metrics.example/api/v1/write")

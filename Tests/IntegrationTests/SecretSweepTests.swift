@@ -140,6 +140,117 @@ struct SecretSweepTests {
         }
     }
 
+    /// A web configuration file whose basic-auth hash holds a planted secret (well-formed:
+    /// bcrypt's alphabet has the letters and digits).
+    static let webSecret = "HashS3CRETsweep"
+    static let validWeb = """
+        tls_server_config:
+          cert_file: server.pem
+          key_file: server-key.pem
+          client_ca_file: ca.pem
+          client_auth_type: RequireAndVerifyClientCert
+          min_version: TLS12
+        http_server_config:
+          headers:
+            X-Frame-Options: deny
+        basic_auth_users:
+          prometheus: $2y$10$HashS3CRETsweepAAAAAAOHashS3CRETsweepAAAAAAAAAAAAAAAA
+          grafana: $2y$10$ZihjeECVuwy8MS4cflI/jeJU3sFcronddjh3ZdTvPw9g9IqUr0zcS
+
+        """
+
+    /// The web file broken every way the main file is (`brokenFiles`), plus the hash cut,
+    /// lengthened and moved, and every unsupported key added.
+    static func brokenWebFiles() -> [String] {
+        let lines = validWeb.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var files: [String] = []
+        for (index, line) in lines.enumerated() where !line.isEmpty {
+            for breakage in [": : x", " \"", " [", "\t", " &", " *nowhere", "x", "!"] {
+                var broken = lines
+                broken[index] = line + breakage
+                files.append(broken.joined(separator: "\n"))
+            }
+            if let colon = line.firstIndex(of: ":") {
+                for value in ["[1, 2]", "{a: b}", "", "TLS99"] {
+                    var broken = lines
+                    broken[index] = String(line[...colon]) + " " + value
+                    files.append(broken.joined(separator: "\n"))
+                }
+                var unknown = lines
+                unknown[index] = line.replacingOccurrences(of: ":", with: "x:", options: [], range: nil)
+                files.append(unknown.joined(separator: "\n"))
+            }
+        }
+        for key in ["cipher_suites: [a]", "curve_preferences: [X25519]", "client_allowed_sans: [a]", "key: inline"] {
+            files.append(
+                validWeb.replacingOccurrences(of: "  min_version: TLS12", with: "  min_version: TLS12\n  \(key)"))
+        }
+        files.append(validWeb.replacingOccurrences(of: "sweepAAAAAAAAAAAAAAAA", with: "sweepAAAAAAAAAAAAAAA"))
+        files.append(validWeb.replacingOccurrences(of: "sweepAAAAAAAAAAAAAAAA", with: "sweepAAAAAAAAAAAAAAAA="))
+        files.append(validWeb.replacingOccurrences(of: "  prometheus: $2y$", with: "  prometheus: $1$"))
+        files.append(validWeb.replacingOccurrences(of: "basic_auth_users:\n", with: "basic_auth_users:\n  - "))
+        files.append(validWeb + "rate_limit: {burst: 1}\n")
+        return files
+    }
+
+    @Test func noSecretInAnyErrorOfTheWebConfigFile() throws {
+        let files = Self.brokenWebFiles()
+        #expect(files.count > 100, "\(files.count) broken web config files")
+        var errors = 0
+        for (index, text) in files.enumerated() {
+            do {
+                _ = try WebConfig.parse(text, file: "web-\(index).yml")
+            } catch {
+                errors += 1
+                #expect(!error.description.contains(Self.webSecret), "the hash in: \(error.description)")
+                #expect(error.line != nil, "a position for: \(error.description)")
+            }
+        }
+        #expect(errors > 80, "\(errors) of \(files.count) broken web config files were refused")
+        // The valid file, its files missing: check-config's path, the secret never shows.
+        do {
+            _ = try WebConfig.parse(Self.validWeb, file: "/nonexistent/web.yml", checkFiles: true)
+            Issue.record("missing certificate files were accepted")
+        } catch {
+            #expect(error.key == "tls_server_config.cert_file")
+            #expect(!error.description.contains(Self.webSecret))
+        }
+    }
+
+    @Test func noSecretInCheckConfigOutputForWebConfigs() async throws {
+        let executable = PackagePaths.executable.path
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            Issue.record("conveyor-metrics not built at \(executable)")
+            return
+        }
+        let files = Self.brokenWebFiles().enumerated().filter { $0.offset % 5 == 0 }.map(\.element)
+        #expect(files.count > 20)
+        // Blocking process runs: on a thread of their own, never the Swift pool.
+        let outputs: [String] = try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                do {
+                    let directory = TemporaryDirectory()
+                    try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+                    let main = directory.path + "/conveyor.yml"
+                    try "exporter:\n  web_config_file: web.yml\n".write(toFile: main, atomically: true, encoding: .utf8)
+                    var outputs: [String] = []
+                    for text in [Self.validWeb] + files {
+                        try text.write(toFile: directory.path + "/web.yml", atomically: true, encoding: .utf8)
+                        let result = try ExternalTool.run(executable, ["check-config", main])
+                        outputs.append("\(result.status) \(result.output)")
+                    }
+                    continuation.resume(returning: outputs)
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }.start()
+        }
+        #expect(outputs.allSatisfy { !$0.hasPrefix("0 ") }, "every one fails (the valid one: no certificate files)")
+        for output in outputs {
+            #expect(!output.contains(Self.webSecret), "the hash in check-config output: \(output)")
+        }
+    }
+
     @Test func noSecretInAWritersLogsMetricsOrDescription() async throws {
         let config = try ConfigFile.parse(
             Self.valid.replacingOccurrences(of: "metrics.example", with: "127.0.0.1:1"), file: "valid.yml")

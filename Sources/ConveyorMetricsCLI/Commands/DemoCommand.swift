@@ -63,6 +63,7 @@ struct DemoCommand: AsyncParsableCommand {
         var runner = DemoRunner(
             listen: address, metricsPath: file.metricsPath, duration: duration.map(Self.duration),
             statusInterval: Self.duration(statusInterval))
+        runner.web = file.web
         var push = file.remoteWriteConfiguration
         if let remoteWriteURL {
             // One target only, so a receiver never gets the same snapshot from two queues.

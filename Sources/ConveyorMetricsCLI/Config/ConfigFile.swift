@@ -23,6 +23,17 @@ package struct ConfigFile: Sendable {
     package var externalLabels: [String: String] = [:]
     /// Where to push (empty: nowhere).
     package var remoteWrite: [RemoteWriteTargetConfiguration] = []
+    /// `exporter.web_config_file`, resolved against the config file's directory.
+    package var webConfigFile: String?
+    /// The web configuration file's settings (TLS, basic auth, headers); read by ``load(path:)``.
+    package var web = WebConfig()
+
+    /// The exporter's configuration this file describes.
+    package var exporterConfiguration: MetricsExporter.Configuration {
+        var configuration = MetricsExporter.Configuration(host: listen.host, port: listen.port, path: metricsPath)
+        web.apply(to: &configuration)
+        return configuration
+    }
 
     /// The push configuration this file describes.
     package var remoteWriteConfiguration: RemoteWriteConfiguration {
@@ -31,7 +42,8 @@ package struct ConfigFile: Sendable {
 
     package init() {}
 
-    /// Reads and validates `path`.
+    /// Reads and validates `path`, and the web configuration file it names (with the
+    /// certificate, key and CA files that one names).
     package static func load(path: String) throws(ConfigError) -> ConfigFile {
         let text: String
         do {
@@ -39,26 +51,31 @@ package struct ConfigFile: Sendable {
         } catch {
             throw ConfigError(file: path, key: "", reason: "cannot read the file: \(error.localizedDescription)")
         }
-        return try parse(text, file: path)
+        return try parse(text, file: path, readWebConfig: true)
     }
 
-    /// Parses YAML text; `file` names it in errors.
-    package static func parse(_ text: String, file: String) throws(ConfigError) -> ConfigFile {
+    /// Parses YAML text; `file` names it in errors and is the base of relative file names.
+    /// The web configuration file is read only with `readWebConfig` (``load(path:)``).
+    package static func parse(_ text: String, file: String, readWebConfig: Bool = false) throws(ConfigError)
+        -> ConfigFile
+    {
         let reader = YAMLReader(file: file)
         do {
-            return try parse(text, reader: reader)
+            return try parse(text, reader: reader, readWebConfig: readWebConfig)
         } catch {
             throw error.located(in: reader.marks)
         }
     }
 
-    private static func parse(_ text: String, reader: YAMLReader) throws(ConfigError) -> ConfigFile {
+    private static func parse(_ text: String, reader: YAMLReader, readWebConfig: Bool) throws(ConfigError)
+        -> ConfigFile
+    {
         let file = reader.file
         var config = ConfigFile()
         guard let root = try reader.parse(text) else { return config }
         let top = try reader.mapping(root, at: "", allowed: ["exporter", "external_labels", "remote_write"])
         if let exporter = top["exporter"] {
-            let fields = try reader.mapping(exporter, at: "exporter", allowed: ["listen", "path"])
+            let fields = try reader.mapping(exporter, at: "exporter", allowed: ["listen", "path", "web_config_file"])
             if let listen = fields["listen"] {
                 let text = try reader.string(listen, at: "exporter.listen")
                 do {
@@ -75,6 +92,15 @@ package struct ConfigFile: Sendable {
                 }
                 config.metricsPath = text
             }
+            if let node = fields["web_config_file"] {
+                let name = try reader.string(node, at: "exporter.web_config_file")
+                guard !name.isEmpty else {
+                    throw ConfigError(file: file, key: "exporter.web_config_file", reason: "empty")
+                }
+                let path = resolvePath(name, relativeTo: file)
+                config.webConfigFile = path
+                if readWebConfig { config.web = try Self.readWebConfig(path, from: file) }
+            }
         }
         let remote = RemoteWriteConfigReader(reader: reader)
         if let labels = top["external_labels"] { config.externalLabels = try remote.externalLabels(labels) }
@@ -85,5 +111,15 @@ package struct ConfigFile: Sendable {
             throw ConfigError(file: file, key: error.key, reason: error.reason)
         }
         return config
+    }
+
+    /// The web configuration at `path`; a file that cannot be read is an error on the key
+    /// that names it, anything wrong inside is an error in that file.
+    private static func readWebConfig(_ path: String, from file: String) throws(ConfigError) -> WebConfig {
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
+            throw ConfigError(file: file, key: "exporter.web_config_file", reason: "\(path) \(reason)")
+        }
+        return try WebConfig.load(path: path)
     }
 }

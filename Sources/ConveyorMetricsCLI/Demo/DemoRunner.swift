@@ -20,6 +20,8 @@ import ServiceLifecycle
 package struct DemoRunner: Sendable {
     package var listen: ListenAddress
     package var metricsPath: String
+    /// TLS, basic auth and response headers of the exporter (`exporter.web_config_file`).
+    package var web = WebConfig()
     /// Where to push; with no targets the demo pushes to its own embedded receiver.
     package var push: RemoteWriteConfiguration = RemoteWriteConfiguration(targets: [])
     /// The push interval for the embedded receiver.
@@ -51,9 +53,9 @@ package struct DemoRunner: Sendable {
         if processMetrics { registry.registerProcessMetrics() }
         let simulation = RouterSimulation(metrics: ConveyorRouterMetrics(registry: registry), tick: tick)
         simulation.recordFirstTick()
-        let exporter = MetricsExporter(
-            configuration: .init(host: listen.host, port: listen.port, path: metricsPath), registry: registry,
-            logger: logger)
+        var configuration = MetricsExporter.Configuration(host: listen.host, port: listen.port, path: metricsPath)
+        web.apply(to: &configuration)
+        let exporter = MetricsExporter(configuration: configuration, registry: registry, logger: logger)
         try await exporter.start()
         let port = exporter.boundPort ?? listen.port
         var push = push
@@ -73,7 +75,8 @@ package struct DemoRunner: Sendable {
         logger.info(
             "demo router running",
             metadata: [
-                "metrics": "http://\(ListenAddress(host: listen.host, port: port))\(metricsPath)",
+                "metrics":
+                    "\(web.tls == nil ? "http" : "https")://\(ListenAddress(host: listen.host, port: port))\(metricsPath)",
                 "remote_write": "\(push.targets.map(\.resolvedName).joined(separator: ","))",
             ])
 
