@@ -160,7 +160,8 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
             name: descriptor.name, help: descriptor.help, unit: descriptor.unit, type: descriptor.type,
             series: sortedSeries().map {
                 SeriesSnapshot(
-                    key: $0.lookupKey, context: $0.context, value: $0.snapshotValue(), source: $0)
+                    key: $0.lookupKey, context: $0.context, value: $0.snapshotValue(), source: $0,
+                    createdMilliseconds: $0.createdMilliseconds)
             })
     }
 

@@ -19,6 +19,8 @@ public final class CounterSeries: SeriesStorage {
     private let integerPart = Atomic<UInt64>(0)
     private let floatingPart = Atomic<UInt64>(0.0.bitPattern)
     package let context: SeriesContext
+    /// When it was created (ms since the epoch).
+    package let createdMilliseconds = WallClock.unixMilliseconds()
 
     package init(identity: SeriesIdentity, configuration: Void, context: SeriesContext) {
         self.renderedLabels = RenderedLabels.allocate(identity.labels)

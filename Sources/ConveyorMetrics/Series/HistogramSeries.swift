@@ -24,6 +24,8 @@ public final class HistogramSeries: SeriesStorage {
     private let bucketCount: Int
     private let sumBits = Atomic<UInt64>(0.0.bitPattern)
     package let context: SeriesContext
+    /// When it was created (ms since the epoch).
+    package let createdMilliseconds = WallClock.unixMilliseconds()
 
     package init(identity: SeriesIdentity, configuration: HistogramBuckets, context: SeriesContext) {
         self.renderedLabels = RenderedLabels.allocate(identity.labels)

@@ -15,9 +15,14 @@ package protocol SeriesStorage: AnyObject, Sendable {
     var renderedLabels: UnsafeRawBufferPointer { get }
     /// The current value, read with relaxed atomics.
     func snapshotValue() -> SeriesValue
+    /// When the series was created (ms since the epoch): counters and histograms start
+    /// counting then (remote write 2.0's `start_timestamp`); 0 for gauges.
+    var createdMilliseconds: Int64 { get }
 }
 
 extension SeriesStorage {
+    package var createdMilliseconds: Int64 { 0 }
+
     /// The series' labels, sorted by name (derived from its key and the family's label names).
     package var labels: [Label] { context.labels(for: lookupKey) }
 }

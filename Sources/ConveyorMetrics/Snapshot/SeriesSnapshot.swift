@@ -21,6 +21,8 @@ public struct SeriesSnapshot: Sendable {
     package let source: (any AnyObject & Sendable)?
     /// `source`'s identity, readable without reference counting (nil without a source).
     package let sourceID: ObjectIdentifier?
+    /// When the series was created (ms since the epoch; 0 for gauges and hand-built snapshots).
+    package let createdMilliseconds: Int64
 
     /// Creates a series snapshot (tests, hand-built snapshots); labels are sorted by name.
     public init(labels: [Label], value: SeriesValue) {
@@ -28,12 +30,17 @@ public struct SeriesSnapshot: Sendable {
         self.value = value
         self.source = nil
         self.sourceID = nil
+        self.createdMilliseconds = 0
     }
 
-    package init(key: LabelValuesKey, context: SeriesContext, value: SeriesValue, source: any AnyObject & Sendable) {
+    package init(
+        key: LabelValuesKey, context: SeriesContext, value: SeriesValue, source: any AnyObject & Sendable,
+        createdMilliseconds: Int64 = 0
+    ) {
         self.labelSource = .derived(key, context)
         self.value = value
         self.source = source
         self.sourceID = ObjectIdentifier(source)
+        self.createdMilliseconds = createdMilliseconds
     }
 }

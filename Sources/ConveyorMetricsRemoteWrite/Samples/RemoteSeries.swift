@@ -1,7 +1,8 @@
 import ConveyorMetrics
 
-/// One series as the push path knows it: its full remote-write label set and those labels
-/// already encoded as protobuf `Label` fields, built once and shared by every queued sample.
+/// One series as the push path knows it: its full remote-write label set, those labels
+/// already encoded as protobuf `Label` fields (remote write 1.0), their symbols and the
+/// family's metadata (remote write 2.0), built once and shared by every queued sample.
 final class RemoteSeries: Sendable {
     let labels: [Label]
     /// `TimeSeries.labels` (field 1, repeated) as protobuf bytes, in memory owned by this
@@ -15,6 +16,20 @@ final class RemoteSeries: Sendable {
     /// The Sample length `commonPrefix` assumes: value (1 + 8) and timestamp (1 + 6).
     static let commonSampleSize = 16
 
+    /// Name, value, name, value… in label order (nil: the empty string).
+    let labelSymbols: [Symbol?]
+    /// The family's metadata, inline in every remote write 2.0 series (nil: none sent).
+    let metadata: Metadata?
+    /// When the series started counting (ms since the epoch); 0 for gauges and when unknown.
+    let startTimestamp: Int64
+
+    /// Remote write 2.0's `Metadata`: type (its wire number), help and unit.
+    struct Metadata: Sendable {
+        let type: UInt8
+        let help: Symbol?
+        let unit: Symbol?
+    }
+
     /// The labels as one string, for a stable order (stale markers).
     var sortKey: String { labels.map { $0.name + "\u{0}" + $0.value }.joined(separator: "\u{1}") }
 
@@ -23,11 +38,31 @@ final class RemoteSeries: Sendable {
         OwnedBytes.free(commonPrefix)
     }
 
-    init(labels: [Label]) {
+    /// A series whose strings come from `symbols` (a private table when nil), with the
+    /// family's type, help and unit.
+    init(
+        labels: [Label], type: MetricType? = nil, help: String = "", unit: String = "", startTimestamp: Int64 = 0,
+        symbols: SymbolTable? = nil
+    ) {
         self.labels = labels
         let encoded = TimeSeriesPrefix.labelFields(labels)
         encodedLabels = OwnedBytes.copy(encoded)
         commonPrefix = OwnedBytes.copy(
             TimeSeriesPrefix.commonPrefix(labelFields: encoded, sampleSize: Self.commonSampleSize))
+        let table = symbols ?? SymbolTable()
+        labelSymbols = labels.flatMap { [table.symbol($0.name), table.symbol($0.value)] }
+        metadata = type.map {
+            Metadata(type: Self.wireType($0), help: table.symbol(help), unit: table.symbol(unit))
+        }
+        self.startTimestamp = startTimestamp
+    }
+
+    /// `io.prometheus.write.v2.Metadata.MetricType`.
+    private static func wireType(_ type: MetricType) -> UInt8 {
+        switch type {
+        case .counter: 1
+        case .gauge: 2
+        case .histogram: 3
+        }
     }
 }

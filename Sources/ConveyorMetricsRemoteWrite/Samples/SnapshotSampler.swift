@@ -19,8 +19,10 @@ final class SnapshotSampler {
     /// One remote series (or a histogram's set) and the last generation that emitted it.
     private final class Tracked {
         let key: String
-        /// One remote series for a counter or gauge; buckets…, `+Inf`, `_sum`, `_count` for a histogram.
-        let remote: [RemoteSeries]
+        /// One remote series for a counter or gauge; buckets…, `+Inf`, `_sum`, `_count` for a
+        /// histogram. Built again when a re-created registry series restarts counting (a new
+        /// start timestamp), so samples already queued keep the start they were taken with.
+        var remote: [RemoteSeries]
         var generation: UInt64
 
         init(key: String, remote: [RemoteSeries], generation: UInt64) {
@@ -39,6 +41,8 @@ final class SnapshotSampler {
     }
 
     private let externalLabels: [Label]
+    /// The strings of every series, shared (remote write 2.0's symbols).
+    private let symbols = SymbolTable()
     private var cache: [ObjectIdentifier: Entry] = [:]
     private var byLabels: [String: Tracked] = [:]
     private var generation: UInt64 = 0
@@ -212,6 +216,11 @@ final class SnapshotSampler {
             let key = Self.labelsKey(family.name, series.labels)
             if let existing = byLabels[key] {
                 tracked = existing  // re-created, or same labels once empty values are dropped
+                if tracked.generation != generation, tracked.remote.first?.startTimestamp != series.createdMilliseconds,
+                    family.type != .gauge
+                {
+                    tracked.remote = buildRemoteSeries(family, series)  // counting again from zero
+                }
             } else {
                 tracked = Tracked(key: key, remote: buildRemoteSeries(family, series), generation: generation &- 1)
                 byLabels[key] = tracked
@@ -233,21 +242,26 @@ final class SnapshotSampler {
     }
 
     private func buildRemoteSeries(_ family: MetricFamilySnapshot, _ series: SeriesSnapshot) -> [RemoteSeries] {
+        let start = family.type == .gauge ? 0 : series.createdMilliseconds
+        func remoteSeries(_ labels: [Label]) -> RemoteSeries {
+            RemoteSeries(
+                labels: labels, type: family.type, help: family.help, unit: family.unit, startTimestamp: start,
+                symbols: symbols)
+        }
         var remote: [RemoteSeries] = []
         switch series.value {
         case .counter, .gauge:
-            remote = [RemoteSeries(labels: makeLabels(family.name, series.labels, nil))]
+            remote = [remoteSeries(makeLabels(family.name, series.labels, nil))]
         case .histogram(let histogram):
             let bucket = family.name + "_bucket"
             for bound in histogram.upperBounds {
                 remote.append(
-                    RemoteSeries(
-                        labels: makeLabels(
-                            bucket, series.labels, Label(name: "le", value: FloatFormatting.goStyle(bound)))))
+                    remoteSeries(
+                        makeLabels(bucket, series.labels, Label(name: "le", value: FloatFormatting.goStyle(bound)))))
             }
-            remote.append(RemoteSeries(labels: makeLabels(bucket, series.labels, Label(name: "le", value: "+Inf"))))
-            remote.append(RemoteSeries(labels: makeLabels(family.name + "_sum", series.labels, nil)))
-            remote.append(RemoteSeries(labels: makeLabels(family.name + "_count", series.labels, nil)))
+            remote.append(remoteSeries(makeLabels(bucket, series.labels, Label(name: "le", value: "+Inf"))))
+            remote.append(remoteSeries(makeLabels(family.name + "_sum", series.labels, nil)))
+            remote.append(remoteSeries(makeLabels(family.name + "_count", series.labels, nil)))
         }
         return remote
     }

@@ -9,17 +9,15 @@ import ConveyorMetrics
 /// message (proto3 defaults — a value of ±0.0 and a timestamp of 0 — are omitted the same
 /// way); the tests hold it to that. protobuf-c remains the decoder and encodes metadata.
 final class WriteRequestWriter {
-    private var buffer: UnsafeMutableRawPointer?
-    private var capacity = 0
-    /// Length of the last request in `body`.
-    private(set) var count = 0
+    private let buffer = RequestBuffer()
 
     init() {}
 
-    deinit { buffer?.deallocate() }
+    /// Length of the last request in `body`.
+    var count: Int { buffer.count }
 
     /// The last request written (valid until the next `write`).
-    var body: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: buffer, count: count) }
+    var body: UnsafeRawBufferPointer { buffer.body }
 
     /// A copy of the last request (tests).
     var bytes: [UInt8] { Array(body) }
@@ -28,7 +26,7 @@ final class WriteRequestWriter {
     /// from the chunks' label byte totals plus the most a sample adds).
     func write(_ chunks: [SampleChunk]) {
         let bound = chunks.reduce(0) { $0 + $1.labelBytes + $1.count * Self.maxOverheadPerSample }
-        let start = reserve(bound)
+        let start = buffer.reserve(bound)
         var cursor = start
         for chunk in chunks {
             let timestamp = UInt64(bitPattern: chunk.timestamp)
@@ -42,7 +40,7 @@ final class WriteRequestWriter {
                 }
             }
         }
-        count = cursor - start
+        buffer.count = cursor - start
     }
 
     /// Tag and length of the TimeSeries (≤ 1 + 10), of its Sample (≤ 1 + 1), value (9), timestamp (≤ 11).
@@ -56,24 +54,14 @@ final class WriteRequestWriter {
                 labels: queued.series.encodedLabels.count, value: queued.sample.value,
                 Self.timestampSize(queued.sample.timestampMilliseconds))
         }
-        var cursor = reserve(total)
+        var cursor = buffer.reserve(total)
         for queued in samples {
             let timestamp = queued.sample.timestampMilliseconds
             cursor = Self.put(
                 queued.series.encodedLabels, queued.sample.value, UInt64(bitPattern: timestamp),
                 Self.timestampSize(timestamp), at: cursor)
         }
-        count = total
-    }
-
-    private func reserve(_ total: Int) -> UnsafeMutableRawPointer {
-        if total > capacity || buffer == nil {
-            buffer?.deallocate()
-            capacity = max(total, capacity + capacity / 2, 4096)
-            buffer = .allocate(byteCount: capacity, alignment: 8)
-        }
-        // Allocated just above with at least `total` bytes, so never nil here.
-        return buffer.unsafelyUnwrapped
+        buffer.count = total
     }
 
     @inline(__always)
@@ -102,40 +90,20 @@ final class WriteRequestWriter {
         let sample = sampleSize(value, timestampSize)
         let series = labels.count + 1 + ProtobufWriter.varintSize(UInt64(sample)) + sample
         var cursor = start
-        cursor = putByte(0x0A, cursor)  // WriteRequest.timeseries
-        cursor = putVarint(UInt64(series), cursor)
-        if let base = labels.baseAddress, labels.count > 0 {  // TimeSeries.labels
-            cursor.copyMemory(from: base, byteCount: labels.count)
-            cursor += labels.count
-        }
-        cursor = putByte(0x12, cursor)  // TimeSeries.samples
-        cursor = putVarint(UInt64(sample), cursor)
+        cursor = ProtobufWriter.put(0x0A, cursor)  // WriteRequest.timeseries
+        cursor = ProtobufWriter.putVarint(UInt64(series), cursor)
+        cursor = ProtobufWriter.put(labels, cursor)  // TimeSeries.labels
+        cursor = ProtobufWriter.put(0x12, cursor)  // TimeSeries.samples
+        cursor = ProtobufWriter.putVarint(UInt64(sample), cursor)
         if value != 0 {
-            cursor = putByte(0x09, cursor)  // Sample.value (fixed64)
+            cursor = ProtobufWriter.put(0x09, cursor)  // Sample.value (fixed64)
             cursor.storeBytes(of: value.bitPattern.littleEndian, as: UInt64.self)
             cursor += 8
         }
         if timestamp != 0 {
-            cursor = putByte(0x10, cursor)  // Sample.timestamp (varint)
-            cursor = putVarint(timestamp, cursor)
+            cursor = ProtobufWriter.put(0x10, cursor)  // Sample.timestamp (varint)
+            cursor = ProtobufWriter.putVarint(timestamp, cursor)
         }
         return cursor
-    }
-
-    @inline(__always)
-    private static func putByte(_ byte: UInt8, _ cursor: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
-        cursor.storeBytes(of: byte, as: UInt8.self)
-        return cursor + 1
-    }
-
-    @inline(__always)
-    private static func putVarint(_ value: UInt64, _ start: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
-        var cursor = start
-        var rest = value
-        while rest >= 0x80 {
-            cursor = putByte(UInt8(truncatingIfNeeded: rest) | 0x80, cursor)
-            rest >>= 7
-        }
-        return putByte(UInt8(rest), cursor)
     }
 }
