@@ -25,7 +25,7 @@ struct RemoteWriteConfigReader {
             node, at: key,
             allowed: [
                 "url", "name", "push_interval", "remote_timeout", "headers", "basic_auth", "authorization",
-                "tls_config", "proxy_url", "queue_config",
+                "tls_config", "proxy_url", "queue_config", "protobuf_message", "protobuf_message_probe_interval",
             ])
         guard let urlNode = fields["url"] else {
             throw ConfigError(file: reader.file, key: "\(key).url", reason: "required")
@@ -39,6 +39,19 @@ struct RemoteWriteConfigReader {
             target.remoteTimeout = try reader.duration(node, at: "\(key).remote_timeout")
         }
         if let node = fields["headers"] { target.headers = try reader.stringMap(node, at: "\(key).headers") }
+        if let node = fields["protobuf_message"] {
+            let text = try reader.string(node, at: "\(key).protobuf_message")
+            guard let message = RemoteWriteTargetConfiguration.ProtobufMessage(rawValue: text) else {
+                let known = RemoteWriteTargetConfiguration.ProtobufMessage.allCases.map(\.rawValue)
+                throw ConfigError(
+                    file: reader.file, key: "\(key).protobuf_message",
+                    reason: "expected one of \(known.joined(separator: ", "))")
+            }
+            target.protobufMessage = message
+        }
+        if let node = fields["protobuf_message_probe_interval"] {
+            target.protocolProbeInterval = try reader.duration(node, at: "\(key).protobuf_message_probe_interval")
+        }
         if let node = fields["proxy_url"] { target.proxyURL = try reader.string(node, at: "\(key).proxy_url") }
         if let node = fields["basic_auth"] {
             let auth = try reader.mapping(

@@ -70,6 +70,10 @@ extension RemoteWriteTargetConfiguration {
         guard remoteTimeout > .zero else {
             throw RemoteWriteConfigurationError(key: "\(prefix).remote_timeout", reason: "must be positive")
         }
+        guard protocolProbeInterval > .zero else {
+            throw RemoteWriteConfigurationError(
+                key: "\(prefix).protobuf_message_probe_interval", reason: "must be positive")
+        }
         guard queue.capacity ?? 1 > 0, queue.maxSamplesPerSend > 0, queue.maxMemoryBytes >= 4096 else {
             throw RemoteWriteConfigurationError(
                 key: "\(prefix).queue_config",

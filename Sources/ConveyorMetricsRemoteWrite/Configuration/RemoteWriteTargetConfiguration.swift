@@ -22,6 +22,11 @@ public struct RemoteWriteTargetConfiguration: Sendable {
     public var proxyURL: String?
     /// Queueing, batching and retry.
     public var queue = QueueSettings()
+    /// The protocol: remote write 1.0 (the default, as Prometheus'), 2.0, or ``ProtobufMessage/auto``.
+    public var protobufMessage: ProtobufMessage = .v1
+    /// With ``ProtobufMessage/auto``, how long a target that fell back to 1.0 stays there
+    /// before it tries 2.0 again (1 hour by default).
+    public var protocolProbeInterval: Duration = .seconds(3600)
 
     /// A target with Prometheus' defaults: 15 s push interval, 30 s timeout.
     public init(url: String) {

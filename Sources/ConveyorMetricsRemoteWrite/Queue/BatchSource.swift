@@ -1,10 +1,13 @@
 import ConveyorMetrics
 
-/// One request the sender POSTs: the snappy-compressed `WriteRequest` and what it carries.
+/// One request the sender POSTs: the snappy-compressed request, its format and what it carries.
 struct OutgoingRequest {
-    enum Origin { case memory, disk(DiskQueue.Batch), metadata }
+    /// Where its samples come from; memory keeps the chunks, so the request can be encoded
+    /// again in another format.
+    enum Origin { case memory([SampleChunk]), disk(DiskQueue.Batch), metadata }
 
-    let body: [UInt8]
+    var body: [UInt8]
+    var format: RequestFormat
     let samples: Int
     let oldestTimestamp: Int64
     let newestTimestamp: Int64
@@ -14,10 +17,12 @@ struct OutgoingRequest {
 /// Where the sender takes its requests from: queued samples in memory or records on disk.
 /// Used by the sender thread only.
 protocol BatchSource: AnyObject {
-    /// The next request, oldest samples first; nil when nothing is queued. Samples dropped on
-    /// the way (older than `notBefore`, or failing their checksum) are reported to `dropped`.
-    func next(maxSamples: Int, notBefore: Int64?, dropped: (_ reason: String, _ samples: Int) -> Void)
-        throws(DiskQueueError) -> OutgoingRequest?
+    /// The next request, oldest samples first, in `format` (a disk record stored as 1.0 stays
+    /// 1.0, which every receiver takes); nil when nothing is queued. Samples dropped on the
+    /// way (older than `notBefore`, or failing their checksum) are reported to `dropped`.
+    func next(
+        maxSamples: Int, notBefore: Int64?, format: RequestFormat, dropped: (_ reason: String, _ samples: Int) -> Void
+    ) throws(DiskQueueError) -> OutgoingRequest?
     /// Releases a request the receiver accepted or refused for good.
     func complete(_ request: OutgoingRequest) throws(DiskQueueError)
 }
@@ -25,12 +30,16 @@ protocol BatchSource: AnyObject {
 /// Queued snapshot chunks, encoded and compressed when taken.
 final class MemoryBatches: BatchSource {
     let queue: RemoteWriteQueue
-    private let writer = WriteRequestWriter()
-    private var compressed: [UInt8] = []
+    private let encoder: RequestEncoder
 
-    init(queue: RemoteWriteQueue) { self.queue = queue }
+    init(queue: RemoteWriteQueue, encoder: RequestEncoder) {
+        self.queue = queue
+        self.encoder = encoder
+    }
 
-    func next(maxSamples: Int, notBefore: Int64?, dropped: (String, Int) -> Void) -> OutgoingRequest? {
+    func next(maxSamples: Int, notBefore: Int64?, format: RequestFormat, dropped: (String, Int) -> Void)
+        -> OutgoingRequest?
+    {
         while true {
             let batch = queue.take(upTo: maxSamples)
             guard !batch.isEmpty else { return nil }
@@ -41,11 +50,9 @@ final class MemoryBatches: BatchSource {
                 if old > 0 { dropped("too_old", old) }
             }
             guard let first = kept.first, let last = kept.last else { continue }
-            writer.write(kept)
-            Snappy.compress(writer.body, into: &compressed)
             return OutgoingRequest(
-                body: compressed, samples: kept.reduce(0) { $0 + $1.count }, oldestTimestamp: first.timestamp,
-                newestTimestamp: last.timestamp, origin: .memory)
+                body: encoder.encode(kept, as: format), format: format, samples: kept.reduce(0) { $0 + $1.count },
+                oldestTimestamp: first.timestamp, newestTimestamp: last.timestamp, origin: .memory(kept))
         }
     }
 
@@ -59,8 +66,8 @@ final class DiskBatches: BatchSource {
 
     init(disk: DiskQueue) { self.disk = disk }
 
-    func next(maxSamples: Int, notBefore: Int64?, dropped: (String, Int) -> Void) throws(DiskQueueError)
-        -> OutgoingRequest?
+    func next(maxSamples: Int, notBefore: Int64?, format: RequestFormat, dropped: (String, Int) -> Void)
+        throws(DiskQueueError) -> OutgoingRequest?
     {
         while true {
             var skipped = DiskQueue.Skipped()
@@ -78,9 +85,21 @@ final class DiskBatches: BatchSource {
                 try disk.acknowledge(batch)
                 continue
             }
-            return OutgoingRequest(
-                body: Array(body), samples: batch.samples, oldestTimestamp: batch.oldestTimestamp,
-                newestTimestamp: batch.newestTimestamp, origin: .disk(batch))
+            var request = OutgoingRequest(
+                body: Array(body), format: RequestFormat.detect(compressed: body) ?? .v1, samples: batch.samples,
+                oldestTimestamp: batch.oldestTimestamp, newestTimestamp: batch.newestTimestamp, origin: .disk(batch))
+            if request.format == .v2 && format == .v1 {
+                // Stored while the target spoke 2.0; it has fallen back since.
+                do throws(RequestEncoder.TranscodeError) {
+                    request.body = try RequestEncoder.v1(fromV2: request.body)
+                    request.format = .v1
+                } catch {
+                    dropped("corrupt", batch.samples)
+                    try disk.acknowledge(batch)
+                    continue
+                }
+            }
+            return request
         }
     }
 

@@ -18,8 +18,11 @@ final class RemoteWriteMetrics: Sendable {
     let diskTruncatedBytes: CounterSeries?
     let diskErrors: CounterSeries?
     let diskDegraded: GaugeSeries?
+    let protocolFallbacks: CounterSeries
     private let dropped: CounterFamily
     private let requests: CounterFamily
+    private let protocolInUse: GaugeFamily
+    private let written: CounterFamily
     private let name: String
 
     init(registry: MetricsRegistry, remoteName: String, disk: Bool = false) {
@@ -64,6 +67,18 @@ final class RemoteWriteMetrics: Sendable {
         for reason in ["queue_full", "shutdown", "too_old", "duplicate_series"] {
             _ = dropped.series(remoteName, reason)
         }
+        protocolInUse = registry.gaugeFamily(
+            name: "conveyor_metrics_remote_write_protocol",
+            help: "1 for the protobuf message (remote-write protocol) the target sends now, 0 for the other",
+            labelNames: ["remote_name", "protobuf_message"])
+        protocolFallbacks = counter(
+            "protocol_fallbacks_total",
+            "Times the target fell back from remote write 2.0 to 1.0 (a 415, or a 1.x receiver's answer)")
+        written = registry.counterFamily(
+            name: "conveyor_metrics_remote_write_reported_written_total",
+            help: "What the receiver said it wrote (remote write 2.0's X-Prometheus-Remote-Write-*-Written), by kind",
+            labelNames: ["remote_name", "kind"])
+        for kind in ["samples", "histograms", "exemplars"] { _ = written.series(remoteName, kind) }
         // The disk queue's figures (and drop reasons, so they read 0 from the start).
         guard disk else {
             diskBytes = nil
@@ -100,5 +115,18 @@ final class RemoteWriteMetrics: Sendable {
 
     func request(code: String) {
         requests.series(name, code).increment()
+    }
+
+    /// Shows `format` as the protocol in use.
+    func protocolInUse(_ format: RequestFormat) {
+        protocolInUse.series(name, RequestFormat.v1.messageName).set(format == .v1 ? 1 : 0)
+        protocolInUse.series(name, RequestFormat.v2.messageName).set(format == .v2 ? 1 : 0)
+    }
+
+    /// Adds what a 2.0 receiver said it wrote.
+    func reportedWritten(_ counts: WrittenCounts) {
+        written.series(name, "samples").increment(by: UInt64(counts.samples))
+        written.series(name, "histograms").increment(by: UInt64(counts.histograms))
+        written.series(name, "exemplars").increment(by: UInt64(counts.exemplars))
     }
 }

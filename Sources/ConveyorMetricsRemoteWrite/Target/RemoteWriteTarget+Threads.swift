@@ -139,8 +139,8 @@ extension RemoteWriteTarget {
         if let disk = context.disk { machine.attach(disk: disk) }
         while true {
             switch machine.step() {
-            case .post(let body, let timeout):
-                let outcome = transport.post(body, timeout: timeout)
+            case .post(let body, let format, let timeout):
+                let outcome = transport.post(body, format: format, timeout: timeout)
                 for failure in transport.takeCredentialFailures() {
                     metrics.credentialReadFailures.increment()
                     context.logger.warning("\(failure)")

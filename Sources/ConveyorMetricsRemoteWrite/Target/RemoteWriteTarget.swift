@@ -58,10 +58,13 @@ final class RemoteWriteTarget: Sendable {
         context = TargetContext(
             configuration: configuration, metrics: metrics, logger: logger, clock: clock,
             seed: UInt64(bitPattern: clock.monotonicNanoseconds()))
+        context.recordFormat.store(configuration.protobufMessage != .v1, ordering: .relaxed)
+        let recordFormat = context
         producer = Mutex(
             SnapshotProducer(
                 sampler: SnapshotSampler(externalLabels: externalLabels), memory: context.memory,
-                maxSamplesPerRecord: configuration.queue.maxSamplesPerSend))
+                maxSamplesPerRecord: configuration.queue.maxSamplesPerSend,
+                recordsAsV2: { recordFormat.recordFormat.load(ordering: .relaxed) }))
         self.fileSystem = fileSystem
         let context = context
         self.makeTransport =

@@ -10,7 +10,7 @@ import Logging
 /// shutdown deadline passes.
 final class SenderMachine {
     enum Step: Equatable {
-        case post(body: [UInt8], timeout: Duration)
+        case post(body: [UInt8], format: RequestFormat, timeout: Duration)
         /// Nothing to do until `until` (monotonic ns), new work or shutdown; nil: no deadline.
         case wait(until: Int64?)
         case finished
@@ -23,7 +23,11 @@ final class SenderMachine {
     private var retryAt: Int64 = 0
     private var postedAt: Int64 = 0
     private let metadataEncoder = WriteRequestEncoder()
+    private let encoder = RequestEncoder()
     private var compressed: [UInt8] = []
+    private(set) var negotiation: ProtocolNegotiation
+    /// An explicit 2.0 target's receiver answered without the written counts (warned once).
+    private var warnedUnconfirmed = false
     private(set) var isFinished = false
     /// Disk reads that failed in a row; the record is given up after `maxReadFailures`.
     private var readFailures = 0
@@ -31,13 +35,20 @@ final class SenderMachine {
 
     init(target: TargetContext, memory: RemoteWriteQueue) {
         self.target = target
-        self.sources = [MemoryBatches(queue: memory)]
+        self.sources = [MemoryBatches(queue: memory, encoder: encoder)]
+        negotiation = ProtocolNegotiation(
+            setting: target.configuration.protobufMessage, probeInterval: target.configuration.protocolProbeInterval)
+        target.recordFormat.store(negotiation.current == .v2, ordering: .relaxed)
+        target.metrics.protocolInUse(negotiation.current)
     }
 
     /// Reads `disk` before memory from now on.
     func attach(disk: DiskQueue) {
         sources.insert(DiskBatches(disk: disk), at: 0)
     }
+
+    /// The format requests are sent in now.
+    var format: RequestFormat { negotiation.current }
 
     /// Samples of a memory request the sender holds (they are in no queue meanwhile).
     var heldMemorySamples: Int {
@@ -77,12 +88,14 @@ final class SenderMachine {
                 var timeout = target.configuration.remoteTimeout
                 if deadline != Int64.max { timeout = min(timeout, .nanoseconds(deadline - now)) }
                 postedAt = now
-                return .post(body: request.body, timeout: timeout)
+                return .post(body: request.body, format: request.format, timeout: timeout)
             }
-            if let families = target.takeMetadata(), !families.isEmpty {
+            // Remote write 2.0 carries metadata on every series: only 1.0 sends it on its own.
+            if let families = target.takeMetadata(), !families.isEmpty, negotiation.current == .v1 {
                 Snappy.compress(metadataEncoder.encode([], metadata: families), into: &compressed)
                 current = OutgoingRequest(
-                    body: compressed, samples: 0, oldestTimestamp: 0, newestTimestamp: 0, origin: .metadata)
+                    body: compressed, format: .v1, samples: 0, oldestTimestamp: 0, newestTimestamp: 0,
+                    origin: .metadata)
                 attempt = 0
                 continue
             }
@@ -123,9 +136,15 @@ final class SenderMachine {
 
     private func takeNext() throws(DiskQueueError) -> OutgoingRequest? {
         let notBefore = oldestAllowedTimestamp()
+        let (format, probing) = negotiation.format(now: target.clock.monotonicNanoseconds())
+        if probing {
+            switchedFormat(to: .v2)
+            target.logger.info(
+                "trying remote write 2.0 again", metadata: ["protobuf_message": "\(RemoteWriteProtocol.v2Message)"])
+        }
         for source in sources {
             let request = try source.next(
-                maxSamples: target.configuration.queue.maxSamplesPerSend, notBefore: notBefore
+                maxSamples: target.configuration.queue.maxSamplesPerSend, notBefore: notBefore, format: format
             ) { reason, samples in
                 target.metrics.dropped(samples, reason: reason)
                 target.logLimited("samples dropped before sending", ["reason": "\(reason)", "samples": "\(samples)"])
@@ -141,8 +160,32 @@ final class SenderMachine {
         let now = target.clock.monotonicNanoseconds()
         target.metrics.requestDuration.observe(Double(max(0, now - postedAt)) / 1e9)
         switch outcome {
-        case .response(let status, _, _): target.metrics.request(code: String(status))
+        case .response(let status, _, _, let written):
+            target.metrics.request(code: String(status))
+            if let written {
+                target.metrics.reportedWritten(written)
+                if (400..<500).contains(status), written.samples > 0 {
+                    target.logLimited(
+                        "receiver refused the request but wrote part of it",
+                        [
+                            "status": "\(status)", "samples_written": "\(written.samples)",
+                            "histograms_written": "\(written.histograms)", "exemplars_written": "\(written.exemplars)",
+                        ])
+                }
+            }
         case .failure: target.metrics.request(code: "error")
+        }
+        if request.format == .v2, let refusal = ProtocolNegotiation.refusal(of: outcome) {
+            if negotiation.fallBack(now: now) {
+                fallBack(request, because: refusal)
+                return
+            }
+            if case .response(let status, _, _, _) = outcome, (200..<300).contains(status), !warnedUnconfirmed {
+                warnedUnconfirmed = true
+                target.logger.warning(
+                    "the receiver did not confirm what it wrote; a 1.x receiver stores nothing from 2.0",
+                    metadata: ["status": "\(status)", "hint": "protobuf_message: auto falls back to 1.0"])
+            }
         }
         switch target.policy.decide(outcome, now: target.clock.wallMilliseconds()) {
         case .delivered:
@@ -220,10 +263,47 @@ final class SenderMachine {
         target.configuration.queue.sampleAgeLimit.map { target.clock.wallMilliseconds() - $0.milliseconds }
     }
 
+    /// The receiver does not take 2.0: the same samples go again, as 1.0, at once (nothing
+    /// counted as sent or failed), and requests are 1.0 from now on.
+    private func fallBack(_ request: OutgoingRequest, because reason: String) {
+        target.metrics.protocolFallbacks.increment()
+        switchedFormat(to: .v1)
+        target.logger.warning(
+            "the receiver does not take remote write 2.0; sending 1.0 (the same samples again)",
+            metadata: [
+                "answer": "\(reason)", "retry_2_0_in": "\(target.configuration.protocolProbeInterval)",
+            ])
+        var again = request
+        again.format = .v1
+        switch request.origin {
+        case .memory(let chunks):
+            again.body = encoder.encode(chunks, as: .v1)
+        case .disk:
+            do throws(RequestEncoder.TranscodeError) {
+                again.body = try RequestEncoder.v1(fromV2: request.body)
+            } catch {
+                target.metrics.dropped(request.samples, reason: "corrupt")
+                target.logLimited("a stored request could not be turned into 1.0; dropped", ["error": "\(error)"])
+                release(request)
+                return
+            }
+        case .metadata:
+            break
+        }
+        current = again
+        attempt = 0
+        retryAt = 0
+    }
+
+    private func switchedFormat(to format: RequestFormat) {
+        target.recordFormat.store(format == .v2, ordering: .relaxed)
+        target.metrics.protocolInUse(format)
+    }
+
     static func describe(_ outcome: TransportOutcome) -> String {
         switch outcome {
         case .failure(let message): return message
-        case .response(let status, _, let body):
+        case .response(let status, _, let body, _):
             return body.isEmpty ? "HTTP \(status)" : "HTTP \(status): \(body)"
         }
     }

@@ -16,8 +16,9 @@ final class SnapshotProducer {
     /// Why the disk is not in use (nil when it is, or when the target has none).
     private(set) var degraded: String?
     private let maxSamplesPerRecord: Int
-    private let writer = WriteRequestWriter()
-    private var compressed: [UInt8] = []
+    private let encoder = RequestEncoder()
+    /// Whether records are written as remote write 2.0 (the sender switches it).
+    private let recordsAsV2: @Sendable () -> Bool
 
     /// What one snapshot did.
     struct Outcome {
@@ -33,10 +34,14 @@ final class SnapshotProducer {
         var chunks: [SampleChunk] = []
     }
 
-    init(sampler: SnapshotSampler, memory: RemoteWriteQueue, maxSamplesPerRecord: Int) {
+    init(
+        sampler: SnapshotSampler, memory: RemoteWriteQueue, maxSamplesPerRecord: Int,
+        recordsAsV2: @escaping @Sendable () -> Bool = { false }
+    ) {
         self.sampler = sampler
         self.memory = memory
         self.maxSamplesPerRecord = max(1, maxSamplesPerRecord)
+        self.recordsAsV2 = recordsAsV2
     }
 
     /// Uses `disk` from now on, or records why there is none; `newestTimestamp` is the newest
@@ -79,14 +84,14 @@ final class SnapshotProducer {
     private func write(_ chunks: [SampleChunk], to disk: DiskQueue, _ outcome: inout Outcome) -> ArraySlice<SampleChunk>
     {
         var wrote = false
+        let format: RequestFormat = recordsAsV2() ? .v2 : .v1
         for (index, chunk) in chunks.enumerated() {
             var start = chunk.start
             while start < chunk.end {
                 var slice = chunk
                 slice.start = start
                 slice.end = min(chunk.end, start + maxSamplesPerRecord)
-                writer.write([slice])
-                Snappy.compress(writer.body, into: &compressed)
+                let compressed = encoder.encode([slice], as: format)
                 do throws(DiskQueueError) {
                     let result = try disk.append(
                         compressedRequest: compressed, samples: slice.count, timestamp: slice.timestamp)

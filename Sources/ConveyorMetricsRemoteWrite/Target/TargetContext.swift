@@ -21,6 +21,8 @@ final class TargetContext: Sendable {
     let heldOldest = Atomic<Int64>(0)
     /// False while the sender retries a failed request (drops are then expected).
     let receiverHealthy = Atomic<Bool>(true)
+    /// Whether new disk records are written as remote write 2.0 (the sender switches it).
+    let recordFormat = Atomic<Bool>(false)
     private let jitter: Mutex<SplitMix64>
     private let lastLog = Mutex<(message: String, at: Int64)>(("", Int64.min))
 

@@ -20,6 +20,8 @@ final class CurlTransport: RemoteWriteTransport {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     /// The fixed headers; the Authorization header is added to them when the list is built.
     private var baseHeaders: [String] = []
+    /// The format whose headers are installed.
+    private var installedFormat = RequestFormat.v1
     private var authorizationType = ""
     private var staticCredentials: String?
     private var credentialsFile: CredentialSource?
@@ -87,8 +89,6 @@ final class CurlTransport: RemoteWriteTransport {
 
         var headers = [
             "Content-Encoding: \(RemoteWriteProtocol.contentEncoding)",
-            "Content-Type: \(RemoteWriteProtocol.contentType)",
-            "X-Prometheus-Remote-Write-Version: \(RemoteWriteProtocol.version)",
             "User-Agent: \(ConveyorMetricsVersion.userAgent)",
             "Expect:",  // no 100-continue round trip
         ]
@@ -151,9 +151,11 @@ final class CurlTransport: RemoteWriteTransport {
         cm_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, collector)
     }
 
-    /// The header list libcurl sends: the fixed headers and the current Authorization.
+    /// The header list libcurl sends: the fixed headers, the format's and the current Authorization.
     private func installHeaders() {
         var headers = baseHeaders
+        headers.append("Content-Type: \(installedFormat.contentType)")
+        headers.append("X-Prometheus-Remote-Write-Version: \(installedFormat.version)")
         if let credentials = credentialsFile?.value ?? staticCredentials {
             headers.append("Authorization: \(authorizationType) \(credentials)")
         }
@@ -187,8 +189,12 @@ final class CurlTransport: RemoteWriteTransport {
     }
 
     /// Sends `body`; blocks until the response or `timeout`.
-    func post(_ body: [UInt8], timeout: Duration) -> TransportOutcome {
+    func post(_ body: [UInt8], format: RequestFormat, timeout: Duration) -> TransportOutcome {
         refreshCredentials()
+        if format != installedFormat {
+            installedFormat = format
+            installHeaders()
+        }
         response.reset()
         errorBuffer[0] = 0
         cm_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(timeout.milliseconds)))
@@ -206,6 +212,7 @@ final class CurlTransport: RemoteWriteTransport {
         }
         var status = 0
         cm_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return .response(status: status, retryAfter: response.retryAfter, body: response.bodyText)
+        return .response(
+            status: status, retryAfter: response.retryAfter, body: response.bodyText, written: response.written)
     }
 }

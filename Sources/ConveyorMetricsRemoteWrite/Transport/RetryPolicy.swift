@@ -21,7 +21,7 @@ struct RetryPolicy: Sendable {
         switch outcome {
         case .failure:
             return .retry(after: nil)
-        case .response(let status, let retryAfter, _):
+        case .response(let status, let retryAfter, _, _):
             switch status {
             case 200..<300: return .delivered
             case 429 where retryOnHTTP429, 500..<600:

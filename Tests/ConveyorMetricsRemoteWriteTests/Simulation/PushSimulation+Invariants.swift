@@ -20,6 +20,12 @@ extension PushSimulation {
                 "ledger: produced \(lifetime.produced) != sent \(sent) + failed \(failed) + dropped \(dropped) + pending \(pending)"
             )
         }
+        // Counted as sent only what a receiver took: a 2.0 request a 1.x receiver answered 2xx
+        // (storing nothing) must be sent again as 1.0, not counted.
+        let accepted = receiver.acceptedSamples - lifetime.acceptedAtStart
+        if sent > accepted {
+            throw fail("sent \(sent) samples, but the receiver accepted only \(accepted) in this lifetime")
+        }
         if Int(metrics.pending.value) != pending {
             throw fail("samples_pending gauge \(metrics.pending.value) != pending \(pending)")
         }

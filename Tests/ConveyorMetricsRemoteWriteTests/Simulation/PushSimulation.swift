@@ -27,6 +27,8 @@ final class PushSimulation {
         /// The disk refused writes at some point in this lifetime.
         var wasDegraded = false
         var vanished: [(key: String, timestamp: Int64)] = []
+        /// The receiver's count of samples in 2xx-answered requests when this lifetime began.
+        var acceptedAtStart = 0
 
         init(metricsRegistry: MetricsRegistry, target: RemoteWriteTarget, machine: SenderMachine) {
             self.metricsRegistry = metricsRegistry
@@ -71,6 +73,10 @@ final class PushSimulation {
     /// started below it; refusals up to it are the documented limitation above.
     var unflooredNewest: Int64 = Int64.min
     var pendingPowerLoss = false
+    /// Times a target fell back from 2.0 to 1.0 in lifetimes that ended.
+    private var endedFallbacks = 0
+    /// Times a target fell back from 2.0 to 1.0, over every lifetime.
+    var fallbacks: Int { endedFallbacks + Int(lifetime?.target.context.metrics.protocolFallbacks.value ?? 0) }
     /// Prints every step and what it did (`SIMULATION_TRACE=1`).
     var trace = false
 
@@ -78,21 +84,37 @@ final class PushSimulation {
         if trace { print("[sim \(stepIndex)] \(text())") }
     }
 
-    init(seed: UInt64) {
+    /// A run of `seed`; without `drawProtocols` the target sends 1.0 to a receiver that
+    /// never changes (how every seed ran before protocol negotiation).
+    init(seed: UInt64, drawProtocols: Bool = true) {
         self.seed = seed
         var random = SimulationRandom(seed: seed)
-        configuration = SimulationConfiguration.random(&random)
+        var configuration = SimulationConfiguration.random(&random)
+        if drawProtocols {
+            var protocols = SimulationRandom(seed: seed ^ 0x5052_4F54_4F43_4F4C)
+            configuration.drawProtocols(&protocols)
+        }
+        self.configuration = configuration
         fileSystem = SimulatedFileSystem(seed: seed ^ 0x5EED)
         receiver = SimulatedReceiver(clock: clock)
+        receiver.protocols = configuration.receiverProtocols
     }
 
-    /// The steps of a run of this seed.
+    /// The steps of a run of this seed: the same as before protocol negotiation, with the
+    /// receiver's protocol changes (for a target that may send 2.0) inserted among them.
     func randomSteps() -> [SimulationStep] {
         var random = SimulationRandom(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ 1)
         let count = random.int(in: 80...320)
-        return (0..<count).map { _ in
+        var steps = (0..<count).map { _ in
             SimulationStep.random(&random, slots: ChurnedRegistry.slots, disk: configuration.disk)
         }
+        guard configuration.protobufMessage != .v1 else { return steps }
+        var protocols = SimulationRandom(seed: seed ^ 0x7377_6974_6368)
+        for _ in 0..<protocols.int(in: 0...6) {
+            let change = SimulationConfiguration.receiverProtocols(for: configuration.protobufMessage, &protocols)
+            steps.insert(.receiverProtocols(change), at: protocols.int(in: 0...steps.count))
+        }
+        return steps
     }
 
     /// Runs `steps`, then a graceful shutdown against a healthy receiver and disk; returns the
@@ -126,6 +148,7 @@ final class PushSimulation {
     // MARK: - Lifetimes
 
     func start(afterCrash: Bool) throws {
+        if let ended = lifetime { endedFallbacks += Int(ended.target.context.metrics.protocolFallbacks.value) }
         var target = RemoteWriteTargetConfiguration(url: "http://receiver.sim/api/v1/write")
         target.name = "sim"
         target.remoteTimeout = .seconds(10)
@@ -135,6 +158,8 @@ final class PushSimulation {
         target.queue.minBackoff = .milliseconds(30)
         target.queue.maxBackoff = .seconds(5)
         target.queue.sampleAgeLimit = configuration.sampleAgeLimit
+        target.protobufMessage = configuration.protobufMessage
+        target.protocolProbeInterval = configuration.probeInterval
         if configuration.disk {
             target.queue.storagePath = Self.directory
             target.queue.maxDiskBytes = configuration.maxDiskBytes
@@ -150,6 +175,7 @@ final class PushSimulation {
         let machine = SenderMachine(target: made.context, memory: made.context.memory)
         if let disk = made.context.disk { machine.attach(disk: disk) }
         let next = Lifetime(metricsRegistry: metricsRegistry, target: made, machine: machine)
+        next.acceptedAtStart = receiver.acceptedSamples
         lifetimes += 1
         next.produced = made.context.disk.map { $0.recovery.samples + $0.recovery.droppedForLimit } ?? 0
         lifetime = next
@@ -210,12 +236,13 @@ final class PushSimulation {
         case .recreate(let slot): churn.recreate(slot)
         case .flush: flush(lifetime, final: false)
         case .metadata: lifetime.target.setMetadata(RemoteWriter.metadata(of: churn.registry.snapshot()))
+        case .receiverProtocols(let protocols): receiver.protocols = protocols
         case .send(let answer):
             receiver.answer = answer
             switch lifetime.machine.step() {
-            case .post(let body, let timeout):
+            case .post(let body, let format, let timeout):
                 let before = receiver.stored.count
-                let outcome = receiver.post(body, timeout: timeout)
+                let outcome = receiver.post(body, format: format, timeout: timeout)
                 log(
                     "  posted: \(outcome); stored \(receiver.stored[before...].map { "\($0.key.suffix(30))@\($0.sample.timestampMilliseconds)" })"
                 )
@@ -327,7 +354,8 @@ final class PushSimulation {
             steps += 1
             guard steps < 20_000 else { throw Failure(step: stepIndex, message: "the sender never finished") }
             switch lifetime.machine.step() {
-            case .post(let body, let timeout): lifetime.machine.handle(receiver.post(body, timeout: timeout))
+            case .post(let body, let format, let timeout):
+                lifetime.machine.handle(receiver.post(body, format: format, timeout: timeout))
             case .wait(let until):
                 guard let until else { throw Failure(step: stepIndex, message: "sender idle with work queued") }
                 clock.advance(toMonotonic: until)

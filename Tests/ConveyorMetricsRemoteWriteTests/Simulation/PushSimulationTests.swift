@@ -37,7 +37,8 @@ import Testing
     @Test func regressionSeedsStayFixed() async {
         #expect(!Self.regressionSeeds.isEmpty)
         await Self.offThePool {
-            for seed in Self.regressionSeeds { Self.expectClean(seed) }
+            // Found before protocol negotiation: replayed exactly as then (1.0 throughout).
+            for seed in Self.regressionSeeds { Self.expectClean(seed, drawProtocols: false) }
         }
     }
 
@@ -73,7 +74,19 @@ import Testing
         let count = ProcessInfo.processInfo.environment["SIMULATION_FIXED_SEEDS"].flatMap(UInt64.init) ?? 1000
         let seeds = (1...max(1, count)).map { $0 }
         #expect(!seeds.isEmpty)
-        for seed in seeds { Self.expectClean(seed) }
+        var coverage = (stored: 0, ignored: 0, refused: 0, fallbacks: 0)
+        for seed in seeds {
+            Self.expectClean(seed) { simulation in
+                coverage.stored += simulation.receiver.v2Stored
+                coverage.ignored += simulation.receiver.v2Ignored
+                coverage.refused += simulation.receiver.v2Refused
+                coverage.fallbacks += simulation.fallbacks
+            }
+        }
+        // The negotiation was exercised: 2.0 stored, ignored by 1.x receivers, refused, fallen back from.
+        #expect(
+            coverage.stored > 0 && coverage.ignored > 0 && coverage.refused > 0 && coverage.fallbacks > 0, "\(coverage)"
+        )
     }
 
     @Test func freshSeeds() async {
@@ -103,16 +116,21 @@ import Testing
 
     /// Runs `seed`; on a failure, shrinks its steps and records an issue naming the seed.
     @discardableResult
-    static func expectClean(_ seed: UInt64) -> Bool {
-        let steps = PushSimulation(seed: seed).randomSteps()
+    static func expectClean(
+        _ seed: UInt64, drawProtocols: Bool = true, inspect: (PushSimulation) -> Void = { _ in }
+    ) -> Bool {
+        let steps = PushSimulation(seed: seed, drawProtocols: drawProtocols).randomSteps()
         #expect(!steps.isEmpty)
-        guard let failure = PushSimulation(seed: seed).run(steps) else { return true }
-        let shortest = shrink(seed, steps)
-        let replayed = PushSimulation(seed: seed).run(shortest) ?? failure
+        let simulation = PushSimulation(seed: seed, drawProtocols: drawProtocols)
+        let result = simulation.run(steps)
+        inspect(simulation)
+        guard let failure = result else { return true }
+        let shortest = shrink(seed, steps, drawProtocols: drawProtocols)
+        let replayed = PushSimulation(seed: seed, drawProtocols: drawProtocols).run(shortest) ?? failure
         Issue.record(
             """
             simulation seed \(seed) failed \(failure)
-            configuration: \(PushSimulation(seed: seed).configuration)
+            configuration: \(PushSimulation(seed: seed, drawProtocols: drawProtocols).configuration)
             shortest failing steps (\(shortest.count) of \(steps.count)), failing \(replayed):
             \(shortest.enumerated().map { "  \($0.offset + 1). \($0.element)" }.joined(separator: "\n"))
             replay: SIMULATION_SEED=\(seed) swift test --filter PushSimulationTests
@@ -121,7 +139,7 @@ import Testing
     }
 
     /// Removes chunks of steps, then single steps, while the run still fails.
-    static func shrink(_ seed: UInt64, _ steps: [SimulationStep]) -> [SimulationStep] {
+    static func shrink(_ seed: UInt64, _ steps: [SimulationStep], drawProtocols: Bool = true) -> [SimulationStep] {
         var current = steps
         var chunk = max(1, current.count / 2)
         var runs = 0
@@ -133,7 +151,7 @@ import Testing
                 var candidate = current
                 candidate.removeSubrange(index..<min(current.count, index + chunk))
                 runs += 1
-                if PushSimulation(seed: seed).run(candidate) != nil {
+                if PushSimulation(seed: seed, drawProtocols: drawProtocols).run(candidate) != nil {
                     current = candidate
                     removedAny = true
                 } else {

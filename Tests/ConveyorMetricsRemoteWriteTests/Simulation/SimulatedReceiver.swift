@@ -38,8 +38,24 @@ final class SimulatedReceiver: RemoteWriteTransport, @unchecked Sendable {  // o
         let sample: RemoteSample
     }
 
+    /// Which protocols it speaks: 1.0 and 2.0 (as Prometheus 3), 1.0 only (as Prometheus
+    /// 2.42 and VictoriaMetrics 1.79: a 2.0 body decodes as an empty 1.0 request, answered
+    /// without written counts and stored nowhere), or 1.0 with 415 for 2.0.
+    enum Protocols: Equatable, CustomStringConvertible {
+        case v1AndV2, v1Only, refusingV2
+
+        var description: String {
+            switch self {
+            case .v1AndV2: "1.0 and 2.0"
+            case .v1Only: "1.0 only"
+            case .refusingV2: "415 for 2.0"
+            }
+        }
+    }
+
     let clock: SimulatedClock
     var answer: Answer = .accept
+    var protocols: Protocols = .v1AndV2
     /// Samples in requests answered 2xx (what the sender may count as sent).
     private(set) var acceptedSamples = 0
     /// Every sample stored, in arrival order.
@@ -50,19 +66,41 @@ final class SimulatedReceiver: RemoteWriteTransport, @unchecked Sendable {  // o
     /// Every value stored, and the newest timestamp, by series.
     private(set) var values: [String: [Int64: UInt64]] = [:]
     private(set) var newest: [String: Int64] = [:]
+    /// 2.0 requests stored, answered 2xx by a 1.x receiver (storing nothing), and refused with 415.
+    private(set) var v2Stored = 0
+    private(set) var v2Ignored = 0
+    private(set) var v2Refused = 0
     /// The samples that made a request refused: out of order, or a second value.
     private(set) var refused: [(key: String, timestamp: Int64, reason: String)] = []
 
     init(clock: SimulatedClock) { self.clock = clock }
 
-    func post(_ body: [UInt8], timeout: Duration) -> TransportOutcome {
+    func post(_ body: [UInt8], format: RequestFormat, timeout: Duration) -> TransportOutcome {
         requests += 1
+        if let stored = RequestFormat.detect(compressed: body), stored != format {
+            undecodable.append("a \(stored) body sent as \(format)")
+            return .response(status: 400, retryAfter: nil, body: "undecodable")
+        }
+        if format == .v2 && protocols == .refusingV2 {
+            v2Refused += 1
+            return .response(status: 415, retryAfter: nil, body: "unsupported content type")
+        }
+        if format == .v2 {
+            if protocols == .v1Only { v2Ignored += 1 } else if answer == .accept { v2Stored += 1 }
+        }
         let decoded: DecodedWriteRequest
         do {
-            decoded = try WriteRequestDecoder.decode(body: body)
+            // A 1.x receiver decodes everything as 1.0: a 2.0 body is then an empty request.
+            let v1Body = format == .v2 && protocols == .v1AndV2 ? try RequestEncoder.v1(fromV2: body) : body
+            decoded = try WriteRequestDecoder.decode(body: v1Body)
         } catch {
             undecodable.append("\(error)")
             return .response(status: 400, retryAfter: nil, body: "undecodable")
+        }
+        // Only a 2.0 receiver answering a 2.0 request says what it wrote.
+        let confirms = format == .v2 && protocols == .v1AndV2
+        func written(_ samples: Int) -> WrittenCounts? {
+            confirms ? WrittenCounts(samples: samples, histograms: 0, exemplars: 0) : nil
         }
         let stores: Bool
         switch answer {
@@ -72,14 +110,15 @@ final class SimulatedReceiver: RemoteWriteTransport, @unchecked Sendable {  // o
         }
         if stores, let problem = orderProblem(decoded) {
             refused.append(problem)
-            return .response(status: 400, retryAfter: nil, body: problem.reason)
+            return .response(status: 400, retryAfter: nil, body: problem.reason, written: written(0))
         }
         switch answer {
         case .accept:
             store(decoded)
-            return .response(status: 204, retryAfter: nil, body: "")
+            return .response(status: 204, retryAfter: nil, body: "", written: written(decoded.sampleCount))
         case .status(let code, let retryAfter):
-            return .response(status: code, retryAfter: retryAfter.map(String.init), body: "")
+            return .response(
+                status: code, retryAfter: retryAfter.map(String.init), body: "", written: written(0))
         case .timeout:
             clock.advance(milliseconds: max(1, timeout.milliseconds))
             return .failure("timeout")
@@ -90,7 +129,7 @@ final class SimulatedReceiver: RemoteWriteTransport, @unchecked Sendable {  // o
             clock.advance(milliseconds: min(milliseconds, max(1, timeout.milliseconds)))
             guard milliseconds < timeout.milliseconds else { return .failure("timeout") }
             store(decoded)
-            return .response(status: 200, retryAfter: nil, body: "")
+            return .response(status: 200, retryAfter: nil, body: "", written: written(decoded.sampleCount))
         }
     }
 

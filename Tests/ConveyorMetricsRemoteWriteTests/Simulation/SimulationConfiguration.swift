@@ -1,5 +1,7 @@
 import ConveyorMetrics
 
+@testable import ConveyorMetricsRemoteWrite
+
 /// The settings of one simulated target, drawn from the seed.
 struct SimulationConfiguration: CustomStringConvertible {
     var disk: Bool
@@ -10,6 +12,28 @@ struct SimulationConfiguration: CustomStringConvertible {
     var everyWrite: Bool
     var sampleAgeLimit: Duration?
     var receiverDownAtShutdown: Bool
+    /// The target's protocol and the receiver's at the start (drawn from a stream of their
+    /// own, so seeds found before protocol negotiation replay unchanged with 1.0).
+    var protobufMessage = RemoteWriteTargetConfiguration.ProtobufMessage.v1
+    var probeInterval: Duration = .seconds(3600)
+    var receiverProtocols = SimulatedReceiver.Protocols.v1AndV2
+
+    /// Draws the protocols: the target's (1.0, auto or 2.0), its probe interval and what the
+    /// receiver speaks (an explicit 2.0 target only meets receivers that answer 2.0 honestly:
+    /// against a 1.x receiver it loses data by design, as Prometheus' sender does).
+    mutating func drawProtocols(_ random: inout SimulationRandom) {
+        let roll = random.int(in: 0...99)
+        protobufMessage = roll < 35 ? .v1 : roll < 80 ? .auto : .v2
+        probeInterval = .seconds(Int64(random.int(in: 1...120)))
+        receiverProtocols = Self.receiverProtocols(for: protobufMessage, &random)
+    }
+
+    static func receiverProtocols(
+        for message: RemoteWriteTargetConfiguration.ProtobufMessage, _ random: inout SimulationRandom
+    ) -> SimulatedReceiver.Protocols {
+        if message == .v2 { return random.chance(0.8) ? .v1AndV2 : .refusingV2 }
+        return [.v1AndV2, .v1Only, .refusingV2][random.int(in: 0...2)]
+    }
 
     static func random(_ random: inout SimulationRandom) -> SimulationConfiguration {
         SimulationConfiguration(
@@ -27,6 +51,7 @@ struct SimulationConfiguration: CustomStringConvertible {
             + "capacity \(capacity.map(String.init) ?? "none"), max_disk_bytes \(maxDiskBytes), "
             + "fsync \(everyWrite ? "every write" : "interval"), "
             + "sample_age_limit \(sampleAgeLimit.map { "\($0)" } ?? "none"), "
-            + "receiver down at shutdown \(receiverDownAtShutdown)"
+            + "receiver down at shutdown \(receiverDownAtShutdown), protobuf_message \(protobufMessage.rawValue), "
+            + "probe interval \(probeInterval), receiver speaks \(receiverProtocols)"
     }
 }

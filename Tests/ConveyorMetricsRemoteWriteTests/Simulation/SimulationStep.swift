@@ -27,6 +27,8 @@ enum SimulationStep: Equatable, CustomStringConvertible {
     case crash(afterCalls: Int, powerLoss: Bool)
     /// `kill -9` now, and a restart.
     case kill
+    /// The receiver is replaced by one that speaks these protocols (an upgrade or a rollback).
+    case receiverProtocols(SimulatedReceiver.Protocols)
 
     var description: String {
         switch self {
@@ -45,6 +47,7 @@ enum SimulationStep: Equatable, CustomStringConvertible {
         case .readOnly(let on): "readOnly(\(on))"
         case .crash(let calls, let powerLoss): "crash(after \(calls) calls\(powerLoss ? ", power loss" : ""))"
         case .kill: "kill"
+        case .receiverProtocols(let protocols): "receiverProtocols(\(protocols))"
         }
     }
 

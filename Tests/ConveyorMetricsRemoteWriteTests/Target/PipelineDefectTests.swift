@@ -44,9 +44,9 @@ struct PipelineDefectTests {
             receiver.answer = answer
             var posted = 0
             for _ in 0..<limit {
-                guard case .post(let body, let timeout) = machine.step() else { return posted }
+                guard case .post(let body, let format, let timeout) = machine.step() else { return posted }
                 posted += 1
-                machine.handle(receiver.post(body, timeout: timeout))
+                machine.handle(receiver.post(body, format: format, timeout: timeout))
             }
             return posted
         }
