@@ -10,54 +10,9 @@ import Testing
 /// parts driven by hand (no threads): simulated clock, file system and receiver.
 @Suite("Push pipeline defects")
 struct PipelineDefectTests {
-    private static let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-
-    private struct Harness {
-        let registry = MetricsRegistry()
-        let metrics = MetricsRegistry()
-        let clock = SimulatedClock()
-        let receiver: SimulatedReceiver
-        let target: RemoteWriteTarget
-        let machine: SenderMachine
-
-        init(
-            disk fileSystem: SimulatedFileSystem? = nil, logger: Logger = PipelineDefectTests.quiet,
-            configure: (inout RemoteWriteTargetConfiguration) -> Void = { _ in }
-        ) {
-            var configuration = RemoteWriteTargetConfiguration(url: "http://receiver.test/api/v1/write")
-            configuration.name = "t"
-            if fileSystem != nil { configuration.queue.storagePath = "/q" }
-            configure(&configuration)
-            let receiver = SimulatedReceiver(clock: clock)
-            self.receiver = receiver
-            target = RemoteWriteTarget(
-                configuration: configuration, externalLabels: [:], registry: metrics, logger: logger,
-                clock: clock, fileSystem: fileSystem ?? SimulatedFileSystem(seed: 1), makeTransport: { _ in receiver })
-            if case .failure(let error) = target.setUp() { Issue.record("set-up failed: \(error)") }
-            machine = SenderMachine(target: target.context, memory: target.context.memory)
-            if let disk = target.context.disk { machine.attach(disk: disk) }
-        }
-
-        /// Sender steps until it waits or finishes; returns the requests posted.
-        @discardableResult
-        func send(_ answer: SimulatedReceiver.Answer = .accept, limit: Int = 1_000) -> Int {
-            receiver.answer = answer
-            var posted = 0
-            for _ in 0..<limit {
-                guard case .post(let body, let format, let timeout) = machine.step() else { return posted }
-                posted += 1
-                machine.handle(receiver.post(body, format: format, timeout: timeout))
-            }
-            return posted
-        }
-
-        func gauge(_ name: String) -> Double? {
-            metrics.snapshot().family(named: "conveyor_metrics_remote_write_\(name)")?.series.first?.value.scalar
-        }
-    }
 
     @Test func theFinalSnapshotQueuedAfterTheSenderFoundTheQueueEmptyIsSent() {
-        let harness = Harness()
+        let harness = PipelineHarness()
         harness.registry.counterFamily(name: "c_total", help: "c").series().increment()
         #expect(harness.machine.step() == .wait(until: nil), "nothing queued yet")
         // finish(): the final snapshot and stale markers, then the flag the sender stops on.
@@ -73,7 +28,7 @@ struct PipelineDefectTests {
     }
 
     @Test func aDiskTargetsFlushTakesNoSnapshotOnTheCallersTask() {
-        let harness = Harness(disk: SimulatedFileSystem(seed: 2))
+        let harness = PipelineHarness(disk: SimulatedFileSystem(seed: 2))
         var taken = false
         harness.target.flush {
             taken = true
@@ -113,7 +68,7 @@ struct PipelineDefectTests {
 
     @Test func aFullDiskDegradesToMemoryAndRecoversWhenSpaceReturns() {
         let fileSystem = SimulatedFileSystem(seed: 4)
-        let harness = Harness(disk: fileSystem)
+        let harness = PipelineHarness(disk: fileSystem)
         harness.registry.counterFamily(name: "c_total", help: "c").series().increment()
         fileSystem.capacityBytes = fileSystem.usedBytes
         let full = harness.target.produce(harness.registry.snapshot(), final: false)
@@ -135,13 +90,13 @@ struct PipelineDefectTests {
     @Test func startUpOnAFullDiskSucceedsAndAcknowledgingNeedsNoSpace() throws {
         let fileSystem = SimulatedFileSystem(seed: 5)
         do {
-            let first = Harness(disk: fileSystem)
+            let first = PipelineHarness(disk: fileSystem)
             first.registry.counterFamily(name: "c_total", help: "c").series().increment()
             first.target.produce(first.registry.snapshot(), final: false)
             first.target.context.disk?.close()
         }
         fileSystem.capacityBytes = fileSystem.usedBytes
-        let second = Harness(disk: fileSystem)
+        let second = PipelineHarness(disk: fileSystem)
         let disk = try #require(second.target.context.disk, "the queue opens on a full disk")
         #expect(disk.recovery.samples > 0)
         #expect(second.send() > 0)
@@ -152,7 +107,7 @@ struct PipelineDefectTests {
         let fileSystem = SimulatedFileSystem(seed: 6)
         let sent: Int64
         do {
-            let first = Harness(disk: fileSystem)
+            let first = PipelineHarness(disk: fileSystem)
             first.registry.counterFamily(name: "c_total", help: "c").series().increment()
             first.target.produce(first.registry.snapshot(), final: false)
             first.send()
@@ -162,7 +117,7 @@ struct PipelineDefectTests {
         fileSystem.scheduleCrash(afterCalls: 1)
         _ = fileSystem.exists("/")
         fileSystem.restartAfterCrash(powerLoss: false)
-        let second = Harness(disk: fileSystem)
+        let second = PipelineHarness(disk: fileSystem)
         second.clock.stepWallBack(milliseconds: 600_000)
         second.registry.counterFamily(name: "c_total", help: "c").series().increment()
         let outcome = second.target.produce(second.registry.snapshot(), final: false)
@@ -172,7 +127,7 @@ struct PipelineDefectTests {
 
     @Test func aDropWhileTheReceiverAnswersIsAnErrorWithTheNumbers() {
         let capture = LogCapture()
-        let harness = Harness(logger: capture.logger()) { $0.queue.maxMemoryBytes = 4096 }
+        let harness = PipelineHarness(logger: capture.logger()) { $0.queue.maxMemoryBytes = 4096 }
         let family = harness.registry.counterFamily(name: "c_total", help: "c", labelNames: ["k"])
         for index in 0..<600 { family.series("\(index)").increment() }
         harness.target.produce(harness.registry.snapshot(), final: false)
