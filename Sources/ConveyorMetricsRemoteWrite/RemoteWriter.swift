@@ -3,7 +3,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Pushes a registry to remote-write 1.0 endpoints (protobuf + snappy over HTTP).
+/// Pushes a registry to remote-write 1.0 or 2.0 endpoints (protobuf + snappy over HTTP).
 ///
 /// Every `push_interval` each target takes a snapshot and queues it; its own thread sends
 /// the queue oldest first with retry and backoff. Series that disappear get a stale marker;

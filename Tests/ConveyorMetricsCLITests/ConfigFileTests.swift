@@ -93,6 +93,14 @@ struct ConfigFileTests {
             "remote_write[0].queue_config.max_disk_bytes", "at least 1 MiB"
         ),
         ("external_labels: { bad-name: x }\n", "external_labels.bad-name", "invalid label name"),
+        (
+            "remote_write:\n  - url: http://x/\n    protobuf_message: v2\n", "remote_write[0].protobuf_message",
+            "io.prometheus.write.v2.Request"
+        ),
+        (
+            "remote_write:\n  - url: http://x/\n    protobuf_message_probe_interval: 0s\n",
+            "remote_write[0].protobuf_message_probe_interval", "positive"
+        ),
     ])
     func remoteWriteErrorsNameTheKey(yaml: String, key: String, reason: String) {
         do {
@@ -102,6 +110,23 @@ struct ConfigFileTests {
             #expect(error.key == key)
             #expect(error.description.contains(reason), "\(error.description)")
         }
+    }
+
+    @Test func protobufMessageInPrometheusVocabularyPlusAuto() throws {
+        let yaml = """
+            remote_write:
+              - url: http://a/
+              - url: http://b/
+                protobuf_message: io.prometheus.write.v2.Request
+              - url: http://c/
+                protobuf_message: auto
+                protobuf_message_probe_interval: 10m
+              - url: http://d/
+                protobuf_message: prometheus.WriteRequest
+            """
+        let targets = try ConfigFile.parse(yaml, file: "r.yml").remoteWrite
+        #expect(targets.map(\.protobufMessage) == [.v1, .v2, .auto, .v1])
+        #expect(targets[2].protocolProbeInterval == .seconds(600) && targets[0].protocolProbeInterval == .seconds(3600))
     }
 
     @Test func diskQueueSettings() throws {
