@@ -21,6 +21,10 @@ SCENARIOS = [
     ("render 100×100 counters + 10×100 histograms", "p50", "ms", "≤ 0.5× peer", lambda o, p, row: o / p <= 0.5),
     ("remote-write encode + snappy of that registry", "p50", "ms", "≤ 2× snappy alone (peer column)",
      lambda o, p, row: o / p <= 2),
+    ("remote-write 2.0 encode + snappy vs 1.0", "p50", "ms", "≤ 1.0's encode + snappy (peer column)",
+     lambda o, p, row: o / p <= 1),
+    ("remote-write 2.0 encode + snappy vs snappy alone", "p50", "ms", "≤ 2× snappy alone on 2.0 bytes (peer)",
+     lambda o, p, row: o / p <= 2),
     ("create 100k series of one family", "p50", "ms", "< 300 ms, ≤ 20 MiB resident",
      lambda o, p, row: o < 300 and RESIDENT.get("kib", 1e12) <= 20 * 1024),
     ("create 10k series of one family", "p50", "ms", "(scaling vs peer)", None),
@@ -61,8 +65,17 @@ def main():
         for line in open(sys.argv[1]):
             if line.startswith("resident_kib="):
                 RESIDENT["kib"] = int(line.strip().split("=")[1])
-    results = parse(sys.stdin.read().splitlines())
+    lines = sys.stdin.read().splitlines()
+    results = parse(lines)
     rows = [("scenario", "stat", "ours", "peer", "ratio", "target", "met")]
+    # Compressed bytes, 2.0 against 1.0 (printed by the 2.0 benchmark): target ≤ 0.8×.
+    for line in lines:
+        found = re.search(r"remote-write bytes per sample, (.+?) registry: 1\.0 (\d+) protobuf (\d+) snappy, "
+                          r"2\.0 (\d+) protobuf (\d+) snappy", line)
+        if found:
+            v1, v2 = int(found.group(3)), int(found.group(5))
+            rows.append((f"remote-write 2.0 compressed bytes, {found.group(1)} registry", "size",
+                         f"{v2} B", f"{v1} B (1.0)", f"{v2 / v1:.2f}", "≤ 0.8× 1.0", "yes" if v2 <= 0.8 * v1 else "NO"))
     for prefix, stat, unit, target, check in SCENARIOS:
         ours = results.get(prefix + " | ours", {})
         peer = results.get(prefix + " | peer", {})

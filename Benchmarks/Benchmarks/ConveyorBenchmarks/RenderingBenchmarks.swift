@@ -1,7 +1,7 @@
 import Benchmark
-import Foundation
 import ConveyorMetrics
 @_spi(Benchmarks) import ConveyorMetricsRemoteWrite
+import Foundation
 import Prometheus
 
 /// 100 counter families × 100 label values + 10 histogram families × 100 label values.
@@ -71,16 +71,73 @@ func renderingBenchmarks() {
         benchmark.stopMeasurement()
         print("remote-write request of that registry: \(encodedBytes) bytes protobuf, \(size) bytes snappy")
     }
+    // Remote write 2.0 against 1.0 on the same registry (target: ≤ 1.0's time), and against
+    // snappy alone on its own bytes (target: ≤ 2×).
+    Benchmark("remote-write 2.0 encode + snappy vs 1.0 | ours", configuration: configuration) { benchmark in
+        measureEncode(benchmark, encodeFixtureV2)
+    }
+    Benchmark("remote-write 2.0 encode + snappy vs 1.0 | peer", configuration: configuration) { benchmark in
+        measureEncode(benchmark, encodeFixture)
+    }
+    Benchmark("remote-write 2.0 encode + snappy vs snappy alone | ours", configuration: configuration) { benchmark in
+        measureEncode(benchmark, encodeFixtureV2)
+    }
+    Benchmark("remote-write 2.0 encode + snappy vs snappy alone | peer", configuration: configuration) { benchmark in
+        let v2Bytes = encodeFixtureV2.support.encode(encodeFixtureV2.snapshot)
+        var size = 0
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { size = encodeFixtureV2.support.compressLastRequest() }
+        benchmark.stopMeasurement()
+        let v1Bytes = encodeFixture.support.encode(encodeFixture.snapshot)
+        let v1Compressed = encodeFixture.support.compressLastRequest()
+        let samples = encodeFixture.samples
+        // summarize.py reads these lines (bytes per sample, 2.0 vs 1.0).
+        print(
+            "remote-write bytes per sample, benchmark registry: 1.0 \(v1Bytes) protobuf \(v1Compressed) snappy, "
+                + "2.0 \(v2Bytes) protobuf \(size) snappy, \(samples) samples")
+        let demo = demoRegistry().snapshot()
+        let demoV1 = RemoteWriteBenchmarkSupport(version: 1)
+        let demoV2 = RemoteWriteBenchmarkSupport(version: 2)
+        let demoV1Bytes = demoV1.encode(demo)
+        let demoV2Bytes = demoV2.encode(demo)
+        print(
+            "remote-write bytes per sample, demo registry: 1.0 \(demoV1Bytes) protobuf \(demoV1.compressLastRequest()) snappy, "
+                + "2.0 \(demoV2Bytes) protobuf \(demoV2.compressLastRequest()) snappy")
+    }
+}
+
+func measureEncode(_ benchmark: Benchmark, _ fixture: EncodeFixture) {
+    var size = 0
+    benchmark.startMeasurement()
+    for _ in benchmark.scaledIterations {
+        fixture.support.encode(fixture.snapshot)
+        size = fixture.support.compressLastRequest()
+    }
+    benchmark.stopMeasurement()
+    blackHole(size)
+}
+
+/// A router like the demo's: the Conveyor metric set over 20 sources, 10 pipelines, 30 stages.
+func demoRegistry() -> MetricsRegistry {
+    let registry = MetricsRegistry()
+    let metrics = ConveyorRouterMetrics(registry: registry)
+    for index in 0..<200 {
+        metrics.recordRecordsReceived(sourceID: "source-\(index % 20)", count: UInt64(index))
+        metrics.recordRoutingLatency(pipelineID: "pipeline-\(index % 10)", latencyMs: Double(index % 97))
+        metrics.recordBufferUtilization(stageID: "stage-\(index % 30)", utilization: Double(index % 100) / 100)
+    }
+    return registry
 }
 
 /// The registry's snapshot and a warmed-up encoder (label bytes cached, as after a target's first flush).
 struct EncodeFixture {
     let snapshot: MetricsSnapshot
     let support: RemoteWriteBenchmarkSupport
+    var samples: Int { 100 * 100 + 10 * 100 * (latencyBuckets.count + 3) }
 
-    init() {
+    init(version: Int = 1) {
         snapshot = bigRegistry().snapshot()
-        support = RemoteWriteBenchmarkSupport()
+        support = RemoteWriteBenchmarkSupport(version: version)
         support.encode(snapshot)
         _ = support.compressLastRequest()
     }
@@ -88,6 +145,7 @@ struct EncodeFixture {
 
 // Benchmarks run one at a time on one thread.
 nonisolated(unsafe) let encodeFixture = EncodeFixture()
+nonisolated(unsafe) let encodeFixtureV2 = EncodeFixture(version: 2)
 
 /// Renders into one reused buffer per iteration (after one unmeasured render sizes it).
 func measureRender(_ benchmark: Benchmark, _ emit: (inout [UInt8]) -> Void) {
@@ -145,18 +203,23 @@ func creationBenchmarks() {
 func diskQueueBenchmarks() {
     let configuration = Benchmark.Configuration(scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 2000)
     for everyWrite in [false, true] {
-        Benchmark("disk queue append of a ~100-sample snapshot | \(everyWrite ? "peer" : "ours")", configuration: configuration)
-        { benchmark in
+        Benchmark(
+            "disk queue append of a ~100-sample snapshot | \(everyWrite ? "peer" : "ours")",
+            configuration: configuration
+        ) { benchmark in
             let directory = "/tmp/conveyor-bench-disk-\(everyWrite)-\(getpid())"
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let registry = MetricsRegistry()
             demoLikeRegistry(registry)
-            let support = try DiskQueueBenchmarkSupport(directory: directory, registry: registry, fsyncEveryWrite: everyWrite)
+            let support = try DiskQueueBenchmarkSupport(
+                directory: directory, registry: registry, fsyncEveryWrite: everyWrite)
             try support.appendSnapshot()  // encoded once; the row measures the disk append
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations { try support.appendLastAgain() }
             benchmark.stopMeasurement()
-            print("disk queue (\(everyWrite ? "every_write" : "interval")): \(support.bytesPerSample) bytes per sample on disk")
+            print(
+                "disk queue (\(everyWrite ? "every_write" : "interval")): \(support.bytesPerSample) bytes per sample on disk"
+            )
         }
     }
 }

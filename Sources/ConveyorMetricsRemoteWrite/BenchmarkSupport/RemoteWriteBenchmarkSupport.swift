@@ -5,22 +5,31 @@ import ConveyorMetrics
 @_spi(Benchmarks)
 public final class RemoteWriteBenchmarkSupport {
     private let sampler = SnapshotSampler(externalLabels: ["instance": "router-7"])
-    private let writer = WriteRequestWriter()
+    private let v1 = WriteRequestWriter()
+    private let v2 = WriteRequestV2Writer()
+    private let version: Int
     private var compressed: [UInt8] = []
 
-    /// A sampler and writer with the benchmark's external labels.
-    public init() {}
+    /// A sampler and a writer of remote write `version` (1 or 2) with the benchmark's external labels.
+    public init(version: Int = 1) {
+        self.version = version
+    }
 
     /// Samples and encodes `snapshot` as a flush does; returns the protobuf size.
     @discardableResult
     public func encode(_ snapshot: MetricsSnapshot) -> Int {
-        writer.write(sampler.chunks(from: snapshot))
-        return writer.count
+        let chunks = sampler.chunks(from: snapshot)
+        if version == 2 {
+            v2.write(chunks)
+            return v2.count
+        }
+        v1.write(chunks)
+        return v1.count
     }
 
     /// Snappy block compression of the last encoded request; returns the compressed size.
     public func compressLastRequest() -> Int {
-        Snappy.compress(writer.body, into: &compressed)
+        Snappy.compress(version == 2 ? v2.body : v1.body, into: &compressed)
         return compressed.count
     }
 }

@@ -16,19 +16,21 @@ final class RemoteSeries: Sendable {
     /// The Sample length `commonPrefix` assumes: value (1 + 8) and timestamp (1 + 6).
     static let commonSampleSize = 16
 
-    /// Name, value, name, value… in label order (nil: the empty string).
-    let labelSymbols: [Symbol?]
-    /// The family's metadata, inline in every remote write 2.0 series (nil: none sent).
-    let metadata: Metadata?
+    /// The symbols of the labels (name, value, name, value… in label order), then help and
+    /// unit; nil for the empty string.
+    let symbols: [Symbol?]
+    /// The slots of `symbols`' labels (``noSymbol`` for the empty string), compact and in
+    /// memory owned by this object: what the 2.0 writer reads per sample.
+    nonisolated(unsafe) let labelSlots: UnsafeBufferPointer<UInt32>  // immutable after init
+    /// Remote write 2.0's `Metadata`: the type's wire number (0: no metadata sent), and the
+    /// slots of help and unit.
+    let metadataType: UInt8
+    let helpSlot: UInt32
+    let unitSlot: UInt32
+    /// The slot of the empty string, which every request has at index 0.
+    static let noSymbol = UInt32.max
     /// When the series started counting (ms since the epoch); 0 for gauges and when unknown.
     let startTimestamp: Int64
-
-    /// Remote write 2.0's `Metadata`: type (its wire number), help and unit.
-    struct Metadata: Sendable {
-        let type: UInt8
-        let help: Symbol?
-        let unit: Symbol?
-    }
 
     /// The labels as one string, for a stable order (stale markers).
     var sortKey: String { labels.map { $0.name + "\u{0}" + $0.value }.joined(separator: "\u{1}") }
@@ -36,6 +38,7 @@ final class RemoteSeries: Sendable {
     deinit {
         OwnedBytes.free(encodedLabels)
         OwnedBytes.free(commonPrefix)
+        UnsafeMutableBufferPointer(mutating: labelSlots).deallocate()
     }
 
     /// A series whose strings come from `symbols` (a private table when nil), with the
@@ -50,11 +53,21 @@ final class RemoteSeries: Sendable {
         commonPrefix = OwnedBytes.copy(
             TimeSeriesPrefix.commonPrefix(labelFields: encoded, sampleSize: Self.commonSampleSize))
         let table = symbols ?? SymbolTable()
-        labelSymbols = labels.flatMap { [table.symbol($0.name), table.symbol($0.value)] }
-        metadata = type.map {
-            Metadata(type: Self.wireType($0), help: table.symbol(help), unit: table.symbol(unit))
-        }
+        let labelSymbols = labels.flatMap { [table.symbol($0.name), table.symbol($0.value)] }
+        let slots = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(labelSymbols.count, 1))
+        for (index, symbol) in labelSymbols.enumerated() { slots[index] = Self.slot(symbol) }
+        labelSlots = UnsafeBufferPointer(rebasing: slots[0..<labelSymbols.count])
+        let helpSymbol = type == nil ? nil : table.symbol(help)
+        let unitSymbol = type == nil ? nil : table.symbol(unit)
+        helpSlot = Self.slot(helpSymbol)
+        unitSlot = Self.slot(unitSymbol)
+        metadataType = type.map(Self.wireType) ?? 0
+        self.symbols = labelSymbols + [helpSymbol, unitSymbol]
         self.startTimestamp = startTimestamp
+    }
+
+    private static func slot(_ symbol: Symbol?) -> UInt32 {
+        symbol.map { UInt32(truncatingIfNeeded: $0.slot) } ?? noSymbol
     }
 
     /// `io.prometheus.write.v2.Metadata.MetricType`.

@@ -56,6 +56,37 @@ enum ProtobufWriter {
     }
 }
 
+/// A varint encoded once and written many times: its bytes (up to 8, little endian, in one
+/// word) and length. Values that need 9 or 10 bytes are written the slow way.
+struct PackedVarint {
+    let value: UInt64
+    let bits: UInt64
+    let length: Int
+
+    init(_ value: UInt64) {
+        self.value = value
+        length = ProtobufWriter.varintSize(value)
+        var bits: UInt64 = 0
+        if length <= 8 {
+            var rest = value
+            for index in 0..<length {
+                let byte = UInt64(rest & 0x7F) | (index < length - 1 ? 0x80 : 0)
+                bits |= byte << (8 * UInt64(index))
+                rest >>= 7
+            }
+        }
+        self.bits = bits
+    }
+
+    /// Writes it at `cursor` (which must have 8 bytes of room); returns the position after it.
+    @inline(__always)
+    func put(_ cursor: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        guard length <= 8 else { return ProtobufWriter.putVarint(value, cursor) }
+        cursor.storeBytes(of: bits.littleEndian, toByteOffset: 0, as: UInt64.self)
+        return cursor + length
+    }
+}
+
 /// A request's bytes in a raw buffer kept and reused between requests (grown by half again
 /// when a request needs more).
 final class RequestBuffer {

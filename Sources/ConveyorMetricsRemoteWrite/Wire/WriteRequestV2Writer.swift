@@ -5,22 +5,37 @@ import ConveyorMetrics
 /// one `TimeSeries` per sample with its label refs, the sample (with `start_timestamp` for
 /// counters and histograms) and the family's metadata inline.
 ///
-/// A first pass gives each symbol its index in this request through a slot-indexed array
-/// stamped per request (no hashing) and sizes everything; a second pass writes through a
-/// raw pointer into a reused buffer. The output is byte-for-byte what protobuf-c's
+/// Each symbol gets its index in this request through slot-indexed arrays
+/// stamped per request (no hashing, no reference counting: a series keeps its symbols'
+/// slots as a compact array, and its symbols' bytes are looked at only the first time a
+/// request uses them); the series are written through a raw pointer in one pass over the
+/// samples, into buffers kept from one request to the next. The output is byte-for-byte what protobuf-c's
 /// `io__prometheus__write__v2__request__pack` produces for the same message (tests hold it
 /// to that): proto3 defaults (a ±0.0 value, zero timestamps and refs) are left out, label
-/// refs are packed, and metadata is written whenever the series has some.
+/// refs are packed, and metadata is written for every series that has a type.
 final class WriteRequestV2Writer {
     private let buffer = RequestBuffer()
-    /// Per symbol slot: its index in the request being written, valid when its stamp is current.
-    private var indexBySlot: [UInt32] = []
-    private var stampBySlot: [UInt32] = []
+    /// The series of the request being written, before the symbols go in front of them.
+    private let scratch = RequestBuffer()
+    /// Per symbol slot: the request's stamp (high 32 bits) and the symbol's index in it (low).
+    private var marks: UnsafeMutablePointer<UInt64>
+    private var slots = 0
     private var stamp: UInt32 = 0
     /// The request's symbols after `""`, in order.
-    private var symbols: [Symbol] = []
-    /// Per sample written: the length of its packed label refs.
-    private var refsLengths: [Int] = []
+    private var symbols: [UnsafeRawBufferPointer] = []
+    private var symbolBytes = 0
+    /// Flat copies of what the writer reads per sample, for the last few series lists.
+    private var layouts: [SeriesLayout] = []
+
+    init() {
+        slots = 1024
+        marks = .allocate(capacity: slots)
+        marks.initialize(repeating: 0, count: slots)
+    }
+
+    deinit {
+        marks.deallocate()
+    }
 
     /// Length of the last request in `body`.
     var count: Int { buffer.count }
@@ -30,155 +45,194 @@ final class WriteRequestV2Writer {
     var bytes: [UInt8] { Array(body) }
 
     /// Writes the request for the samples of `chunks`.
+    ///
+    /// One pass over the samples writes the series into a scratch buffer while the symbols
+    /// get their indexes; then the symbols and the series are put together in field order.
     func write(_ chunks: [SampleChunk]) {
         beginRequest()
-        // Pass 1: symbol indexes and sizes.
-        var symbolBytes = 0
-        var seriesBytes = 0
+        // A bound for the series: per sample at most 80 bytes besides its refs, and at most 5
+        // bytes a ref, of which there are at most a third of its 1.0 label bytes.
+        let bound = chunks.reduce(0) { $0 + $1.count * 80 + 2 * $1.labelBytes }
+        let seriesStart = scratch.reserve(bound)
+        var cursor = seriesStart
         for chunk in chunks {
-            let timestampSize = Self.varintFieldSize(chunk.timestamp)
-            for index in chunk.start..<chunk.end {
-                let series = chunk.series[index]
-                var refs = 0
-                for symbol in series.labelSymbols {
-                    refs += ProtobufWriter.varintSize(UInt64(reference(symbol, &symbolBytes)))
+            let timestamp = PackedVarint(UInt64(bitPattern: chunk.timestamp))
+            let layout = layout(of: chunk.series)
+            if layout.slotBound > slots { grow(to: layout.slotBound) }
+            layout.entries.withUnsafeBufferPointer { entries in
+                layout.slots.withUnsafeBufferPointer { slots in
+                    chunk.values.withUnsafeBufferPointer { values in
+                        for index in chunk.start..<chunk.end {
+                            cursor = put(
+                                entries[index], slots, index, chunk.series, value: values[index],
+                                timestamp: chunk.timestamp, packed: timestamp, at: cursor)
+                        }
+                    }
                 }
-                refsLengths.append(refs)
-                let size = Self.seriesSize(
-                    series, refs: refs, value: chunk.values[index], timestampSize: timestampSize,
-                    start: Self.start(series, chunk.timestamp, chunk.values[index]),
-                    metadata: metadataSize(series, &symbolBytes))
-                seriesBytes += 1 + ProtobufWriter.varintSize(UInt64(size)) + size
             }
         }
-        // Pass 2: symbols, then the series.
+        let seriesBytes = cursor - seriesStart
         let start = buffer.reserve(2 + symbolBytes + seriesBytes)
-        var cursor = ProtobufWriter.put(0x22, start)  // Request.symbols[0] = ""
+        cursor = ProtobufWriter.put(0x22, start)  // Request.symbols[0] = ""
         cursor = ProtobufWriter.put(0x00, cursor)
         for symbol in symbols {
             cursor = ProtobufWriter.put(0x22, cursor)
-            cursor = ProtobufWriter.putVarint(UInt64(symbol.bytes.count), cursor)
-            cursor = ProtobufWriter.put(symbol.bytes, cursor)
+            cursor = ProtobufWriter.putVarint(UInt64(symbol.count), cursor)
+            cursor = ProtobufWriter.put(symbol, cursor)
         }
-        var sample = 0
-        for chunk in chunks {
-            let timestampSize = Self.varintFieldSize(chunk.timestamp)
-            for index in chunk.start..<chunk.end {
-                cursor = put(
-                    chunk.series[index], refs: refsLengths[sample], value: chunk.values[index],
-                    timestamp: chunk.timestamp, timestampSize: timestampSize, at: cursor)
-                sample += 1
-            }
-        }
+        cursor = ProtobufWriter.put(UnsafeRawBufferPointer(start: seriesStart, count: seriesBytes), cursor)
         buffer.count = cursor - start
+    }
+
+    /// What the writer reads of one series per sample, in one flat array (a series list is
+    /// the same array object from one flush to the next while the registry's series do not
+    /// change, so the flat copy is built once, not per request).
+    struct Entry {
+        var slotStart: Int32
+        var slotCount: Int32
+        var help: UInt32
+        var unit: UInt32
+        var start: Int64
+        var startVarint: PackedVarint
+        var type: UInt8
+    }
+
+    final class SeriesLayout {
+        /// Keeps the list alive, so no other array can have its storage address.
+        let series: [RemoteSeries]
+        let entries: [Entry]
+        let slots: [UInt32]
+        /// Above every slot the list uses (the writer's arrays grow to it once).
+        let slotBound: Int
+
+        init(_ series: [RemoteSeries]) {
+            self.series = series
+            var entries: [Entry] = []
+            var slots: [UInt32] = []
+            var bound = 0
+            entries.reserveCapacity(series.count)
+            for item in series {
+                entries.append(
+                    Entry(
+                        slotStart: Int32(truncatingIfNeeded: slots.count),
+                        slotCount: Int32(truncatingIfNeeded: item.labelSlots.count), help: item.helpSlot,
+                        unit: item.unitSlot, start: item.startTimestamp,
+                        startVarint: PackedVarint(UInt64(bitPattern: item.startTimestamp)), type: item.metadataType))
+                slots.append(contentsOf: item.labelSlots)
+                for slot in item.labelSlots + [item.helpSlot, item.unitSlot] where slot != RemoteSeries.noSymbol {
+                    bound = max(bound, Int(slot) + 1)
+                }
+            }
+            self.entries = entries
+            self.slots = slots
+            slotBound = bound
+        }
+
+        func describes(_ other: [RemoteSeries]) -> Bool {
+            series.count == other.count
+                && series.withUnsafeBufferPointer { mine in
+                    other.withUnsafeBufferPointer { $0.baseAddress == mine.baseAddress }
+                }
+        }
+    }
+
+    private func layout(of series: [RemoteSeries]) -> SeriesLayout {
+        if let index = layouts.firstIndex(where: { $0.describes(series) }) {
+            let found = layouts[index]
+            if index > 0 {
+                layouts.remove(at: index)
+                layouts.insert(found, at: 0)
+            }
+            return found
+        }
+        let made = SeriesLayout(series)
+        layouts.insert(made, at: 0)
+        if layouts.count > 4 { layouts.removeLast() }
+        return made
     }
 
     private func beginRequest() {
         stamp &+= 1
         if stamp == 0 {  // wrapped: forget every stamp rather than trust an old one
-            for slot in stampBySlot.indices { stampBySlot[slot] = 0 }
+            marks.update(repeating: 0, count: slots)
             stamp = 1
         }
         symbols.removeAll(keepingCapacity: true)
-        refsLengths.removeAll(keepingCapacity: true)
+        symbolBytes = 0
     }
 
-    /// The symbol's index in this request (0 for the empty string), assigned on first use.
+    /// The index in this request of the symbol in `slot` (0 for the empty string), assigned
+    /// on first use from the series' symbol at `position`.
     @inline(__always)
-    private func reference(_ symbol: Symbol?, _ symbolBytes: inout Int) -> UInt32 {
-        guard let symbol else { return 0 }
-        let slot = symbol.slot
-        if slot >= stampBySlot.count {
-            let grown = max(slot + 1, stampBySlot.count * 2, 1024)
-            stampBySlot.append(contentsOf: repeatElement(0, count: grown - stampBySlot.count))
-            indexBySlot.append(contentsOf: repeatElement(0, count: grown - indexBySlot.count))
-        }
-        if stampBySlot[slot] == stamp { return indexBySlot[slot] }
-        symbols.append(symbol)
+    private func reference(_ slotNumber: UInt32, _ series: [RemoteSeries], _ index: Int, _ position: Int) -> UInt32 {
+        guard slotNumber != RemoteSeries.noSymbol else { return 0 }
+        let slot = Int(slotNumber)  // below `slots`: grown to the layout's bound before writing
+        let mark = marks[slot]
+        if UInt32(truncatingIfNeeded: mark >> 32) == stamp { return UInt32(truncatingIfNeeded: mark) }
+        return firstUse(slot, series[index].symbols[position]?.bytes ?? UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    private func firstUse(_ slot: Int, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        symbols.append(bytes)
         let index = UInt32(truncatingIfNeeded: symbols.count)
-        stampBySlot[slot] = stamp
-        indexBySlot[slot] = index
-        symbolBytes += 1 + ProtobufWriter.varintSize(UInt64(symbol.bytes.count)) + symbol.bytes.count
+        marks[slot] = UInt64(stamp) << 32 | UInt64(index)
+        symbolBytes += 1 + ProtobufWriter.varintSize(UInt64(bytes.count)) + bytes.count
         return index
     }
 
-    /// The `Metadata` message's length, nil when the series sends none.
+    /// The index of a symbol already referenced in this request.
     @inline(__always)
-    private func metadataSize(_ series: RemoteSeries, _ symbolBytes: inout Int) -> Int? {
-        guard let metadata = series.metadata else { return nil }
-        var size = metadata.type != 0 ? 2 : 0
-        let help = reference(metadata.help, &symbolBytes)
-        let unit = reference(metadata.unit, &symbolBytes)
+    private func index(_ slot: UInt32) -> UInt32 {
+        slot != RemoteSeries.noSymbol ? UInt32(truncatingIfNeeded: marks[Int(slot)]) : 0
+    }
+
+    private func grow(to needed: Int) {
+        let grown = max(needed, slots * 2)
+        let newMarks = UnsafeMutablePointer<UInt64>.allocate(capacity: grown)
+        newMarks.initialize(repeating: 0, count: grown)
+        newMarks.update(from: marks, count: slots)
+        marks.deallocate()
+        marks = newMarks
+        slots = grown
+    }
+
+    @inline(__always)
+    private func metadataSize(_ help: UInt32, _ unit: UInt32) -> Int {
+        var size = 2  // type (non-zero whenever metadata is written)
         if help != 0 { size += 1 + ProtobufWriter.varintSize(UInt64(help)) }
         if unit != 0 { size += 1 + ProtobufWriter.varintSize(UInt64(unit)) }
         return size
     }
 
-    /// `start_timestamp` when it means something: a counter or histogram that started
-    /// before this sample, and not a stale marker.
-    @inline(__always)
-    private static func start(_ series: RemoteSeries, _ timestamp: Int64, _ value: Double) -> Int64 {
-        let start = series.startTimestamp
-        guard start > 0, start <= timestamp, value.bitPattern != RemoteSample.staleNaNBits else { return 0 }
-        return start
-    }
-
-    /// Tag and varint of a non-zero int64 field; 0 when the value is 0 (left out).
-    @inline(__always)
-    private static func varintFieldSize(_ value: Int64) -> Int {
-        value != 0 ? 1 + ProtobufWriter.varintSize(UInt64(bitPattern: value)) : 0
-    }
-
-    @inline(__always)
-    private static func sampleSize(value: Double, timestampSize: Int, start: Int64) -> Int {
-        (value != 0 ? 9 : 0) + timestampSize + varintFieldSize(start)
-    }
-
-    /// The `TimeSeries` message's length.
-    @inline(__always)
-    private static func seriesSize(
-        _ series: RemoteSeries, refs: Int, value: Double, timestampSize: Int, start: Int64, metadata: Int?
-    ) -> Int {
-        var size = refs > 0 ? 1 + ProtobufWriter.varintSize(UInt64(refs)) + refs : 0
-        let sample = sampleSize(value: value, timestampSize: timestampSize, start: start)
-        size += 1 + ProtobufWriter.varintSize(UInt64(sample)) + sample
-        if let metadata { size += 1 + ProtobufWriter.varintSize(UInt64(metadata)) + metadata }
-        return size
-    }
-
-    /// One `Request.timeseries` entry at `start`; returns the position after it.
+    /// One `Request.timeseries` entry at `start`; returns the position after it. Lengths are
+    /// written after what they measure: one byte is left for each (almost every series and
+    /// ref list is shorter than 128 bytes), and the rare longer one moves its bytes along.
     @inline(__always)
     private func put(
-        _ series: RemoteSeries, refs: Int, value: Double, timestamp: Int64, timestampSize: Int,
-        at start: UnsafeMutableRawPointer
+        _ entry: Entry, _ allSlots: UnsafeBufferPointer<UInt32>, _ index: Int, _ series: [RemoteSeries],
+        value: Double, timestamp: Int64, packed: PackedVarint, at start: UnsafeMutableRawPointer
     ) -> UnsafeMutableRawPointer {
-        let startTimestamp = Self.start(series, timestamp, value)
-        var metadataLength: Int?
-        var help: UInt32 = 0
-        var unit: UInt32 = 0
-        if let metadata = series.metadata {
-            help = metadata.help.map { indexBySlot[$0.slot] } ?? 0
-            unit = metadata.unit.map { indexBySlot[$0.slot] } ?? 0
-            var size = metadata.type != 0 ? 2 : 0
-            if help != 0 { size += 1 + ProtobufWriter.varintSize(UInt64(help)) }
-            if unit != 0 { size += 1 + ProtobufWriter.varintSize(UInt64(unit)) }
-            metadataLength = size
-        }
-        let size = Self.seriesSize(
-            series, refs: refs, value: value, timestampSize: timestampSize, start: startTimestamp,
-            metadata: metadataLength)
+        let sendsStart = entry.start > 0 && entry.start <= timestamp && value.bitPattern != RemoteSample.staleNaNBits
+        let first = Int(entry.slotStart)
+        let count = Int(entry.slotCount)
         var cursor = ProtobufWriter.put(0x2A, start)  // Request.timeseries
-        cursor = ProtobufWriter.putVarint(UInt64(size), cursor)
-        if refs > 0 {
+        let seriesBody = cursor + 1
+        cursor = seriesBody
+        if count > 0 {
             cursor = ProtobufWriter.put(0x0A, cursor)  // TimeSeries.labels_refs (packed)
-            cursor = ProtobufWriter.putVarint(UInt64(refs), cursor)
-            for symbol in series.labelSymbols {
-                cursor = ProtobufWriter.putVarint(UInt64(symbol.map { indexBySlot[$0.slot] } ?? 0), cursor)
+            let refsBody = cursor + 1
+            cursor = refsBody
+            for position in 0..<count {
+                let reference = reference(allSlots[first + position], series, index, position)
+                cursor = ProtobufWriter.putVarint(UInt64(reference), cursor)
             }
+            cursor = Self.closeLength(body: refsBody, end: cursor)
         }
-        let sample = Self.sampleSize(value: value, timestampSize: timestampSize, start: startTimestamp)
+        let sample =
+            (value != 0 ? 9 : 0) + (timestamp != 0 ? 1 + packed.length : 0)
+            + (sendsStart ? 1 + entry.startVarint.length : 0)
         cursor = ProtobufWriter.put(0x12, cursor)  // TimeSeries.samples
-        cursor = ProtobufWriter.putVarint(UInt64(sample), cursor)
+        cursor = ProtobufWriter.put(UInt8(truncatingIfNeeded: sample), cursor)  // at most 31
         if value != 0 {
             cursor = ProtobufWriter.put(0x09, cursor)  // Sample.value (fixed64)
             cursor.storeBytes(of: value.bitPattern.littleEndian, as: UInt64.self)
@@ -186,19 +240,19 @@ final class WriteRequestV2Writer {
         }
         if timestamp != 0 {
             cursor = ProtobufWriter.put(0x10, cursor)  // Sample.timestamp
-            cursor = ProtobufWriter.putVarint(UInt64(bitPattern: timestamp), cursor)
+            cursor = packed.put(cursor)
         }
-        if startTimestamp != 0 {
+        if sendsStart {
             cursor = ProtobufWriter.put(0x18, cursor)  // Sample.start_timestamp
-            cursor = ProtobufWriter.putVarint(UInt64(bitPattern: startTimestamp), cursor)
+            cursor = entry.startVarint.put(cursor)
         }
-        if let metadata = series.metadata, let metadataLength {
+        if entry.type != 0 {
+            let help = reference(entry.help, series, index, count)
+            let unit = reference(entry.unit, series, index, count + 1)
             cursor = ProtobufWriter.put(0x2A, cursor)  // TimeSeries.metadata
-            cursor = ProtobufWriter.putVarint(UInt64(metadataLength), cursor)
-            if metadata.type != 0 {
-                cursor = ProtobufWriter.put(0x08, cursor)  // Metadata.type
-                cursor = ProtobufWriter.put(metadata.type, cursor)
-            }
+            cursor = ProtobufWriter.put(UInt8(truncatingIfNeeded: metadataSize(help, unit)), cursor)  // < 128
+            cursor = ProtobufWriter.put(0x08, cursor)  // Metadata.type
+            cursor = ProtobufWriter.put(entry.type, cursor)
             if help != 0 {
                 cursor = ProtobufWriter.put(0x18, cursor)  // Metadata.help_ref
                 cursor = ProtobufWriter.putVarint(UInt64(help), cursor)
@@ -208,6 +262,23 @@ final class WriteRequestV2Writer {
                 cursor = ProtobufWriter.putVarint(UInt64(unit), cursor)
             }
         }
-        return cursor
+        return Self.closeLength(body: seriesBody, end: cursor)
+    }
+
+    /// Writes the length of `body..<end` into the byte before `body` (moving the body along
+    /// when the length needs more than one byte); returns the body's new end.
+    @inline(__always)
+    private static func closeLength(body: UnsafeMutableRawPointer, end: UnsafeMutableRawPointer)
+        -> UnsafeMutableRawPointer
+    {
+        let length = end - body
+        if length < 0x80 {
+            (body - 1).storeBytes(of: UInt8(truncatingIfNeeded: length), as: UInt8.self)
+            return end
+        }
+        let extra = ProtobufWriter.varintSize(UInt64(length)) - 1
+        (body + extra).copyMemory(from: body, byteCount: length)  // memmove: the ranges overlap
+        _ = ProtobufWriter.putVarint(UInt64(length), body - 1)
+        return end + extra
     }
 }

@@ -114,9 +114,12 @@ struct ProtocolNegotiationTests {
         #expect(RequestFormat.detect(compressed: encoder.encode([chunk], as: .v2)) == .v2)
         // A long first literal (its length in extra bytes) and metadata-only 1.0 requests.
         let long = [RemoteSeries(labels: [Label(name: "__name__", value: String(repeating: "x", count: 5000))])]
-        #expect(RequestFormat.detect(compressed: encoder.encode([SampleChunk(series: long, values: [1], timestamp: 5)], as: .v2)) == .v2)
+        #expect(
+            RequestFormat.detect(
+                compressed: encoder.encode([SampleChunk(series: long, values: [1], timestamp: 5)], as: .v2)) == .v2)
         let metadata = Snappy.compress(
-            WriteRequestEncoder().encode([], metadata: [RemoteMetadata(familyName: "up", type: .gauge, help: "h", unit: "")]))
+            WriteRequestEncoder().encode(
+                [], metadata: [RemoteMetadata(familyName: "up", type: .gauge, help: "h", unit: "")]))
         #expect(RequestFormat.detect(compressed: metadata) == .v1)
         #expect(RequestFormat.detect(compressed: [UInt8]()) == nil)
         #expect(RequestFormat.detect(compressed: [0x05]) == nil)

@@ -99,6 +99,12 @@ struct WriteRequestV2WriterTests {
             let names = ["__name__", "a", "job", "le", "zone"]
             let series = (0..<Int.random(in: 1...20, using: &random)).map { index -> RemoteSeries in
                 var labels = [Label(name: "__name__", value: "m\(index % 3)")]
+                // Now and then a series with so many labels that its refs need a 2-byte length.
+                if random.next() % 8 == 0 {
+                    for extra in 0..<Int.random(in: 40...150, using: &random) {
+                        labels.append(Label(name: "x\(extra)", value: "v\(extra % 7)"))
+                    }
+                }
                 for name in names.dropFirst() where Bool.random(using: &random) {
                     labels.append(
                         Label(
