@@ -7,7 +7,8 @@ import ConveyorMetricsTestKit
 /// `exposition` also re-parses what it rendered with a strict checker and traps (a
 /// finding) when the output is not valid or does not carry the recorded values exactly.
 package enum FuzzTarget: String, CaseIterable, Sendable {
-    /// The receiver's decode path: snappy, protobuf-c, the spec's rule checks.
+    /// The receiver's decode path for remote write 1.0 and 2.0: snappy, protobuf-c, the
+    /// spec's rule checks.
     case receiver
     /// The configuration parser (YAML, Prometheus vocabulary, validation).
     case config
@@ -35,22 +36,37 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         limits.maxDecodedBytes = 128 << 20
         return RemoteWriteRequestChecker(limits: limits)
     }()
-    private static let headers = [
-        ("Content-Encoding", RemoteWriteProtocol.contentEncoding), ("Content-Type", RemoteWriteProtocol.contentType),
-        ("X-Prometheus-Remote-Write-Version", RemoteWriteProtocol.version),
+    private static let headers: [DecodedWriteRequest.ProtocolVersion: [(String, String)]] = [
+        .v1: [
+            ("Content-Encoding", RemoteWriteProtocol.contentEncoding),
+            ("Content-Type", RemoteWriteProtocol.contentType),
+            ("X-Prometheus-Remote-Write-Version", RemoteWriteProtocol.version),
+        ],
+        .v2: [
+            ("Content-Encoding", RemoteWriteProtocol.contentEncoding),
+            ("Content-Type", RemoteWriteProtocol.v2ContentType),
+            ("X-Prometheus-Remote-Write-Version", RemoteWriteProtocol.v2Version),
+        ],
     ]
 
-    /// Both as a snappy body and as raw protobuf (so the fuzzer reaches protobuf-c quickly).
-    /// The allocation budget: whatever the wire-format scan lets through, protobuf-c must not
-    /// allocate more than the scan estimated (the receiver's limits rest on that estimate).
+    /// Each protocol, both as a snappy body and as raw protobuf (so the fuzzer reaches
+    /// protobuf-c quickly). The allocation budget: whatever the wire-format scan lets
+    /// through, protobuf-c must not allocate more than the scan estimated (the receiver's
+    /// limits rest on that estimate).
     private static func receiver(_ data: [UInt8]) throws(Finding) {
-        _ = checker.check(headers: headers, body: data)
-        guard let size = try? WriteRequestScan.measure(data, limits: .unlimited) else { return }
-        let counted = WriteRequestDecoder.unpackCounted(data)
-        guard counted.allocated <= size.decodedBytes else {
-            throw Finding(
-                description:
-                    "protobuf-c allocated \(counted.allocated) bytes; the scan estimated at most \(size.decodedBytes)")
+        for version in [DecodedWriteRequest.ProtocolVersion.v1, .v2] {
+            _ = checker.check(headers: headers[version] ?? [], body: data)
+            guard let size = try? WriteRequestScan.measure(data, limits: .unlimited, protocolVersion: version) else {
+                continue
+            }
+            let counted = WriteRequestDecoder.unpackCounted(data, protocolVersion: version)
+            guard counted.allocated <= size.decodedBytes else {
+                throw Finding(
+                    description:
+                        "\(version): protobuf-c allocated \(counted.allocated) bytes;"
+                        + " the scan estimated at most \(size.decodedBytes)")
+            }
+            if let request = counted.request { _ = WriteRequestDecoder.violation(in: request) }
         }
     }
 
@@ -144,9 +160,10 @@ extension FuzzTarget {
             expanding += [0x78, 0x05, 0x85, 0x01, 0x00, 0x00, 0x00, 0x00]
             let unknown: [UInt8] = [0xF8, 0x01, 0x01, 0xF9, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 0xFA, 0x01, 0x01, 0x41]
             let request = [0x0A, UInt8(expanding.count)] + expanding + unknown
+            let v2 = Self.v2Seeds
             return [
                 Snappy.compress(samples), Snappy.compress(metadata), samples, [], request, Snappy.compress(request),
-            ]
+            ] + v2.flatMap { [Snappy.compress($0), $0] }
         case .config:
             return [
                 Array(
@@ -183,5 +200,62 @@ extension FuzzTarget {
                 input(5e-324, ["a"]),
             ]
         }
+    }
+}
+
+extension FuzzTarget {
+    /// Remote write 2.0 requests: one packed by protobuf-c (samples with start timestamps,
+    /// metadata, an exemplar, a native histogram), and one written by hand with the shapes
+    /// that make protobuf-c allocate more than the bytes suggest: refs unpacked and packed,
+    /// empty samples, a repeated metadata (merged), empty spans, packed deltas and counts,
+    /// unknown fields of each wire type.
+    static var v2Seeds: [[UInt8]] {
+        let name = Label(name: "__name__", value: "jobs_total")
+        let packed = WriteRequestV2Packer(series: [
+            .init(
+                labels: [name, Label(name: "queue", value: "emails")],
+                samples: [
+                    RemoteSample(
+                        value: 3, timestampMilliseconds: 1_700_000_000_000,
+                        startTimestampMilliseconds: 1_699_999_000_000),
+                    .staleMarker(at: 1_700_000_001_000),
+                ],
+                exemplars: [
+                    .init(
+                        labels: [Label(name: "trace_id", value: "abc")], value: 1,
+                        timestampMilliseconds: 1_700_000_000_000)
+                ],
+                metadata: .init(type: .counter, help: "Jobs done", unit: "jobs")),
+            .init(
+                labels: [Label(name: "__name__", value: "latency_seconds")],
+                histograms: [
+                    .init(
+                        count: 4, sum: 1.5, schema: 3, positiveSpans: [(offset: 0, length: 2), (offset: 1, length: 1)],
+                        positiveDeltas: [1, 1, -1], timestampMilliseconds: 1_700_000_000_000)
+                ],
+                metadata: .init(type: .histogram, help: "Latency", unit: "seconds")),
+        ]).pack()
+        func field(_ number: UInt8, _ payload: [UInt8]) -> [UInt8] {
+            var length: [UInt8] = []
+            var rest = payload.count
+            while rest >= 0x80 {
+                length.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+                rest >>= 7
+            }
+            return [number << 3 | 2] + length + [UInt8(rest)] + payload
+        }
+        let unknown: [UInt8] = [0xF8, 0x01, 0x01, 0xF9, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 0xFD, 0x01, 1, 2, 3, 4]
+        var series: [UInt8] = [0x08, 0x01, 0x08, 0x02] + field(1, [0x01, 0x02, 0x00, 0x00])
+        for _ in 0..<30 { series += field(2, []) }
+        series += field(5, [0x08, 0x01]) + field(5, [0x18, 0x02, 0x20, 0x00] + unknown)
+        var histogram: [UInt8] = [0x08, 0x02] + field(8, []) + field(8, [0x08, 0x01, 0x10, 0x02])
+        histogram +=
+            field(9, [0x02, 0x01, 0x03]) + field(10, [UInt8](repeating: 0, count: 16)) + [0x51] + [
+                0, 0, 0, 0, 0, 0, 0, 0,
+            ]
+        series += field(3, histogram) + field(4, [0x08, 0x01, 0x08, 0x02, 0x11, 0, 0, 0, 0, 0, 0, 0, 0]) + unknown
+        let symbols = field(4, []) + field(4, Array("__name__".utf8)) + field(4, Array("up".utf8))
+        let expanding = [0x08, 0x01] + symbols + field(5, series) + unknown
+        return [packed, expanding]
     }
 }

@@ -19,11 +19,11 @@ struct ReceiveCommandTests {
                     samples: [RemoteSample(value: 1.5, timestampMilliseconds: 7), .staleMarker(at: 8)])
             ], metadata: [RemoteMetadata(familyName: "up", type: .gauge, help: "Up", unit: "")])
         let request = ReceivedWriteRequest(
-            headers: [("User-Agent", "conveyor-metrics/test")], bodyBytes: 42, decoded: .success(decoded), status: 204,
-            receivedAtMilliseconds: 99)
+            headers: [("User-Agent", "conveyor-metrics/test")], bodyBytes: 42, protocolVersion: .v1,
+            decoded: .success(decoded), status: 204, written: nil, receivedAtMilliseconds: 99)
         #expect(
             ReceivedRequestFormatter.summary(request)
-                == "POST /api/v1/write → 204: 1 series, 2 samples (1 stale markers), 1 metadata, 42 bytes [conveyor-metrics/test]"
+                == "POST /api/v1/write (v1) → 204: 1 series, 2 samples (1 stale markers), 1 metadata, 42 bytes [conveyor-metrics/test]"
         )
         let json = try #require(
             try JSONSerialization.jsonObject(with: Data(ReceivedRequestFormatter.json(request).utf8)) as? [String: Any])
@@ -32,6 +32,8 @@ struct ReceiveCommandTests {
         let samples = try #require(first["samples"] as? [[Any]])
         #expect(samples.map { $0[1] as? String } == ["1.5", "stale"])
         #expect(json["status"] as? Int == 204)
+        #expect(json["protocol"] as? String == "v1" && json["decoded_as"] as? String == "v1")
+        #expect(json["written"] == nil, "a 1.0 answer reports nothing written")
     }
 
     /// A peer chooses the User-Agent and the label names an error quotes: none of its
@@ -40,8 +42,9 @@ struct ReceiveCommandTests {
         let hostile = "evil\u{1B}[2J\u{1B}]0;title\u{07}\r\n\u{9B}31m\u{202E}txt.exe\u{200B}\\"
         let request = ReceivedWriteRequest(
             headers: [("User-Agent", hostile + String(repeating: "a", count: 1000))], bodyBytes: 1,
+            protocolVersion: .v1,
             decoded: .failure(WriteRequestError("series 0 (up): invalid label name \(hostile)")), status: 400,
-            receivedAtMilliseconds: 1)
+            written: nil, receivedAtMilliseconds: 1)
         let line = ReceivedRequestFormatter.summary(request)
         let unsafe = line.unicodeScalars.filter {
             $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || (0x200B...0x200F).contains($0.value)

@@ -2,9 +2,12 @@ import ConveyorMetrics
 import ConveyorMetricsRemoteWrite
 import Synchronization
 
-/// The receiver's checks: the protocol headers, the body (snappy + protobuf), the label
-/// rules, and per-series timestamp order across requests (out-of-order is refused, as
-/// Prometheus refuses it; an equal timestamp is a duplicate and allowed).
+/// The receiver's checks: the protocol its `Content-Type` announces (415 for one it does not
+/// accept, see ``RemoteWriteReceiver/ProtocolSupport``), the protocol headers, the body
+/// (snappy + protobuf of remote write 1.0 or 2.0), the label rules, and per-series timestamp
+/// order across requests (out-of-order is refused, as Prometheus refuses it; an equal
+/// timestamp is a duplicate and allowed). A series is the same series whichever protocol
+/// carried it.
 ///
 /// The order check remembers the newest timestamp of at most `maxTrackedSeries` series;
 /// beyond that the least recently seen tenth is forgotten (counted in
@@ -17,6 +20,8 @@ public final class RemoteWriteRequestChecker: Sendable {
     public let maxTrackedSeries: Int
     /// What one request may decode into.
     public let limits: WriteRequestLimits
+    /// The protocols it accepts.
+    public let protocols: RemoteWriteReceiver.ProtocolSupport
 
     private struct Tracked {
         var newest: [String: (timestamp: Int64, seen: UInt64)] = [:]
@@ -27,7 +32,7 @@ public final class RemoteWriteRequestChecker: Sendable {
     public struct Counters: Sendable, Equatable {
         /// Requests that passed every check.
         public var acceptedRequests = 0
-        /// Requests refused (400 or 413).
+        /// Requests refused (400, 413 or 415).
         public var rejectedRequests = 0
         /// Samples in accepted requests.
         public var samples = 0
@@ -38,10 +43,14 @@ public final class RemoteWriteRequestChecker: Sendable {
     }
 
     /// A checker with no history that remembers at most `maxTrackedSeries` series (at least
-    /// 10) and decodes requests within `limits`.
-    public init(maxTrackedSeries: Int = 100_000, limits: WriteRequestLimits = WriteRequestLimits()) {
+    /// 10), decodes requests within `limits` and accepts `protocols`.
+    public init(
+        maxTrackedSeries: Int = 100_000, limits: WriteRequestLimits = WriteRequestLimits(),
+        protocols: RemoteWriteReceiver.ProtocolSupport = .v1AndV2
+    ) {
         self.maxTrackedSeries = max(10, maxTrackedSeries)
         self.limits = limits
+        self.protocols = protocols
     }
 
     /// Series whose newest timestamp is remembered now.
@@ -51,7 +60,8 @@ public final class RemoteWriteRequestChecker: Sendable {
     public var totals: Counters { counters.withLock { $0 } }
 
     /// Checks one request; returns the decoded request or why it is refused (its
-    /// ``WriteRequestError/status`` is the answer: 413 over a limit, 400 otherwise).
+    /// ``WriteRequestError/status`` is the answer: 413 over a limit, 415 for a protocol it
+    /// does not accept, 400 otherwise).
     public func check(headers: [(String, String)], body: [UInt8]) -> Result<DecodedWriteRequest, WriteRequestError> {
         let result = evaluate(headers: headers, body: body)
         counters.withLock { counters in
@@ -67,18 +77,14 @@ public final class RemoteWriteRequestChecker: Sendable {
 
     private func evaluate(headers: [(String, String)], body: [UInt8]) -> Result<DecodedWriteRequest, WriteRequestError>
     {
-        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
-        let expected = [
-            ("content-encoding", RemoteWriteProtocol.contentEncoding),
-            ("content-type", RemoteWriteProtocol.contentType),
-            ("x-prometheus-remote-write-version", RemoteWriteProtocol.version),
-        ]
-        for (name, value) in expected where header(name)?.lowercased() != value {
-            return .failure(WriteRequestError("header \(name) must be '\(value)', got '\(header(name) ?? "")'"))
+        let version: DecodedWriteRequest.ProtocolVersion
+        switch acceptedVersion(headers: headers) {
+        case .success(let accepted): version = accepted
+        case .failure(let error): return .failure(error)
         }
         let request: DecodedWriteRequest
         do {
-            request = try WriteRequestDecoder.decode(body: body, limits: limits)
+            request = try WriteRequestDecoder.decode(body: body, limits: limits, protocolVersion: version)
         } catch {
             return .failure(error)
         }
@@ -89,7 +95,7 @@ public final class RemoteWriteRequestChecker: Sendable {
         return tracked.withLock { tracked in
             var updates: [String: Int64] = [:]
             var duplicates = 0
-            for series in request.timeSeries {
+            for series in request.timeSeries where !series.samples.isEmpty {
                 let key = series.labels.map { "\($0.name)=\($0.value)" }.joined(separator: "\u{0}")
                 var previous = updates[key] ?? tracked.newest[key]?.timestamp ?? Int64.min
                 for sample in series.samples {
@@ -119,5 +125,47 @@ public final class RemoteWriteRequestChecker: Sendable {
             }
             return .success(request)
         }
+    }
+
+    /// The protocol a request is decoded as, after its headers were checked: `Content-Type`
+    /// (415 when not accepted), `Content-Encoding` and the version header (400).
+    private func acceptedVersion(headers: [(String, String)])
+        -> Result<DecodedWriteRequest.ProtocolVersion, WriteRequestError>
+    {
+        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
+        let announced = RemoteWriteContentType.protocolVersion(of: header("content-type"))
+        switch (protocols, announced) {
+        case (.v1Only, .success(.v1)), (.refusingV2, .success(.v1)), (.v1AndV2, .success):
+            break
+        case (.v1Only, _):
+            // A 1.x receiver reads neither Content-Type nor the version header.
+            return checkEncoding(header("content-encoding")).map { _ in .v1 }
+        case (.refusingV2, .success(.v2)):
+            return .failure(
+                RemoteWriteContentType.unsupported(
+                    "remote write 2.0 (proto=\(RemoteWriteProtocol.v2Message)) is not accepted here:"
+                        + " send \(RemoteWriteProtocol.contentType) (remote write 1.0)"))
+        case (_, .failure(let error)):
+            return .failure(error)
+        }
+        guard case .success(let version) = announced else { return announced }
+        if case .failure(let error) = checkEncoding(header("content-encoding")) { return .failure(error) }
+        let found = header("x-prometheus-remote-write-version")
+        guard found == version.versionHeader else {
+            return .failure(
+                WriteRequestError(
+                    "header x-prometheus-remote-write-version must be '\(version.versionHeader)' for \(version),"
+                        + " got '\(found ?? "")'"))
+        }
+        return .success(version)
+    }
+
+    private func checkEncoding(_ value: String?) -> Result<Void, WriteRequestError> {
+        guard value?.lowercased() == RemoteWriteProtocol.contentEncoding else {
+            return .failure(
+                WriteRequestError(
+                    "header content-encoding must be '\(RemoteWriteProtocol.contentEncoding)', got '\(value ?? "")'"))
+        }
+        return .success(())
     }
 }

@@ -1,41 +1,55 @@
-/// Walks a remote-write 1.0 body's protobuf wire format without allocating, counts what it
-/// would decode into, and stops at the first limit it breaks.
+import ConveyorMetricsRemoteWrite
+
+/// Walks a remote-write body's protobuf wire format (a 1.0 `prometheus.WriteRequest` or a
+/// 2.0 `io.prometheus.write.v2.Request`) without allocating, counts what it would decode
+/// into, and stops at the first limit it breaks.
 ///
-/// The walk follows what protobuf-c's `unpack` does for our schema (Proto/): every message
-/// is one struct; it first scans its fields into scratch slabs (16 on the stack, then slabs
-/// of 32, 64, … entries of at most 32 bytes), then allocates one array per repeated field,
-/// one array for unknown fields plus a copy of each, and a NUL-terminated copy of each
-/// string occurrence. ``WriteRequestSize/decodedBytes`` adds those up as an upper bound; the
-/// fuzz target checks it against protobuf-c's real allocations.
+/// The walk follows what protobuf-c 1.4's `unpack` does for our schema (Proto/): every
+/// message is one struct (its descriptor's `sizeof_message`); it first scans its fields into
+/// scratch slabs (16 on the stack, then slabs of 32, 64, … entries of at most 32 bytes), then
+/// allocates one array per repeated field, one array for unknown fields plus a copy of each,
+/// and a NUL-terminated copy of each string occurrence. A repeated scalar counts one element
+/// per unpacked field and, packed, one per varint (4 bytes each for `uint32`, 8 for `sint64`)
+/// or 8 bytes (`double`). A singular message field given twice (`TimeSeries.metadata`) is
+/// unpacked twice; protobuf-c merges the first into the second, which allocates only to
+/// concatenate repeated fields (`Metadata` has none), and frees the first.
+/// ``WriteRequestSize/decodedBytes`` adds those up as an upper bound; the tests and the fuzz
+/// target check it against protobuf-c's real allocations.
 ///
 /// Stricter than protobuf-c where the difference does not matter for a real sender: a
-/// known field with the wrong wire type, field number 0, a tag beyond 32 bits, and the
-/// group wire types are refused here (protobuf-c refuses most of them too, after allocating).
+/// known field with the wrong wire type, field number 0, a tag beyond 32 bits, a packed
+/// varint over 10 bytes or unterminated, and the group wire types are refused here
+/// (protobuf-c refuses most of them too, after allocating).
 package struct WriteRequestScan {
     /// Bytes counted per allocation on top of its size (malloc's own bookkeeping).
     package static let allocationOverhead = 16
-    /// The largest struct protobuf-c allocates for a message of this schema, rounded up.
-    static let messageBytes = 128
     /// `sizeof(ScannedMember)` is at most 32 (protobuf-c asserts it).
     static let scannedMemberBytes = 32
     /// `sizeof(ProtobufCMessageUnknownField)`, rounded up.
     static let unknownFieldBytes = 32
+    /// An array element that points to a struct or a string.
+    static let pointerBytes = 8
 
     private let limits: WriteRequestLimits
+    private let messageName: String
     private var size = WriteRequestSize()
 
-    private init(limits: WriteRequestLimits) { self.limits = limits }
+    private init(limits: WriteRequestLimits, messageName: String) {
+        self.limits = limits
+        self.messageName = messageName
+    }
 
-    /// Measures `bytes` (uncompressed protobuf) against `limits`.
+    /// Measures `bytes` (uncompressed protobuf of `protocolVersion`'s message) against `limits`.
     ///
     /// - Throws: ``WriteRequestError`` that is too large (413) at the first limit broken, or
-    ///   malformed (400) when the bytes are not a well-formed WriteRequest.
-    package static func measure(_ bytes: [UInt8], limits: WriteRequestLimits) throws(WriteRequestError)
-        -> WriteRequestSize
-    {
-        var scan = WriteRequestScan(limits: limits)
+    ///   malformed (400) when the bytes are not a well-formed message.
+    package static func measure(
+        _ bytes: [UInt8], limits: WriteRequestLimits, protocolVersion: DecodedWriteRequest.ProtocolVersion = .v1
+    ) throws(WriteRequestError) -> WriteRequestSize {
+        var scan = WriteRequestScan(limits: limits, messageName: protocolVersion.messageName)
+        let root: WireMessage = protocolVersion == .v1 ? .request : .v2Request
         let result = bytes.withUnsafeBytes { raw in
-            Result { () throws(WriteRequestError) in try scan.walk(.request, raw, from: 0, to: raw.count) }
+            Result { () throws(WriteRequestError) in try scan.walk(root, raw, from: 0, to: raw.count) }
         }
         try result.get()
         return scan.size
@@ -44,33 +58,35 @@ package struct WriteRequestScan {
     private mutating func walk(_ message: WireMessage, _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int)
         throws(WriteRequestError)
     {
-        try charge(Self.messageBytes)
+        try charge(message.structBytes)
         var fields = 0
         var unknown = 0
-        var repeated = (0, 0, 0)
+        var arrays = RepeatedFieldArrays()
+        var labelRefs = 0
         var position = start
         while position < end {
             let fieldStart = position
-            let key = try Self.varint(bytes, &position, end, maxBytes: 5)
+            let key = try varint(bytes, &position, end, maxBytes: 5)
             guard key >> 3 != 0, key >> 3 <= UInt64(UInt32.max) else {
-                throw Self.malformed("field number 0 or beyond 32 bits", at: fieldStart)
+                throw malformed("field number 0 or beyond 32 bits", at: fieldStart)
             }
+            let wireType = key & 7
             let payloadStart = position
             var length = 0
-            switch key & 7 {
-            case 0: _ = try Self.varint(bytes, &position, end, maxBytes: 10)
+            switch wireType {
+            case 0: _ = try varint(bytes, &position, end, maxBytes: 10)
             case 1, 5:
-                let width = key & 7 == 1 ? 8 : 4
-                guard end - position >= width else { throw Self.malformed("truncated fixed field", at: fieldStart) }
+                let width = wireType == 1 ? 8 : 4
+                guard end - position >= width else { throw malformed("truncated fixed field", at: fieldStart) }
                 position += width
             case 2:
-                let declared = try Self.varint(bytes, &position, end, maxBytes: 5)
+                let declared = try varint(bytes, &position, end, maxBytes: 5)
                 guard declared <= UInt64(Int32.max), Int(declared) <= end - position else {
-                    throw Self.malformed("length beyond the message", at: fieldStart)
+                    throw malformed("length beyond the message", at: fieldStart)
                 }
                 length = Int(declared)
                 position += length
-            default: throw Self.malformed("unsupported wire type \(key & 7)", at: fieldStart)
+            default: throw malformed("unsupported wire type \(wireType)", at: fieldStart)
             }
             fields += 1
             guard let kind = message.field(key >> 3) else {
@@ -79,19 +95,35 @@ package struct WriteRequestScan {
                 try charge(position - payloadStart)
                 continue
             }
-            guard kind.wireType == key & 7 else {
-                throw Self.malformed("field \(key >> 3) of \(message) has wire type \(key & 7)", at: fieldStart)
+            guard kind.accepts(wireType: wireType) else {
+                throw malformed("field \(key >> 3) of \(message) has wire type \(wireType)", at: fieldStart)
             }
+            let payload = (position - length)..<position
             switch kind {
-            case .message(let child, let slot):
-                switch slot {
-                case 0: repeated.0 += 1
-                case 1: repeated.1 += 1
-                default: repeated.2 += 1
-                }
+            case .messages(let child, let slot):
+                arrays.add(1, slot: slot, elementBytes: Self.pointerBytes)
                 try count(child)
-                try walk(child, bytes, from: position - length, to: position)
+                try walk(child, bytes, from: payload.lowerBound, to: payload.upperBound)
+            case .message(let child):
+                try count(child)
+                try walk(child, bytes, from: payload.lowerBound, to: payload.upperBound)
+            case .strings(let slot):
+                arrays.add(1, slot: slot, elementBytes: Self.pointerBytes)
+                try countSymbol()
+                try charge(length + 1)
             case .string: try charge(length + 1)
+            case .labelRefs(let slot):
+                let elements = wireType == 2 ? try packedVarints(bytes, payload, at: fieldStart) : 1
+                arrays.add(elements, slot: slot, elementBytes: 4)
+                try countLabelRefs(elements, in: &labelRefs)
+            case .varints(let slot, let elementBytes):
+                let elements = wireType == 2 ? try packedVarints(bytes, payload, at: fieldStart) : 1
+                arrays.add(elements, slot: slot, elementBytes: elementBytes)
+            case .fixed64s(let slot):
+                guard wireType != 2 || length % 8 == 0 else {
+                    throw malformed("packed doubles of \(length) bytes", at: fieldStart)
+                }
+                arrays.add(wireType == 2 ? length / 8 : 1, slot: slot, elementBytes: 8)
             case .fixed64, .varint: break
             }
         }
@@ -103,35 +135,58 @@ package struct WriteRequestScan {
             try charge(Self.scannedMemberBytes << (slab + 4))
             capacity += 1 << (slab + 4)
         }
-        for elements in [repeated.0, repeated.1, repeated.2] where elements > 0 {
-            try charge(8 * elements)  // an array of pointers per repeated message field
+        for slot in 0..<WireMessage.maxRepeatedFields where arrays.bytes(slot) > 0 {
+            try charge(arrays.bytes(slot))
         }
         if unknown > 0 { try charge(Self.unknownFieldBytes * unknown) }
     }
 
     private mutating func count(_ message: WireMessage) throws(WriteRequestError) {
         switch message {
-        case .series:
+        case .series, .v2Series:
             size.series += 1
             if size.series > limits.maxSeries { throw Self.tooLarge("series", limits.maxSeries, "max_series") }
         case .label:
             size.labels += 1
             if size.labels > limits.maxLabels { throw Self.tooLarge("labels", limits.maxLabels, "max_labels") }
-        case .sample:
+        case .sample, .v2Sample:
             size.samples += 1
-            if size.samples > limits.maxSamples { throw Self.tooLarge("samples", limits.maxSamples, "max_samples") }
-        case .exemplar:
+            try checkSamples()
+        case .v2Histogram:
+            size.histograms += 1
+            try checkSamples()
+        case .exemplar, .v2Exemplar:
             size.exemplars += 1
             if size.exemplars > limits.maxExemplars {
                 throw Self.tooLarge("exemplars", limits.maxExemplars, "max_exemplars")
             }
-        case .metadata:
+        case .metadata, .v2Metadata:
             size.metadata += 1
             if size.metadata > limits.maxMetadata {
                 throw Self.tooLarge("metadata entries", limits.maxMetadata, "max_metadata")
             }
-        case .request: break
+        case .request, .v2Request, .v2BucketSpan: break
         }
+    }
+
+    /// Samples and native histograms share `max_samples`.
+    private func checkSamples() throws(WriteRequestError) {
+        if size.samples + size.histograms > limits.maxSamples {
+            throw Self.tooLarge("samples and histograms", limits.maxSamples, "max_samples")
+        }
+    }
+
+    private mutating func countSymbol() throws(WriteRequestError) {
+        size.symbols += 1
+        if size.symbols > limits.maxSymbols { throw Self.tooLarge("symbols", limits.maxSymbols, "max_symbols") }
+    }
+
+    /// A label is a name/value pair of refs: the first ref of each pair counts one.
+    private mutating func countLabelRefs(_ elements: Int, in refs: inout Int) throws(WriteRequestError) {
+        let before = (refs + 1) / 2
+        refs += elements
+        size.labels += (refs + 1) / 2 - before
+        if size.labels > limits.maxLabels { throw Self.tooLarge("labels", limits.maxLabels, "max_labels") }
     }
 
     private mutating func charge(_ bytes: Int) throws(WriteRequestError) {
@@ -142,7 +197,27 @@ package struct WriteRequestScan {
         }
     }
 
-    private static func varint(_ bytes: UnsafeRawBufferPointer, _ position: inout Int, _ end: Int, maxBytes: Int)
+    /// The varints of a packed field (protobuf-c counts its bytes below 0x80, and refuses a
+    /// varint over 10 bytes only after allocating).
+    private func packedVarints(_ bytes: UnsafeRawBufferPointer, _ payload: Range<Int>, at fieldStart: Int)
+        throws(WriteRequestError) -> Int
+    {
+        var elements = 0
+        var run = 0
+        for index in payload {
+            if bytes[index] & 0x80 == 0 {
+                elements += 1
+                run = 0
+            } else {
+                run += 1
+                if run >= 10 { throw malformed("packed varint over 10 bytes", at: fieldStart) }
+            }
+        }
+        guard run == 0 else { throw malformed("unterminated packed varint", at: fieldStart) }
+        return elements
+    }
+
+    private func varint(_ bytes: UnsafeRawBufferPointer, _ position: inout Int, _ end: Int, maxBytes: Int)
         throws(WriteRequestError) -> UInt64
     {
         let start = position
@@ -158,8 +233,8 @@ package struct WriteRequestScan {
         throw malformed("unterminated varint", at: start)
     }
 
-    private static func malformed(_ reason: String, at offset: Int) -> WriteRequestError {
-        WriteRequestError("body is not a protobuf prometheus.WriteRequest: \(reason) at byte \(offset)")
+    private func malformed(_ reason: String, at offset: Int) -> WriteRequestError {
+        WriteRequestError("body is not a protobuf \(messageName): \(reason) at byte \(offset)")
     }
 
     private static func tooLarge(_ what: String, _ limit: Int, _ key: String) -> WriteRequestError {
@@ -167,51 +242,33 @@ package struct WriteRequestScan {
     }
 }
 
-/// The messages of remote write 1.0 (Proto/prometheus_remote_write.proto) and their fields.
-enum WireMessage: CustomStringConvertible {
-    case request, series, label, sample, exemplar, metadata
+/// Elements per repeated field of one message, by slot, and the bytes of each field's array.
+private struct RepeatedFieldArrays {
+    private var counts = (0, 0, 0, 0, 0, 0, 0)
+    private var elementBytes = (0, 0, 0, 0, 0, 0, 0)
 
-    enum Field {
-        /// A repeated message field; `slot` tells the repeated fields of one message apart.
-        case message(WireMessage, slot: Int)
-        case string, fixed64, varint
-
-        var wireType: UInt64 {
-            switch self {
-            case .message, .string: 2
-            case .fixed64: 1
-            case .varint: 0
-            }
+    mutating func add(_ elements: Int, slot: Int, elementBytes size: Int) {
+        switch slot {
+        case 0: (counts.0, elementBytes.0) = (counts.0 + elements, size)
+        case 1: (counts.1, elementBytes.1) = (counts.1 + elements, size)
+        case 2: (counts.2, elementBytes.2) = (counts.2 + elements, size)
+        case 3: (counts.3, elementBytes.3) = (counts.3 + elements, size)
+        case 4: (counts.4, elementBytes.4) = (counts.4 + elements, size)
+        case 5: (counts.5, elementBytes.5) = (counts.5 + elements, size)
+        default: (counts.6, elementBytes.6) = (counts.6 + elements, size)
         }
     }
 
-    func field(_ number: UInt64) -> Field? {
-        switch (self, number) {
-        case (.request, 1): .message(.series, slot: 0)
-        case (.request, 3): .message(.metadata, slot: 1)
-        case (.series, 1): .message(.label, slot: 0)
-        case (.series, 2): .message(.sample, slot: 1)
-        case (.series, 3): .message(.exemplar, slot: 2)
-        case (.label, 1), (.label, 2): .string
-        case (.sample, 1): .fixed64
-        case (.sample, 2): .varint
-        case (.exemplar, 1): .message(.label, slot: 0)
-        case (.exemplar, 2): .fixed64
-        case (.exemplar, 3): .varint
-        case (.metadata, 1): .varint
-        case (.metadata, 2), (.metadata, 4), (.metadata, 5): .string
-        default: nil
-        }
-    }
-
-    var description: String {
-        switch self {
-        case .request: "WriteRequest"
-        case .series: "TimeSeries"
-        case .label: "Label"
-        case .sample: "Sample"
-        case .exemplar: "Exemplar"
-        case .metadata: "MetricMetadata"
+    /// The array protobuf-c allocates for the slot: none when it has no element.
+    func bytes(_ slot: Int) -> Int {
+        switch slot {
+        case 0: counts.0 * elementBytes.0
+        case 1: counts.1 * elementBytes.1
+        case 2: counts.2 * elementBytes.2
+        case 3: counts.3 * elementBytes.3
+        case 4: counts.4 * elementBytes.4
+        case 5: counts.5 * elementBytes.5
+        default: counts.6 * elementBytes.6
         }
     }
 }

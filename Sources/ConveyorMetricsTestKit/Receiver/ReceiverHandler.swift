@@ -121,6 +121,9 @@ final class ReceiverHandler: ChannelDuplexHandler {
         _ action: ReceiverAction, _ requestHead: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext
     ) {
         let headers = requestHead.headers.map { ($0.name, $0.value) }
+        let announced = try? RemoteWriteContentType.protocolVersion(of: requestHead.headers.first(name: "content-type"))
+            .get()
+        let protocols = receiver.protocols
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         switch action {
         case .accept:
@@ -136,28 +139,42 @@ final class ReceiverHandler: ChannelDuplexHandler {
                     case .success: status = 204
                     case .failure(let error): status = error.status
                     }
+                    let written = protocols.written(announced: announced, status: status, decoded: try? result.get())
                     handler.receiver.record(
                         ReceivedWriteRequest(
-                            headers: headers, bodyBytes: body.count, decoded: result, status: status,
-                            receivedAtMilliseconds: WallClock.unixMilliseconds()))
+                            headers: headers, bodyBytes: body.count, protocolVersion: announced, decoded: result,
+                            status: status, written: written, receivedAtMilliseconds: WallClock.unixMilliseconds()))
+                    let text: String
                     switch result {
-                    case .success: handler.finish(204, "", requestHead, context)
-                    case .failure(let error): handler.finish(status, error.description + "\n", requestHead, context)
+                    case .success: text = ""
+                    case .failure(let error): text = error.description + "\n"
                     }
+                    handler.finish(status, text, requestHead, context, extra: written?.headers ?? [])
                 }
         case .respond(let status, let extra, let text):
             let limits = receiver.limits.request
+            let version = protocols.decodingVersion(announced: announced)
             receiver.decodeOffLoop(on: context.eventLoop) {
-                Result { () throws(WriteRequestError) in try WriteRequestDecoder.decode(body: body, limits: limits) }
+                Result { () throws(WriteRequestError) in
+                    try WriteRequestDecoder.decode(body: body, limits: limits, protocolVersion: version)
+                }
             }.whenComplete { outcome in
                 let (handler, context) = bound.value
-                if case .success(let decoded) = outcome {
+                let decoded = try? outcome.get().get()
+                // A scripted answer to a 2.0 request reports counts as the receiver would, unless
+                // the script sets them itself.
+                let scripted = Set(extra.map { $0.0.lowercased() })
+                let written = protocols.written(announced: announced, status: status, decoded: decoded)
+                    .flatMap { counts in
+                        counts.headers.contains { scripted.contains($0.0.lowercased()) } ? nil : counts
+                    }
+                if case .success(let result) = outcome {
                     handler.receiver.record(
                         ReceivedWriteRequest(
-                            headers: headers, bodyBytes: body.count, decoded: decoded, status: status,
-                            receivedAtMilliseconds: WallClock.unixMilliseconds()))
+                            headers: headers, bodyBytes: body.count, protocolVersion: announced, decoded: result,
+                            status: status, written: written, receivedAtMilliseconds: WallClock.unixMilliseconds()))
                 }
-                handler.finish(status, text, requestHead, context, extra: extra)
+                handler.finish(status, text, requestHead, context, extra: (written?.headers ?? []) + extra)
             }
         case .delay(let duration, let next):
             context.eventLoop.scheduleTask(in: .nanoseconds(duration.nanoseconds)) {

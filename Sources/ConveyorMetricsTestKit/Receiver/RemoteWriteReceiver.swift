@@ -8,7 +8,9 @@ import NIOPosix
 import Synchronization
 
 /// A remote-write receiver: accepts POSTs on `/api/v1/write`, decodes and checks them,
-/// answers 204, or 400 with the reason (413 for a request over its ``Limits``).
+/// answers 204, or 400 with the reason (413 for a request over its ``Limits``, 415 for a
+/// protocol it does not speak). It speaks remote write 1.0 and 2.0 by default; see
+/// ``ProtocolSupport`` for the receivers it can play.
 /// `conveyor-metrics receive`, the demo's embedded endpoint and the push-path tests (with
 /// scripted faults) all use it.
 ///
@@ -19,6 +21,8 @@ public final class RemoteWriteReceiver: Sendable {
     public let checker: RemoteWriteRequestChecker
     /// What peers may make it hold.
     public let limits: Limits
+    /// The protocols it speaks.
+    public var protocols: ProtocolSupport { checker.protocols }
     private let host: String
     private let port: Int
     private let keepRequests: Bool
@@ -41,11 +45,14 @@ public final class RemoteWriteReceiver: Sendable {
     ///   - port: the port; 0 picks a free one (read it from ``boundPort`` or ``url``).
     ///   - keepRequests: store every request for ``requests`` (tests); off for long runs.
     ///   - limits: what peers may make it hold (connections, bytes, decoded size, time).
+    ///   - protocols: the remote-write protocols it speaks: 1.0 and 2.0 (Prometheus 3), 1.0
+    ///     only and unaware of 2.0 (Prometheus 2.42), or 1.0 refusing 2.0 with 415.
     ///   - script: the action for the request with the given 0-based index (metadata
     ///     requests count too; a connection closed by `.closeConnection` is not recorded).
     ///   - onRequest: called with every recorded request, on an event loop: keep it short.
     public init(
         host: String = "127.0.0.1", port: Int = 0, keepRequests: Bool = true, limits: Limits = Limits(),
+        protocols: ProtocolSupport = .v1AndV2,
         script: @escaping @Sendable (Int) -> ReceiverAction = { _ in .accept },
         onRequest: @escaping @Sendable (ReceivedWriteRequest) -> Void = { _ in }
     ) {
@@ -53,7 +60,7 @@ public final class RemoteWriteReceiver: Sendable {
         self.port = port
         self.keepRequests = keepRequests
         self.limits = limits
-        self.checker = RemoteWriteRequestChecker(limits: limits.request)
+        self.checker = RemoteWriteRequestChecker(limits: limits.request, protocols: protocols)
         self.script = script
         self.onRequest = onRequest
     }

@@ -4,6 +4,8 @@ import Testing
 
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsFuzzing
+@testable import ConveyorMetricsRemoteWrite
+@testable import ConveyorMetricsTestKit
 
 /// Every committed fuzz input — the seed corpus and each finding kept as a regression —
 /// runs through its harness on every test run (a crash or a checker trap fails the suite).
@@ -26,6 +28,24 @@ struct FuzzCorpusTests {
     @Test(arguments: FuzzTarget.allCases)
     func seedsRunClean(target: FuzzTarget) throws {
         for seed in target.seeds { try target.run(seed) }
+    }
+
+    /// The receiver's seeds reach remote write 2.0: a snappy body the checker accepts as
+    /// 2.0, and raw requests the v2 scan walks through histograms, repeated metadata and
+    /// unpacked refs.
+    @Test func receiverSeedsCoverRemoteWrite2() throws {
+        let checker = RemoteWriteRequestChecker()
+        let headers = [
+            ("Content-Encoding", "snappy"), ("Content-Type", RemoteWriteProtocol.v2ContentType),
+            ("X-Prometheus-Remote-Write-Version", RemoteWriteProtocol.v2Version),
+        ]
+        let accepted = FuzzTarget.receiver.seeds.compactMap { try? checker.check(headers: headers, body: $0).get() }
+        #expect(accepted.contains { $0.protocolVersion == .v2 && $0.histogramCount == 1 && $0.exemplarCount == 1 })
+        let sizes = FuzzTarget.receiver.seeds.compactMap {
+            try? WriteRequestScan.measure($0, limits: .unlimited, protocolVersion: .v2)
+        }
+        #expect(
+            sizes.contains { $0.metadata >= 2 && $0.histograms == 1 && $0.samples >= 30 && $0.labels == 4 }, "\(sizes)")
     }
 
     @Test func theExpositionCheckerRejectsWhatItShould() {

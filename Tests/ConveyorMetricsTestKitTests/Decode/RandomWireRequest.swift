@@ -4,7 +4,7 @@
 /// a test can build what no encoder would: unknown fields, repeated singular fields,
 /// exemplars, empty messages.
 struct WireBytes {
-    private(set) var bytes: [UInt8] = []
+    var bytes: [UInt8] = []
 
     mutating func varint(_ value: UInt64) {
         var rest = value

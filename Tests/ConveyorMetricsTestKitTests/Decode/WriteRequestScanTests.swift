@@ -32,7 +32,7 @@ struct WriteRequestScanTests {
             worstRatio = max(worstRatio, Double(size.decodedBytes) / Double(max(decoded.allocated, 1)))
             checked += 1
             for _ in 0..<10 {
-                let mutant = Self.mutate(request.bytes, &random)
+                let mutant = WireMutation.mutate(request.bytes, &random)
                 guard let estimate = try? WriteRequestScan.measure(mutant, limits: .unlimited) else { continue }
                 mutantsAccepted += 1
                 let allocated = WriteRequestDecoder.unpackCounted(mutant).allocated
@@ -44,27 +44,6 @@ struct WriteRequestScanTests {
         // Not so loose that the limit means nothing: within 4× of what protobuf-c really needs.
         #expect(worstRatio < 4, "estimate / allocation up to \(worstRatio)")
         print("estimate / allocation at most \(worstRatio)")
-    }
-
-    private static func mutate(_ bytes: [UInt8], _ random: inout SplitMix64) -> [UInt8] {
-        var mutant = bytes
-        switch Int.random(in: 0..<4, using: &random) {
-        case 0 where !mutant.isEmpty:
-            mutant[Int.random(in: 0..<mutant.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
-        case 1 where !mutant.isEmpty: mutant.removeLast(Int.random(in: 1...mutant.count, using: &random))
-        case 2:
-            let at = Int.random(in: 0...mutant.count, using: &random)
-            mutant.insert(
-                contentsOf: (0..<Int.random(in: 1...4, using: &random)).map { _ in
-                    UInt8.random(in: 0...255, using: &random)
-                }, at: at)
-        default:
-            // A copy of a slice appended: repeated fields and messages.
-            guard !mutant.isEmpty else { break }
-            let start = Int.random(in: 0..<mutant.count, using: &random)
-            mutant.append(contentsOf: mutant[start...])
-        }
-        return mutant
     }
 
     /// The attack from the issue: a few MiB of empty `Label` messages that protobuf-c would

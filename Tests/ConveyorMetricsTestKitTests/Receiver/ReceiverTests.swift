@@ -40,8 +40,13 @@ struct ReceiverTests {
         let garbage = try await post(Array("not snappy at all".utf8), to: receiver)
         #expect(garbage.status == 400)
         #expect(garbage.text.contains("snappy"))
-        let wrongHeader = try await post(
+        let wrongType = try await post(
             body([series([1])]), to: receiver, headers: [("Content-Type", "application/json")])
+        #expect(wrongType.status == 415)
+        #expect(wrongType.text.contains("application/json"))
+        let wrongHeader = try await post(
+            body([series([1])]), to: receiver,
+            headers: [("Content-Type", "application/x-protobuf"), ("X-Prometheus-Remote-Write-Version", "0.1.0")])
         #expect(wrongHeader.status == 400)
         #expect(wrongHeader.text.contains("content-encoding"))
         let unsorted = try await post(
@@ -54,7 +59,7 @@ struct ReceiverTests {
         #expect(older.status == 400)
         #expect(older.text.contains("out of order"))
         let totals = receiver.checker.totals
-        #expect(totals.acceptedRequests == 2 && totals.rejectedRequests == 4 && totals.duplicates == 1)
+        #expect(totals.acceptedRequests == 2 && totals.rejectedRequests == 5 && totals.duplicates == 1)
         let wrongPath = try await RawHTTPClient(port: receiver.boundPort ?? 0).get("/metrics")
         #expect(wrongPath.status == 404)
         await receiver.shutdown()
