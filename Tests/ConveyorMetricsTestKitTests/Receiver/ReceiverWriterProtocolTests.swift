@@ -48,6 +48,17 @@ struct ReceiverWriterProtocolTests {
             first.metadata.contains { $0.familyName == "jobs_total" && $0.type == .counter && $0.help == "Jobs done" })
     }
 
+    @Test func anAutoWriterStaysOn2_0WithA2_0Receiver() async throws {
+        let receiver = try await push(.auto, to: .v1AndV2) {
+            $0.requests.filter { $0.status == 204 }.count >= 3 && $0.latestValue(of: "jobs_total") == 3
+        }
+        let requests = receiver.requests
+        #expect(requests.count >= 3)
+        #expect(
+            requests.allSatisfy { $0.protocolVersion == .v2 && $0.written != nil }, "\(requests.map(\.protocolVersion))"
+        )
+    }
+
     @Test(arguments: [RemoteWriteReceiver.ProtocolSupport.v1Only, .refusingV2])
     func anAutoWriterFallsBackTo1_0(receiver protocols: RemoteWriteReceiver.ProtocolSupport) async throws {
         let receiver = try await push(.auto, to: protocols) { $0.latestValue(of: "jobs_total") == 3 }
