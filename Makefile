@@ -120,7 +120,7 @@ bench: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark --format markdown --no-progress \
 	  --time-units nanoseconds > .bench-results.md 2>&1 || { cat .bench-results.md; exit 1; }
 	cd Benchmarks && $(SWIFT) run -c release ResidentMemoryProbe > .bench-resident.txt
-	python3 Benchmarks/summarize.py Benchmarks/.bench-resident.txt < Benchmarks/.bench-results.md
+	python3 Benchmarks/summarize.py Benchmarks/.bench-resident.txt Benchmarks/.bench-sizes.txt < Benchmarks/.bench-results.md
 
 # The suite under ThreadSanitizer / AddressSanitizer (own build folders; the real-binary
 # suites run in `make test`).

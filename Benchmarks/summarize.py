@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Folds `swift package benchmark --format markdown` output into one table:
 scenario, ours, peer, ratio, target, met. Reads the markdown on stdin; an optional file
-argument holds ResidentMemoryProbe's output (resident growth of 100k series)."""
+arguments hold ResidentMemoryProbe's output (resident growth of 100k series) and the
+remote-write request sizes the benchmarks write (.bench-sizes.txt)."""
 import re
 import sys
 
@@ -61,11 +62,16 @@ def parse(lines):
 
 
 def main():
-    if len(sys.argv) > 1:
-        for line in open(sys.argv[1]):
-            if line.startswith("resident_kib="):
-                RESIDENT["kib"] = int(line.strip().split("=")[1])
-    lines = sys.stdin.read().splitlines()
+    extra = []
+    for path in sys.argv[1:]:
+        try:
+            extra += open(path).read().splitlines()
+        except OSError:
+            print(f"(no {path})")
+    for line in extra:
+        if line.startswith("resident_kib="):
+            RESIDENT["kib"] = int(line.strip().split("=")[1])
+    lines = sys.stdin.read().splitlines() + extra
     results = parse(lines)
     rows = [("scenario", "stat", "ours", "peer", "ratio", "target", "met")]
     # Compressed bytes, 2.0 against 1.0 (printed by the 2.0 benchmark): target ≤ 0.8×.

@@ -91,18 +91,19 @@ func renderingBenchmarks() {
         let v1Bytes = encodeFixture.support.encode(encodeFixture.snapshot)
         let v1Compressed = encodeFixture.support.compressLastRequest()
         let samples = encodeFixture.samples
-        // summarize.py reads these lines (bytes per sample, 2.0 vs 1.0).
-        print(
-            "remote-write bytes per sample, benchmark registry: 1.0 \(v1Bytes) protobuf \(v1Compressed) snappy, "
-                + "2.0 \(v2Bytes) protobuf \(size) snappy, \(samples) samples")
+        // summarize.py reads these lines (compressed bytes, 2.0 against 1.0) from .bench-sizes.txt.
         let demo = demoRegistry().snapshot()
         let demoV1 = RemoteWriteBenchmarkSupport(version: 1)
         let demoV2 = RemoteWriteBenchmarkSupport(version: 2)
         let demoV1Bytes = demoV1.encode(demo)
         let demoV2Bytes = demoV2.encode(demo)
-        print(
-            "remote-write bytes per sample, demo registry: 1.0 \(demoV1Bytes) protobuf \(demoV1.compressLastRequest()) snappy, "
-                + "2.0 \(demoV2Bytes) protobuf \(demoV2.compressLastRequest()) snappy")
+        let lines = [
+            "remote-write bytes per sample, benchmark registry: 1.0 \(v1Bytes) protobuf \(v1Compressed) snappy, "
+                + "2.0 \(v2Bytes) protobuf \(size) snappy, \(samples) samples",
+            "remote-write bytes per sample, demo registry: 1.0 \(demoV1Bytes) protobuf "
+                + "\(demoV1.compressLastRequest()) snappy, 2.0 \(demoV2Bytes) protobuf \(demoV2.compressLastRequest()) snappy",
+        ]
+        try? (lines.joined(separator: "\n") + "\n").write(toFile: ".bench-sizes.txt", atomically: true, encoding: .utf8)
     }
 }
 
@@ -117,14 +118,28 @@ func measureEncode(_ benchmark: Benchmark, _ fixture: EncodeFixture) {
     blackHole(size)
 }
 
-/// A router like the demo's: the Conveyor metric set over 20 sources, 10 pipelines, 30 stages.
+/// The demo router's registry: the Conveyor metric set as `conveyor-metrics demo` records it
+/// on its first tick (3 sources, 2 pipelines, 4 stages, 3 sinks; about 75 samples).
 func demoRegistry() -> MetricsRegistry {
     let registry = MetricsRegistry()
     let metrics = ConveyorRouterMetrics(registry: registry)
-    for index in 0..<200 {
-        metrics.recordRecordsReceived(sourceID: "source-\(index % 20)", count: UInt64(index))
-        metrics.recordRoutingLatency(pipelineID: "pipeline-\(index % 10)", latencyMs: Double(index % 97))
-        metrics.recordBufferUtilization(stageID: "stage-\(index % 30)", utilization: Double(index % 100) / 100)
+    for source in ["file-source-1", "http-source-1", "kafka-source-1"] {
+        metrics.recordRecordsReceived(sourceID: source, count: 73)
+        metrics.recordBackpressureEvents(sourceID: source)
+    }
+    for (pipeline, stages) in [
+        ("billing", ["parse-stage", "aggregate-stage"]),
+        ("user-analytics", ["parse-stage", "filter-stage", "enrich-stage"]),
+    ] {
+        for stage in stages { metrics.recordRecordsRouted(pipelineID: pipeline, stageID: stage, count: 120) }
+        metrics.recordRoutingLatency(pipelineID: pipeline, latencyMs: 3.7)
+    }
+    for stage in ["parse-stage", "filter-stage", "enrich-stage", "aggregate-stage"] {
+        metrics.recordBufferUtilization(stageID: stage, utilization: 0.7016)
+        metrics.recordRetryEvents(stageID: stage)
+    }
+    for sink in ["clickhouse-sink", "kafka-sink", "s3-sink"] {
+        metrics.recordRecordsDelivered(sinkID: sink, count: 111)
     }
     return registry
 }
