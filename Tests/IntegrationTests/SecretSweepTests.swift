@@ -39,28 +39,35 @@ struct SecretSweepTests {
 
         """
 
-    /// Every way to break the file: a syntax error on each line, a wrong type or value for
-    /// each key, and URLs that are invalid in ways that touch their secrets.
-    static func brokenFiles() -> [String] {
-        let lines = valid.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    /// `text` with each non-empty line broken in turn: each of `breakages` appended, the value
+    /// after its colon replaced by each of `values`, and its key made unknown.
+    static func breakEveryLine(of text: String, breakages: [String], values: [String]) -> [String] {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var files: [String] = []
         for (index, line) in lines.enumerated() where !line.isEmpty {
-            for breakage in [": : x", " \"", " [", "\t", " &", " *nowhere"] {
+            for breakage in breakages {
                 var broken = lines
                 broken[index] = line + breakage
                 files.append(broken.joined(separator: "\n"))
             }
-            if let colon = line.firstIndex(of: ":") {
-                for value in ["[1, 2]", "{a: b}", "", "0s"] {
-                    var broken = lines
-                    broken[index] = String(line[...colon]) + " " + value
-                    files.append(broken.joined(separator: "\n"))
-                }
-                var unknown = lines
-                unknown[index] = line.replacingOccurrences(of: ":", with: "x:", options: [], range: nil)
-                files.append(unknown.joined(separator: "\n"))
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            for value in values {
+                var broken = lines
+                broken[index] = String(line[...colon]) + " " + value
+                files.append(broken.joined(separator: "\n"))
             }
+            var unknown = lines
+            unknown[index] = line.replacingOccurrences(of: ":", with: "x:", options: [], range: nil)
+            files.append(unknown.joined(separator: "\n"))
         }
+        return files
+    }
+
+    /// Every way to break the file: a syntax error on each line, a wrong type or value for
+    /// each key, and URLs that are invalid in ways that touch their secrets.
+    static func brokenFiles() -> [String] {
+        var files = breakEveryLine(
+            of: valid, breakages: [": : x", " \"", " [", "\t", " &", " *nowhere"], values: ["[1, 2]", "{a: b}", "", "0s"])
         for url in [
             "ftp://edge:url-S3CRET-pass@metrics.example/write?api_key=query-S3CRET-key",
             "https://edge:url-S3CRET/pass@metrics.example/write",
@@ -162,25 +169,9 @@ struct SecretSweepTests {
     /// The web file broken every way the main file is (`brokenFiles`), plus the hash cut,
     /// lengthened and moved, and every unsupported key added.
     static func brokenWebFiles() -> [String] {
-        let lines = validWeb.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        var files: [String] = []
-        for (index, line) in lines.enumerated() where !line.isEmpty {
-            for breakage in [": : x", " \"", " [", "\t", " &", " *nowhere", "x", "!"] {
-                var broken = lines
-                broken[index] = line + breakage
-                files.append(broken.joined(separator: "\n"))
-            }
-            if let colon = line.firstIndex(of: ":") {
-                for value in ["[1, 2]", "{a: b}", "", "TLS99"] {
-                    var broken = lines
-                    broken[index] = String(line[...colon]) + " " + value
-                    files.append(broken.joined(separator: "\n"))
-                }
-                var unknown = lines
-                unknown[index] = line.replacingOccurrences(of: ":", with: "x:", options: [], range: nil)
-                files.append(unknown.joined(separator: "\n"))
-            }
-        }
+        var files = breakEveryLine(
+            of: validWeb, breakages: [": : x", " \"", " [", "\t", " &", " *nowhere", "x", "!"],
+            values: ["[1, 2]", "{a: b}", "", "TLS99"])
         for key in ["cipher_suites: [a]", "curve_preferences: [X25519]", "client_allowed_sans: [a]", "key: inline"] {
             files.append(
                 validWeb.replacingOccurrences(of: "  min_version: TLS12", with: "  min_version: TLS12\n  \(key)"))
