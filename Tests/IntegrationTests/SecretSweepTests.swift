@@ -67,7 +67,8 @@ struct SecretSweepTests {
     /// each key, and URLs that are invalid in ways that touch their secrets.
     static func brokenFiles() -> [String] {
         var files = breakEveryLine(
-            of: valid, breakages: [": : x", " \"", " [", "\t", " &", " *nowhere"], values: ["[1, 2]", "{a: b}", "", "0s"])
+            of: valid, breakages: [": : x", " \"", " [", "\t", " &", " *nowhere"],
+            values: ["[1, 2]", "{a: b}", "", "0s"])
         for url in [
             "ftp://edge:url-S3CRET-pass@metrics.example/write?api_key=query-S3CRET-key",
             "https://edge:url-S3CRET/pass@metrics.example/write",
