@@ -56,6 +56,8 @@ final class SimulatedReceiver: RemoteWriteTransport, @unchecked Sendable {  // o
     let clock: SimulatedClock
     var answer: Answer = .accept
     var protocols: Protocols = .v1AndV2
+    /// What a 2.0 receiver says it wrote when it answers a 4xx (a partial write).
+    var writtenOnRefusal = 0
     /// Samples in requests answered 2xx (what the sender may count as sent).
     private(set) var acceptedSamples = 0
     /// Every sample stored, in arrival order.
@@ -118,7 +120,8 @@ final class SimulatedReceiver: RemoteWriteTransport, @unchecked Sendable {  // o
             return .response(status: 204, retryAfter: nil, body: "", written: written(decoded.sampleCount))
         case .status(let code, let retryAfter):
             return .response(
-                status: code, retryAfter: retryAfter.map(String.init), body: "", written: written(0))
+                status: code, retryAfter: retryAfter.map(String.init), body: "",
+                written: written((400..<500).contains(code) ? writtenOnRefusal : 0))
         case .timeout:
             clock.advance(milliseconds: max(1, timeout.milliseconds))
             return .failure("timeout")

@@ -79,6 +79,22 @@ struct ProtocolNegotiationTests {
         #expect(harness.target.context.metrics.samplesFailed.value > 0, "415 is a refusal like any other 4xx")
     }
 
+    /// A 4xx that still wrote part of the request: the counts are logged and counted.
+    @Test func aPartialWriteIsLoggedWithItsCounts() {
+        let capture = LogCapture()
+        let harness = PipelineHarness(logger: capture.logger()) { $0.protobufMessage = .v2 }
+        harness.receiver.writtenOnRefusal = 2
+        Self.produce(harness)
+        #expect(harness.send(.status(400, retryAfter: nil)) == 1)
+        let logged = capture.all.filter { $0.contains("wrote part of it") }
+        #expect(
+            logged.count == 1 && logged[0].contains("samples_written=2") && logged[0].contains("status=400"),
+            "\(capture.all)")
+        let written = harness.metrics.snapshot().family(named: "conveyor_metrics_remote_write_reported_written_total")?
+            .series(["remote_name": "t", "kind": "samples"])?.value.scalar
+        #expect(written == 2)
+    }
+
     @Test func explicit1NeverSends2() {
         let harness = Self.harness(.v1, .v1AndV2)
         Self.produce(harness)
