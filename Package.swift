@@ -6,7 +6,7 @@ import PackageDescription
 //                                set, the swift-metrics factory. No NIO, no C library.
 //   ConveyorMetricsExporter      MetricsExporter: `/metrics` over SwiftNIO, optionally TLS
 //                                (swift-nio-ssl) and basic auth (bcrypt from libcrypt).
-//   ConveyorMetricsRemoteWrite   RemoteWriter: remote write 1.0 (protobuf-c, snappy, libcurl).
+//   ConveyorMetricsRemoteWrite   RemoteWriter: remote write 1.0 and 2.0 (protobuf-c, snappy, libcurl).
 //   ConveyorMetricsTestKit       a remote-write receiver with scripted faults, the spec checker
 //                                and the decoder, for users' integration tests.
 //   conveyor-metrics             the CLI: demo, receive, check-config.
@@ -62,9 +62,11 @@ let package = Package(
                 "CCrypt",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            linkerSettings: [.linkedLibrary("crypt", .when(platforms: [.linux]))]
         ),
         // bcrypt for basic auth (crypt_r from libxcrypt; the Makefile installs libcrypt-dev).
+        // Linux only: elsewhere the header is absent and basic-auth checks fail closed.
         .systemLibrary(name: "CCrypt", pkgConfig: "libcrypt", providers: [.apt(["libcrypt-dev"])]),
 
         // MARK: Remote write (C libraries through pkg-config; the Makefile installs the -dev packages)

@@ -44,6 +44,13 @@ package final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChann
     private let limits: Limits
     private var bytesSinceResponse = 0
     private var headReceived = false
+    /// Heads parsed, requests read in full, and responses written (only handlers that send
+    /// ``HeadReceived`` and ``RequestReceived`` move the first two). NIO's pipelining handler
+    /// passes a pipelined request on before the previous response has reached the socket, so
+    /// a response written while a later head was already parsed does not start a new request.
+    private var heads: UInt64 = 0
+    private var reads: UInt64 = 0
+    private var answers: UInt64 = 0
     private var deadline: Scheduled<Void>?
     private var headerTimer: Scheduled<Void>?
     private var idle: Scheduled<Void>?
@@ -68,7 +75,7 @@ package final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChann
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
         let buffer = unwrapInboundIn(data)
-        if bytesSinceResponse == 0 && buffer.readableBytes > 0 { startRequest(context: context) }
+        if bytesSinceResponse == 0 && buffer.readableBytes > 0 && heads <= answers { startRequest(context: context) }
         bytesSinceResponse += buffer.readableBytes
         // A head and the start of its body may share a read: refuse once the bytes before this
         // read were already over the head limit and still no head was parsed.
@@ -88,18 +95,29 @@ package final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChann
     ) {
         switch event {
         case is ResponseWritten:
+            answers &+= 1
             bytesSinceResponse = 0
-            headReceived = false
-            cancel(&deadline)
             cancel(&headerTimer)
-            armIdle(context: context)
+            if heads > answers {
+                // The next request's head is already here: it is in progress, not idle.
+                headReceived = true
+                if reads < heads { armDeadline(context: context) } else { cancel(&deadline) }
+            } else {
+                headReceived = false
+                cancel(&deadline)
+                armIdle(context: context)
+            }
         case is AnswerWaiting:
             // Reads have stopped, so no new byte would start the deadline: start it here.
             if deadline == nil { armDeadline(context: context) }
         case is HeadReceived:
+            // A pipelined request whose bytes were read earlier starts without a new byte.
+            heads &+= 1
             headReceived = true
             cancel(&headerTimer)
+            cancel(&idle)
         case is RequestReceived:
+            reads &+= 1
             cancel(&headerTimer)
             cancel(&deadline)
         default:

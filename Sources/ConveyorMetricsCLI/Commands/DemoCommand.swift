@@ -47,7 +47,7 @@ struct DemoCommand: AsyncParsableCommand {
         var file = ConfigFile()
         if let config {
             do {
-                file = try ConfigFile.load(path: config)
+                file = try await BlockingWork.run { () throws(ConfigError) in try ConfigFile.load(path: config) }
             } catch {
                 throw ValidationError(error.description)
             }

@@ -8,8 +8,8 @@ import Synchronization
 /// ``MetricsExporter/Configuration/basicAuthUsers`` (bcrypt hashes).
 ///
 /// - A missing or malformed header is refused at once.
-/// - Otherwise the outcome for (user, stored hash, password) comes from the cache when it is
-///   there; if not, bcrypt runs on NIO's thread pool (never on an event loop or the Swift
+/// - Otherwise a success for (user, stored hash, password) comes from the cache when it is
+///   there (only successes are cached); if not, bcrypt runs on NIO's thread pool (never on an event loop or the Swift
 ///   concurrency pool), one check at a time, and the answer comes back on the connection's
 ///   event loop. At most ``maxWaiting`` checks wait; beyond that a request is refused as
 ///   `overloaded` (503) rather than queued without bound.
@@ -87,6 +87,13 @@ final class BasicAuthenticator: Sendable {
 
     /// Checks that every entry is a bcrypt hash; the error names the user, never the hash.
     static func validate(_ users: [String: String]) throws(MetricsExporter.ConfigurationError) {
+        #if !os(Linux)
+            if !users.isEmpty {
+                throw MetricsExporter.ConfigurationError(
+                    setting: "basicAuthUsers", reason: "bcrypt comes from Linux' libcrypt; not available on this system"
+                )
+            }
+        #endif
         for (user, hash) in users.sorted(by: { $0.key < $1.key }) where Bcrypt.cost(of: hash) == nil {
             throw MetricsExporter.ConfigurationError(
                 setting: "basicAuthUsers[\"\(user)\"]",
@@ -145,7 +152,9 @@ final class BasicAuthenticator: Sendable {
         }.whenComplete { result in
             switch result {
             case .success(let matches):
-                self.cache.store(matches, for: key)
+                // Only successes are kept: wrong passwords, however many, cannot push a
+                // scraper's verified credentials out of the cache.
+                if matches && job.userKnown { self.cache.store(true, for: key) }
                 job.promise.succeed(self.decide(matches && job.userKnown))
             case .failure:
                 job.promise.succeed(self.deny(.overloaded))

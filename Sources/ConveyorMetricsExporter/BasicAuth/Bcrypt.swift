@@ -1,4 +1,6 @@
-import CCrypt
+#if os(Linux)
+    import CCrypt
+#endif
 
 #if canImport(Glibc)
     import Glibc
@@ -46,24 +48,34 @@ package enum Bcrypt {
     /// starting with `*`). `struct crypt_data` is 32 KiB: it lives on the heap, zeroed, and is
     /// zeroed again before it is freed (it held the password's key schedule).
     static func crypt(password: [UInt8], setting: String) -> [UInt8]? {
-        let size = MemoryLayout<crypt_data>.size
-        let data = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: MemoryLayout<crypt_data>.alignment)
-        data.initializeMemory(as: UInt8.self, repeating: 0, count: size)
-        defer {
-            data.initializeMemory(as: UInt8.self, repeating: 0, count: size)
-            data.deallocate()
-        }
-        let typed = data.bindMemory(to: crypt_data.self, capacity: 1)
-        var phrase = password.map { CChar(bitPattern: $0) }
-        phrase.append(0)
-        defer {
-            for index in phrase.indices { phrase[index] = 0 }
-        }
-        guard let output = crypt_r(phrase, setting, typed) else { return nil }
-        let result = Array(UnsafeRawBufferPointer(start: output, count: strlen(output)))
-        guard let first = result.first, first != UInt8(ascii: "*") else { return nil }
-        return result
+        #if os(Linux)
+            return cryptR(password: password, setting: setting)
+        #else
+            return nil  // no crypt_r or bcrypt outside Linux' libcrypt: every check fails closed
+        #endif
     }
+
+    #if os(Linux)
+        private static func cryptR(password: [UInt8], setting: String) -> [UInt8]? {
+            let size = MemoryLayout<crypt_data>.size
+            let data = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: MemoryLayout<crypt_data>.alignment)
+            data.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+            defer {
+                data.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+                data.deallocate()
+            }
+            let typed = data.bindMemory(to: crypt_data.self, capacity: 1)
+            var phrase = password.map { CChar(bitPattern: $0) }
+            phrase.append(0)
+            defer {
+                for index in phrase.indices { phrase[index] = 0 }
+            }
+            guard let output = crypt_r(phrase, setting, typed) else { return nil }
+            let result = Array(UnsafeRawBufferPointer(start: output, count: strlen(output)))
+            guard let first = result.first, first != UInt8(ascii: "*") else { return nil }
+            return result
+        }
+    #endif
 
     /// Equal length and bytes, in time that depends on the length only.
     package static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {

@@ -21,8 +21,8 @@ final class Symbol: Sendable {
     }
 }
 
-/// The slots of live symbols: the lowest free one is reused first, so slots stay below the
-/// number of symbols alive at once.
+/// The slots of live symbols: a freed slot is reused before a new one is opened, so slots
+/// stay below the most symbols alive at once.
 final class SymbolSlots: Sendable {
     static let shared = SymbolSlots()
 

@@ -5,16 +5,19 @@ import ConveyorMetrics
 /// let go when the table has doubled since its last sweep (amortized O(1) per string).
 /// Used by one thread at a time, like its sampler.
 final class SymbolTable {
-    private var symbols: [String: Symbol] = [:]
+    /// Keyed by UTF-8 bytes, not `String`: two strings that are canonically equivalent but
+    /// differ in bytes (NFC and NFD "é") are different labels to a receiver.
+    private var symbols: [[UInt8]: Symbol] = [:]
     private var sweepAt = 1024
 
     /// The symbol of `string`; nil for the empty string (index 0 of every request).
     func symbol(_ string: String) -> Symbol? {
         guard !string.isEmpty else { return nil }
-        if let existing = symbols[string] { return existing }
+        let bytes = Array(string.utf8)
+        if let existing = symbols[bytes] { return existing }
         if symbols.count >= sweepAt { sweep() }
         let symbol = Symbol(string)
-        symbols[string] = symbol
+        symbols[bytes] = symbol
         return symbol
     }
 
@@ -24,7 +27,7 @@ final class SymbolTable {
     /// Drops the symbols only this table still holds.
     func sweep() {
         var index = symbols.values.startIndex
-        var unused: [String] = []
+        var unused: [[UInt8]] = []
         while index != symbols.values.endIndex {
             if isKnownUniquelyReferenced(&symbols.values[index]) { unused.append(symbols.keys[index]) }
             index = symbols.values.index(after: index)

@@ -91,7 +91,8 @@ final class SenderMachine {
                 return .post(body: request.body, format: request.format, timeout: timeout)
             }
             // Remote write 2.0 carries metadata on every series: only 1.0 sends it on its own.
-            if let families = target.takeMetadata(), !families.isEmpty, negotiation.current == .v1 {
+            // (Checked first, so that metadata queued while on 2.0 waits for a fall back.)
+            if negotiation.current == .v1, let families = target.takeMetadata(), !families.isEmpty {
                 Snappy.compress(metadataEncoder.encode([], metadata: families), into: &compressed)
                 current = OutgoingRequest(
                     body: compressed, format: .v1, samples: 0, oldestTimestamp: 0, newestTimestamp: 0,

@@ -180,12 +180,6 @@ final class WriteRequestV2Writer {
         return index
     }
 
-    /// The index of a symbol already referenced in this request.
-    @inline(__always)
-    private func index(_ slot: UInt32) -> UInt32 {
-        slot != RemoteSeries.noSymbol ? UInt32(truncatingIfNeeded: marks[Int(slot)]) : 0
-    }
-
     private func grow(to needed: Int) {
         let grown = max(needed, slots * 2)
         let newMarks = UnsafeMutablePointer<UInt64>.allocate(capacity: grown)

@@ -24,7 +24,7 @@ public final class RemoteWriteRequestChecker: Sendable {
     public let protocols: RemoteWriteReceiver.ProtocolSupport
 
     private struct Tracked {
-        var newest: [String: (timestamp: Int64, seen: UInt64)] = [:]
+        var newest: [SeriesDigest: (timestamp: Int64, seen: UInt64)] = [:]
         var tick: UInt64 = 0
     }
 
@@ -93,14 +93,14 @@ public final class RemoteWriteRequestChecker: Sendable {
         }
         let limit = maxTrackedSeries
         return tracked.withLock { tracked in
-            var updates: [String: Int64] = [:]
+            var updates: [SeriesDigest: Int64] = [:]
             var duplicates = 0
             for series in request.timeSeries where !series.samples.isEmpty {
-                let key = series.labels.map { "\($0.name)=\($0.value)" }.joined(separator: "\u{0}")
+                let key = SeriesDigest(series.labels)
                 var previous = updates[key] ?? tracked.newest[key]?.timestamp ?? Int64.min
                 for sample in series.samples {
                     if sample.timestampMilliseconds < previous {
-                        return .failure(WriteRequestError("out of order sample for \(series.metricName)"))
+                        return .failure(WriteRequestError("out of order sample for \(series.metricName.prefix(120))"))
                     }
                     if sample.timestampMilliseconds == previous { duplicates += 1 }
                     previous = sample.timestampMilliseconds

@@ -6,9 +6,10 @@ extension WriteRequestDecoder {
     /// Copies protobuf-c's structs of a remote write 2.0 request into Swift values: label
     /// refs resolved from the symbol table, inline metadata gathered per metric name.
     /// Refuses what cannot be resolved or breaks the spec's shape rules for a series.
-    static func convert(_ request: Io__Prometheus__Write__V2__Request) throws(WriteRequestError)
+    static func convert(_ request: Io__Prometheus__Write__V2__Request, maxLabelBytes: Int) throws(WriteRequestError)
         -> DecodedWriteRequest
     {
+        var labelBytes = LabelBytes(limit: maxLabelBytes)
         var symbols: [String] = []
         symbols.reserveCapacity(request.n_symbols)
         for index in 0..<request.n_symbols {
@@ -27,7 +28,8 @@ extension WriteRequestDecoder {
         for seriesIndex in 0..<request.n_timeseries {
             guard let entry = request.timeseries[seriesIndex]?.pointee else { continue }
             let place = "series \(seriesIndex)"
-            let labels = try resolve(entry.labels_refs, count: entry.n_labels_refs, symbols, place: place)
+            let labels = try resolve(
+                entry.labels_refs, count: entry.n_labels_refs, symbols, place: place, &labelBytes)
             if entry.n_samples > 0 && entry.n_histograms > 0 {
                 throw WriteRequestError("\(place): has both samples and histograms (send them as two series)")
             }
@@ -46,7 +48,8 @@ extension WriteRequestDecoder {
             for index in 0..<entry.n_exemplars {
                 guard let exemplar = entry.exemplars[index]?.pointee else { continue }
                 _ = try resolve(
-                    exemplar.labels_refs, count: exemplar.n_labels_refs, symbols, place: "\(place) exemplar \(index)")
+                    exemplar.labels_refs, count: exemplar.n_labels_refs, symbols, place: "\(place) exemplar \(index)",
+                    &labelBytes)
             }
             let series = RemoteTimeSeries(labels: labels, samples: samples)
             if let metadata = entry.metadata?.pointee,
@@ -62,9 +65,25 @@ extension WriteRequestDecoder {
         return decoded
     }
 
+    /// The label bytes resolved so far against their limit.
+    struct LabelBytes {
+        let limit: Int
+        var total = 0
+
+        mutating func add(_ name: String, _ value: String) throws(WriteRequestError) {
+            total = total.addingReportingOverflow(name.utf8.count + value.utf8.count).partialValue
+            guard total >= 0, total <= limit else {
+                throw WriteRequestError(
+                    "request too large: its labels resolve to more than \(limit) bytes (limit max_label_bytes)",
+                    isTooLarge: true)
+            }
+        }
+    }
+
     /// Name/value pairs of refs into `symbols`.
     private static func resolve(
-        _ refs: UnsafeMutablePointer<UInt32>?, count: Int, _ symbols: [String], place: String
+        _ refs: UnsafeMutablePointer<UInt32>?, count: Int, _ symbols: [String], place: String,
+        _ labelBytes: inout LabelBytes
     ) throws(WriteRequestError) -> [Label] {
         guard count % 2 == 0 else { throw WriteRequestError("\(place): labels_refs has an odd count (\(count))") }
         guard let refs else { return [] }
@@ -73,6 +92,7 @@ extension WriteRequestDecoder {
         for pair in stride(from: 0, to: count, by: 2) {
             let name = try symbol(refs[pair], symbols, place: place)
             let value = try symbol(refs[pair + 1], symbols, place: place)
+            try labelBytes.add(name, value)
             labels.append(Label(name: name, value: value))
         }
         return labels

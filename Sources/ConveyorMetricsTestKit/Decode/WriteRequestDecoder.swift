@@ -37,7 +37,7 @@ public enum WriteRequestDecoder {
     ) throws(WriteRequestError) -> DecodedWriteRequest {
         _ = try WriteRequestScan.measure(bytes, limits: limits, protocolVersion: protocolVersion)
         let budget = DecodeAllocationBudget(limit: limits.maxDecodedBytes)
-        guard let result = unpack(bytes, protocolVersion, budget: budget) else {
+        guard let result = unpack(bytes, protocolVersion, budget: budget, maxLabelBytes: limits.maxLabelBytes) else {
             if budget.refused {
                 throw WriteRequestError(
                     "request too large: decoding needs more than \(limits.maxDecodedBytes) bytes"
@@ -55,13 +55,14 @@ public enum WriteRequestDecoder {
         -> (request: DecodedWriteRequest?, allocated: Int)
     {
         let budget = DecodeAllocationBudget(limit: .max)
-        let request = try? unpack(bytes, protocolVersion, budget: budget)?.get()
+        let request = try? unpack(bytes, protocolVersion, budget: budget, maxLabelBytes: .max)?.get()
         return (request, budget.allocated)
     }
 
     /// Nil when protobuf-c refuses the bytes (or the budget refused an allocation).
     private static func unpack(
-        _ bytes: [UInt8], _ protocolVersion: DecodedWriteRequest.ProtocolVersion, budget: DecodeAllocationBudget
+        _ bytes: [UInt8], _ protocolVersion: DecodedWriteRequest.ProtocolVersion, budget: DecodeAllocationBudget,
+        maxLabelBytes: Int
     ) -> Result<DecodedWriteRequest, WriteRequestError>? {
         budget.withAllocator { allocator in
             bytes.withUnsafeBufferPointer { buffer in
@@ -77,7 +78,9 @@ public enum WriteRequestDecoder {
                             allocator, buffer.count, buffer.baseAddress)
                     else { return nil }
                     defer { io__prometheus__write__v2__request__free_unpacked(request, allocator) }
-                    return Result { () throws(WriteRequestError) in try convert(request.pointee) }
+                    return Result { () throws(WriteRequestError) in
+                        try convert(request.pointee, maxLabelBytes: maxLabelBytes)
+                    }
                 }
             }
         }

@@ -21,13 +21,19 @@ public struct WriteRequestLimits: Sendable, Equatable {
     /// and unit text once). A string costs protobuf-c more than a label ref, so the table is
     /// bounded on its own rather than counted as labels.
     public var maxSymbols: Int = 2_000_000
+    /// Bytes of label names and values the series and exemplars of one request resolve to.
+    /// A 1.0 request carries its label bytes itself, so its uncompressed size bounds them; a
+    /// 2.0 request refers to its symbols, and a few bytes of refs can repeat a long string
+    /// any number of times: this bounds what the checks after decoding then handle.
+    public var maxLabelBytes: Int = 64 << 20
     /// What protobuf-c may allocate to decode the request: its structs, arrays, strings and
     /// scratch space, with 16 bytes of allocator overhead each (measured from the wire format
     /// first, then enforced by the allocator it decodes with).
     public var maxDecodedBytes: Int = 256 << 20
 
     /// The defaults: 64 MiB uncompressed, 100,000 series, 2,000,000 labels, 1,000,000
-    /// samples, 100,000 exemplars and metadata, 2,000,000 symbols, 256 MiB decoded.
+    /// samples, 100,000 exemplars and metadata, 2,000,000 symbols, 64 MiB of resolved label
+    /// bytes, 256 MiB decoded.
     public init() {}
 
     /// No limit but the uncompressed size (for tests that measure the decoder itself).
@@ -39,6 +45,7 @@ public struct WriteRequestLimits: Sendable, Equatable {
         limits.maxExemplars = .max
         limits.maxMetadata = .max
         limits.maxSymbols = .max
+        limits.maxLabelBytes = .max
         limits.maxDecodedBytes = .max
         return limits
     }()

@@ -27,8 +27,19 @@ final class ReceiverHandler: ChannelDuplexHandler {
     private var busy = false
     private var readHeld = false
 
+    /// What a request is answered, worked out off the event loop.
+    private struct Answer: Sendable {
+        let status: Int
+        let text: String
+        let headers: [(String, String)]
+    }
+
     private enum Refusal {
-        case tooLarge, overBudget
+        case tooLarge, overBudget, notWrite
+    }
+
+    private static func path(_ head: HTTPRequestHead) -> String {
+        head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
     }
 
     init(receiver: RemoteWriteReceiver) { self.receiver = receiver }
@@ -42,6 +53,8 @@ final class ReceiverHandler: ChannelDuplexHandler {
             refusal = nil
             let declared = requestHead.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
             if declared > receiver.limits.maxBodyBytes { refusal = .tooLarge }
+            // A request answered 404 or 405 keeps none of its body.
+            if Self.path(requestHead) != "/api/v1/write" || requestHead.method != .POST { refusal = .notWrite }
         case .body(var buffer):
             guard refusal == nil else { return }
             let count = buffer.readableBytes
@@ -95,8 +108,7 @@ final class ReceiverHandler: ChannelDuplexHandler {
     }
 
     private func handle(_ requestHead: HTTPRequestHead, context: ChannelHandlerContext) {
-        let path = requestHead.uri.split(separator: "?").first.map(String.init) ?? requestHead.uri
-        guard path == "/api/v1/write" else {
+        guard Self.path(requestHead) == "/api/v1/write" else {
             return respond(404, "not found: POST remote-write requests to /api/v1/write\n", requestHead, context)
         }
         guard requestHead.method == .POST else {
@@ -109,7 +121,7 @@ final class ReceiverHandler: ChannelDuplexHandler {
             return respond(
                 503, "receiver busy: too many bodies held at once, retry later\n", requestHead, context,
                 extra: [("Retry-After", "1")])
-        case nil: break
+        case .notWrite, nil: break
         }
         let requestBody = body
         body = []
@@ -127,54 +139,60 @@ final class ReceiverHandler: ChannelDuplexHandler {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         switch action {
         case .accept:
-            let checker = receiver.checker
-            receiver.decodeOffLoop(on: context.eventLoop) { checker.check(headers: headers, body: body) }
-                .whenComplete { outcome in
-                    let (handler, context) = bound.value
-                    guard case .success(let result) = outcome else {
-                        return handler.finish(503, "receiver stopping\n", requestHead, context)
-                    }
-                    let status: Int
-                    switch result {
-                    case .success: status = 204
-                    case .failure(let error): status = error.status
-                    }
-                    let written = protocols.written(announced: announced, status: status, decoded: try? result.get())
-                    handler.receiver.record(
-                        ReceivedWriteRequest(
-                            headers: headers, bodyBytes: body.count, protocolVersion: announced, decoded: result,
-                            status: status, written: written, receivedAtMilliseconds: WallClock.unixMilliseconds()))
-                    let text: String
-                    switch result {
-                    case .success: text = ""
-                    case .failure(let error): text = error.description + "\n"
-                    }
-                    handler.finish(status, text, requestHead, context, extra: written?.headers ?? [])
+            let receiver = receiver
+            // Checked, recorded and handed to `onRequest` on the thread pool; only the answer
+            // is written on the event loop.
+            receiver.decodeOffLoop(on: context.eventLoop) { () -> Answer in
+                let result = receiver.checker.check(headers: headers, body: body)
+                let status: Int
+                let text: String
+                switch result {
+                case .success:
+                    status = 204
+                    text = ""
+                case .failure(let error):
+                    status = error.status
+                    text = error.description + "\n"
                 }
-        case .respond(let status, let extra, let text):
-            let limits = receiver.limits.request
-            let version = protocols.decodingVersion(announced: announced)
-            receiver.decodeOffLoop(on: context.eventLoop) {
-                Result { () throws(WriteRequestError) in
-                    try WriteRequestDecoder.decode(body: body, limits: limits, protocolVersion: version)
-                }
+                let written = protocols.written(announced: announced, status: status, decoded: try? result.get())
+                receiver.record(
+                    ReceivedWriteRequest(
+                        headers: headers, bodyBytes: body.count, protocolVersion: announced, decoded: result,
+                        status: status, written: written, receivedAtMilliseconds: WallClock.unixMilliseconds()))
+                return Answer(status: status, text: text, headers: written?.headers ?? [])
             }.whenComplete { outcome in
                 let (handler, context) = bound.value
-                let decoded = try? outcome.get().get()
+                guard case .success(let answer) = outcome else {
+                    return handler.finish(503, "receiver stopping\n", requestHead, context)
+                }
+                handler.finish(answer.status, answer.text, requestHead, context, extra: answer.headers)
+            }
+        case .respond(let status, let extra, let text):
+            let receiver = receiver
+            let limits = receiver.limits.request
+            let version = protocols.decodingVersion(announced: announced)
+            receiver.decodeOffLoop(on: context.eventLoop) { () -> Answer in
+                let result = Result { () throws(WriteRequestError) in
+                    try WriteRequestDecoder.decode(body: body, limits: limits, protocolVersion: version)
+                }
                 // A scripted answer to a 2.0 request reports counts as the receiver would, unless
                 // the script sets them itself.
                 let scripted = Set(extra.map { $0.0.lowercased() })
-                let written = protocols.written(announced: announced, status: status, decoded: decoded)
+                let written = protocols.written(announced: announced, status: status, decoded: try? result.get())
                     .flatMap { counts in
                         counts.headers.contains { scripted.contains($0.0.lowercased()) } ? nil : counts
                     }
-                if case .success(let result) = outcome {
-                    handler.receiver.record(
-                        ReceivedWriteRequest(
-                            headers: headers, bodyBytes: body.count, protocolVersion: announced, decoded: result,
-                            status: status, written: written, receivedAtMilliseconds: WallClock.unixMilliseconds()))
+                receiver.record(
+                    ReceivedWriteRequest(
+                        headers: headers, bodyBytes: body.count, protocolVersion: announced, decoded: result,
+                        status: status, written: written, receivedAtMilliseconds: WallClock.unixMilliseconds()))
+                return Answer(status: status, text: text, headers: (written?.headers ?? []) + extra)
+            }.whenComplete { outcome in
+                let (handler, context) = bound.value
+                guard case .success(let answer) = outcome else {
+                    return handler.finish(503, "receiver stopping\n", requestHead, context)
                 }
-                handler.finish(status, text, requestHead, context, extra: (written?.headers ?? []) + extra)
+                handler.finish(answer.status, answer.text, requestHead, context, extra: answer.headers)
             }
         case .delay(let duration, let next):
             context.eventLoop.scheduleTask(in: .nanoseconds(duration.nanoseconds)) {

@@ -43,13 +43,15 @@ public final class RemoteWriteReceiver: Sendable {
     /// - Parameters:
     ///   - host: the address to listen on; loopback by default.
     ///   - port: the port; 0 picks a free one (read it from ``boundPort`` or ``url``).
-    ///   - keepRequests: store every request for ``requests`` (tests); off for long runs.
+    ///   - keepRequests: store every decoded request for ``requests`` (tests); turn it off for
+    ///     long runs and for anything facing the network, where it would grow without bound.
     ///   - limits: what peers may make it hold (connections, bytes, decoded size, time).
     ///   - protocols: the remote-write protocols it speaks: 1.0 and 2.0 (Prometheus 3), 1.0
     ///     only and unaware of 2.0 (Prometheus 2.42), or 1.0 refusing 2.0 with 415.
     ///   - script: the action for the request with the given 0-based index (metadata
     ///     requests count too; a connection closed by `.closeConnection` is not recorded).
-    ///   - onRequest: called with every recorded request, on an event loop: keep it short.
+    ///   - onRequest: called with every recorded request, on NIO's thread pool (never on an
+    ///     event loop), where printing or formatting may block.
     public init(
         host: String = "127.0.0.1", port: Int = 0, keepRequests: Bool = true, limits: Limits = Limits(),
         protocols: ProtocolSupport = .v1AndV2,
@@ -85,7 +87,9 @@ public final class RemoteWriteReceiver: Sendable {
     public func start() async throws {
         let guardLimits = {
             var guardLimits = ConnectionGuardHandler.Limits(
-                maxRequestBytes: limits.maxHeaderBytes + limits.maxBodyBytes + 64 << 10,
+                maxRequestBytes: Int(
+                    Int64(limits.maxHeaderBytes).saturatingAdding(Int64(limits.maxBodyBytes)).saturatingAdding(64 << 10)
+                ),
                 requestDeadline: limits.bodyReadTimeout, idleTimeout: limits.idleTimeout)
             guardLimits.overBudgetStatus = "413 Payload Too Large"
             guardLimits.maxHeaderBytes = limits.maxHeaderBytes

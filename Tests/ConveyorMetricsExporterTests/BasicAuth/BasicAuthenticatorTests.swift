@@ -51,6 +51,28 @@ struct BasicAuthenticatorTests {
         #expect(!exposition.contains("correct horse") && !exposition.contains("$2y$"))
     }
 
+    /// Only successes are cached: a flood of distinct wrong passwords (more than the cache
+    /// holds) leaves the scraper's verified credentials answered from the cache.
+    @Test func wrongPasswordsCannotEvictAVerifiedScraper() async throws {
+        let authenticator = BasicAuthenticator(users: Self.users, registry: MetricsRegistry())
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        #expect(try await outcome(authenticator.check(headers("alice", "correct horse"), on: loop)) == .allowed)
+        for attempt in 0..<(BasicAuthenticator.cacheCapacity + 20) {
+            #expect(
+                try await outcome(authenticator.check(headers("alice", "guess \(attempt)"), on: loop))
+                    == .denied(.invalid))
+        }
+        let runs = authenticator.bcryptRunCount
+        #expect(runs == BasicAuthenticator.cacheCapacity + 21)
+        guard case .decided(.allowed) = authenticator.check(headers("alice", "correct horse"), on: loop) else {
+            Issue.record("the verified credentials were pushed out of the cache")
+            return
+        }
+        // A wrong password is not cached either: it pays bcrypt every time.
+        _ = try await outcome(authenticator.check(headers("alice", "guess 0"), on: loop))
+        #expect(authenticator.bcryptRunCount == runs + 1)
+    }
+
     /// One check runs at a time on the pool; 32 more may wait; the rest are refused at once.
     /// The pool's only thread is held by a blocker, so nothing finishes while the checks queue.
     @Test func checksBeyondTheWaitingBoundAreRefusedAsOverloaded() async throws {

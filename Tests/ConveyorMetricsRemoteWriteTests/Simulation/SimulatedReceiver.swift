@@ -63,6 +63,8 @@ final class SimulatedReceiver: RemoteWriteTransport, @unchecked Sendable {  // o
     /// Every sample stored, in arrival order.
     private(set) var stored: [Stored] = []
     private(set) var requests = 0
+    /// Requests that carried metadata (1.0's sample-free metadata requests).
+    private(set) var metadataRequests = 0
     /// Requests whose body did not decode (a defect: the sender sends only valid requests).
     private(set) var undecodable: [String] = []
     /// Every value stored, and the newest timestamp, by series.
@@ -99,6 +101,7 @@ final class SimulatedReceiver: RemoteWriteTransport, @unchecked Sendable {  // o
             undecodable.append("\(error)")
             return .response(status: 400, retryAfter: nil, body: "undecodable")
         }
+        if !decoded.metadata.isEmpty { metadataRequests += 1 }
         // Only a 2.0 receiver answering a 2.0 request says what it wrote.
         let confirms = format == .v2 && protocols == .v1AndV2
         func written(_ samples: Int) -> WrittenCounts? {

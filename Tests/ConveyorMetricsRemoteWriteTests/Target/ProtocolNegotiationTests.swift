@@ -59,6 +59,16 @@ struct ProtocolNegotiationTests {
         #expect(Self.storedJobs(harness).count == 2)
     }
 
+    /// Metadata queued while on 2.0 (which carries it inline) is sent once the target falls
+    /// back to 1.0, not lost.
+    @Test func metadataQueuedOn2IsSentAfterAFallBack() {
+        let harness = Self.harness(.auto, .v1Only)
+        Self.produce(harness)
+        harness.target.setMetadata([RemoteMetadata(familyName: "jobs_total", type: .counter, help: "Jobs", unit: "")])
+        #expect(harness.send() == 3, "the 2.0 attempt, the same samples as 1.0, then the metadata request")
+        #expect(harness.receiver.requests == 3 && harness.receiver.metadataRequests == 1)
+    }
+
     @Test func autoTries2AgainAfterTheProbeInterval() {
         let harness = Self.harness(.auto, .v1Only)
         Self.produce(harness)

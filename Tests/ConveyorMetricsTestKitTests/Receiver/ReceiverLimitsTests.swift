@@ -137,6 +137,42 @@ struct ReceiverLimitsTests {
         }
     }
 
+    /// NIO passes a pipelined request on before the previous answer reaches the socket: that
+    /// answer must not make the connection look idle while the next request is worked on.
+    @Test func aPipelinedRequestIsNotCutOffByTheIdleTimeout() async throws {
+        var limits = RemoteWriteReceiver.Limits()
+        limits.idleTimeout = .milliseconds(300)
+        try await withReceiver(
+            limits, script: { index in index == 1 ? .delay(.milliseconds(900), then: .accept) : .accept }
+        ) {
+            _, client in
+            let both = Self.request(Self.validBody, keepAlive: true) + Self.request(Self.validBody)
+            // (A 204 carries no Content-Length, so the answers are counted by their status lines.)
+            let raw = String(decoding: try await client.exchange(both), as: UTF8.self)
+            #expect(raw.components(separatedBy: "HTTP/1.1 204").count - 1 == 2, "\(raw)")
+        }
+    }
+
+    /// Requests answered 404 or 405 keep none of their body in the shared budget.
+    @Test func requestsToOtherPathsHoldNoBodyBytes() async throws {
+        var limits = RemoteWriteReceiver.Limits()
+        limits.maxBufferedBodyBytes = 10_000
+        try await withReceiver(limits) { receiver, client in
+            var requests: [UInt8] = []
+            for path in ["/x", "/api/v1/write?x", "/metrics"] {
+                let head = "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\n"
+                requests += Array(head.utf8) + [UInt8](repeating: 1, count: 4000)
+            }
+            requests += Array("GET /api/v1/write HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\n".utf8)
+            requests += [UInt8](repeating: 1, count: 4000)
+            requests += Self.request(Self.validBody)
+            let statuses = RawHTTPClient.parse(try await client.exchange(requests)).map(\.status)
+            #expect(statuses.count == 5 && statuses[0] == 404 && statuses[2] == 404 && statuses[3] == 405)
+            #expect(statuses.last == 204, "the valid request still fits the budget: \(statuses)")
+            #expect(try await eventually { receiver.heldBodyBytes == 0 })
+        }
+    }
+
     @Test func anOversizedHeadIs431() async throws {
         var limits = RemoteWriteReceiver.Limits()
         limits.maxHeaderBytes = 1024
