@@ -2,6 +2,7 @@ import CRemoteWriteProto
 import Testing
 
 @testable import ConveyorMetrics
+@testable import ConveyorMetricsRemoteWrite
 @testable import ConveyorMetricsTestKit
 
 @Suite("Write request scan, remote write 2.0")
@@ -128,5 +129,29 @@ struct WriteRequestScanV2Tests {
             try WriteRequestScan.measure(request.bytes, limits: limits, protocolVersion: .v2)
         }
         #expect(error.isTooLarge && error.description.contains(key), "\(error)")
+    }
+}
+
+/// 2.0's own expansion: refs are a byte each, so a request can name one long symbol in
+/// thousands of labels. What the labels resolve to is bounded (`max_label_bytes`) before the
+/// checks after decoding ever build text from them.
+@Suite("Write request 2.0 label bytes")
+struct WriteRequestV2LabelBytesTests {
+    @Test func oneLongSymbolInManyLabelsIsRefused() throws {
+        var builder = V2WireBuilder()
+        let long = String(repeating: "a", count: 1 << 20)
+        let labels = [("__name__", "up")] + (0..<100).map { (String(format: "n%04d", $0), long) }
+        builder.addSeries(labels, samples: [RemoteSample(value: 1, timestampMilliseconds: 1)])
+        let body = Snappy.compress(builder.bytes())
+        #expect(body.count < 2 << 20, "the whole attack fits in a small body (\(body.count) bytes)")
+        let error = try #require(throws: WriteRequestError.self) {
+            try WriteRequestDecoder.decode(body: body, protocolVersion: .v2)
+        }
+        #expect(error.status == 413 && error.description.contains("max_label_bytes"), "\(error)")
+        // Under the limit, the same shape decodes.
+        var limits = WriteRequestLimits()
+        limits.maxLabelBytes = 200 << 20
+        let decoded = try WriteRequestDecoder.decode(body: body, limits: limits, protocolVersion: .v2)
+        #expect(decoded.timeSeries.first?.labels.count == 101)
     }
 }
