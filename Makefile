@@ -131,9 +131,9 @@ SANITIZER_SIMULATION := SIMULATION_FIXED_SEEDS=100 SIMULATION_SEEDS=100
 SANITIZER_SKIP := PushSimulationTests|RealReceiverTests|ExecutableTests|DemoKillRestartTests|ExporterFloodTests|noSecretInCheckConfigOutput|aSixtySecondOutageAtOneSecondIntervalsLosesNothing
 test-tsan: deps-test
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	TSAN_OPTIONS=suppressions=$(CURDIR)/.ci/tsan-suppressions.txt \
+	CONVEYOR_SANITIZER=thread TSAN_OPTIONS=suppressions=$(CURDIR)/.ci/tsan-suppressions.txt \
 	  $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --skip '$(SANITIZER_SKIP)'
-	TSAN_OPTIONS=suppressions=$(CURDIR)/.ci/tsan-suppressions.txt $(SANITIZER_SIMULATION) \
+	CONVEYOR_SANITIZER=thread TSAN_OPTIONS=suppressions=$(CURDIR)/.ci/tsan-suppressions.txt $(SANITIZER_SIMULATION) \
 	  $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter PushSimulationTests
 
 test-asan: deps-test

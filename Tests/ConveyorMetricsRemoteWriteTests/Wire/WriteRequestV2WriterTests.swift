@@ -92,8 +92,12 @@ struct WriteRequestV2WriterTests {
 
     /// Random series, values (0, -0, NaN, stale markers, infinities) and timestamps (0,
     /// negative, huge), in slices: always what protobuf-c would pack.
-    @Test func randomRequestsRepackIdentically() throws {
-        for seed in 0..<UInt64(300) {
+    @Test func randomRequestsRepackIdentically() async {
+        await HeavyTestWork.run { Self.randomRequestsRepack() }
+    }
+
+    static func randomRequestsRepack() {
+        for seed in 0..<UInt64(HeavyTestWork.iterations(300)) {
             var random = SplitMix64(seed: seed)
             let table = SymbolTable()
             let names = ["__name__", "a", "job", "le", "zone"]
@@ -135,7 +139,10 @@ struct WriteRequestV2WriterTests {
             }
             let writer = WriteRequestV2Writer()
             writer.write(chunks)
-            let (_, decoded, repacked) = try Self.decodeAndRepack(writer.bytes)
+            guard let (_, decoded, repacked) = try? Self.decodeAndRepack(writer.bytes) else {
+                Issue.record("seed \(seed): protobuf-c refuses the writer's output")
+                continue
+            }
             #expect(repacked == writer.bytes, "seed \(seed)")
             let expected = chunks.flatMap(\.samples)
             #expect(decoded.map(\.labels) == expected.map(\.series.labels), "seed \(seed)")

@@ -1,4 +1,5 @@
 import CRemoteWriteProto
+import ConveyorMetricsTestSupport
 import Foundation
 import Testing
 
@@ -7,12 +8,16 @@ import Testing
 
 @Suite("Write request scan")
 struct WriteRequestScanTests {
-    private static let seeds = 3_000
+    private static let seeds = HeavyTestWork.iterations(3_000)
 
     /// Random requests (unknown fields, exemplars, repeated and empty fields) and mutations
     /// of them: whatever the scan lets through, protobuf-c allocates at most what it estimated,
     /// and a valid request's counts are exact.
-    @Test func theEstimateBoundsWhatProtobufCAllocates() {
+    @Test func theEstimateBoundsWhatProtobufCAllocates() async {
+        await HeavyTestWork.run { Self.estimatesBoundAllocations() }
+    }
+
+    static func estimatesBoundAllocations() {
         var checked = 0
         var mutantsAccepted = 0
         var worstRatio = 0.0

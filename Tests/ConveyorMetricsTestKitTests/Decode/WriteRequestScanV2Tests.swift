@@ -1,4 +1,5 @@
 import CRemoteWriteProto
+import ConveyorMetricsTestSupport
 import Testing
 
 @testable import ConveyorMetrics
@@ -7,12 +8,16 @@ import Testing
 
 @Suite("Write request scan, remote write 2.0")
 struct WriteRequestScanV2Tests {
-    private static let seeds = 3_000
+    private static let seeds = HeavyTestWork.iterations(3_000)
 
     /// Random 2.0 requests and mutations of them: whatever the scan lets through, protobuf-c
     /// allocates at most what it estimated; a valid request's counts are exact, and one that
     /// fits its symbol table decodes into exactly what was written.
-    @Test func theEstimateBoundsWhatProtobufCAllocates() {
+    @Test func theEstimateBoundsWhatProtobufCAllocates() async {
+        await HeavyTestWork.run { Self.estimatesBoundAllocations() }
+    }
+
+    static func estimatesBoundAllocations() {
         var checked = 0
         var decoded = 0
         var mutantsAccepted = 0
