@@ -116,22 +116,30 @@ struct ExecutableTests {
         defer { if process.isRunning { process.terminate() } }
         #expect(served)
         // The status line reaches a pipe while the demo runs (stdout is not a terminal here).
+        // Read with blocking reads on a thread of its own until the demo closes its stdout: no
+        // readabilityHandler (its dispatch source crashed libdispatch once at the child's exit)
+        // and no waitUntilExit (a run loop on the Swift pool).
         let printed = Mutex("")
-        standardOutput.fileHandleForReading.readabilityHandler = { handle in
-            let data = PipeReading.readSome(handle) ?? Data()
-            printed.withLock { $0 += String(decoding: data, as: UTF8.self) }
-        }
+        let readerDone = Mutex(false)
+        let stdoutHandle = standardOutput.fileHandleForReading
+        Thread {
+            while let chunk = PipeReading.readSome(stdoutHandle), !chunk.isEmpty {
+                printed.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
+            }
+            readerDone.withLock { $0 = true }
+        }.start()
         for _ in 0..<100 where !printed.withLock({ $0.contains(" families, ") }) && process.isRunning {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(process.isRunning && printed.withLock { $0.contains(" families, ") }, "a status line before exit")
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
-        standardOutput.fileHandleForReading.readabilityHandler = nil
+        for _ in 0..<300 where process.isRunning || !readerDone.withLock({ $0 }) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(!process.isRunning && readerDone.withLock { $0 }, "the demo exited and closed its stdout")
         #expect(process.terminationStatus == 0)
-        let rest = String(decoding: PipeReading.readToEnd(standardOutput.fileHandleForReading), as: UTF8.self)
         let text =
-            printed.withLock { $0 } + rest
+            printed.withLock { $0 }
             + String(decoding: PipeReading.readToEnd(output.fileHandleForReading), as: UTF8.self)
         #expect(text.contains(" families, ") && text.contains("| push embedded: ok "), "status line printed: \(text)")
         #expect(text.contains("| receiver: "), "the embedded receiver is shown")
