@@ -10,7 +10,7 @@ BUILD_DEPS := pkg-config libsnappy-dev libprotobuf-c-dev libcurl4-openssl-dev li
 TEST_DEPS  := prometheus victoria-metrics openssl
 LISTEN     ?= 0.0.0.0:9090
 
-.PHONY: all deps deps-test build release run test test-unit test-core-only examples docs format lint clean proto check-proto bench test-tsan test-asan fuzz fuzz-seeds simulate
+.PHONY: all deps deps-test build release run test test-unit test-core-only examples docs format lint clean proto check-proto bench bench-instructions test-tsan test-asan fuzz fuzz-seeds simulate
 
 all: build
 
@@ -121,6 +121,16 @@ bench: deps
 	  --time-units nanoseconds > .bench-results.md 2>&1 || { cat .bench-results.md; exit 1; }
 	cd Benchmarks && $(SWIFT) run -c release ResidentMemoryProbe > .bench-resident.txt
 	python3 Benchmarks/summarize.py Benchmarks/.bench-resident.txt Benchmarks/.bench-sizes.txt < Benchmarks/.bench-results.md
+	$(MAKE) bench-instructions
+
+# Instructions per operation under valgrind's callgrind (the same counts on a busy machine):
+# InstructionProbe runs each operation with two iteration counts; set-up cancels out.
+# valgrind 3.19 cannot read the Swift binary's debug info, so it runs on a stripped copy.
+bench-instructions: deps
+	$(call apt_install,valgrind python3)
+	cd Benchmarks && $(SWIFT) build -c release --product InstructionProbe
+	objcopy --strip-debug Benchmarks/.build/release/InstructionProbe Benchmarks/.build/InstructionProbe.stripped
+	python3 Benchmarks/instructions.py Benchmarks/.build/InstructionProbe.stripped
 
 # The suite under ThreadSanitizer / AddressSanitizer (own build folders; the real-binary
 # suites run in `make test`).

@@ -31,6 +31,16 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "InstructionProbe",
+            dependencies: [
+                .product(name: "ConveyorMetrics", package: rootIdentity),
+                .product(name: "ConveyorMetricsRemoteWrite", package: rootIdentity),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Sources/InstructionProbe",
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])]
+        ),
+        .executableTarget(
             name: "ResidentMemoryProbe",
             dependencies: [.product(name: "ConveyorMetrics", package: rootIdentity)],
             path: "Sources/ResidentMemoryProbe"

@@ -1,0 +1,117 @@
+// Instruction counts that hold on a noisy machine: `make bench` runs this under
+// `valgrind --tool=callgrind` twice per operation, with two iteration counts, and divides the
+// difference in instructions by the difference in iterations, so set-up cancels out.
+//
+//   InstructionProbe <operation> <iterations>
+//
+// Operations mirror the time benchmarks (same fixtures), ours and the peer's where one exists.
+import ConveyorMetrics
+@_spi(Benchmarks) import ConveyorMetricsRemoteWrite
+import Prometheus
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+let sourceIDs = (0..<100).map { "kafka-source-\($0)" }
+let latencyBuckets = ConveyorRouterMetrics.defaultLatencyBucketsMs
+
+/// 100 counter families × 100 label values + 10 histogram families × 100 label values.
+func bigRegistry() -> MetricsRegistry {
+    let registry = MetricsRegistry()
+    for family in 0..<100 {
+        let counter = registry.counterFamily(name: "counter_\(family)_total", help: "Counter \(family)", labelNames: ["id"])
+        for value in 0..<100 { counter.series("value-\(value)").increment(by: UInt64(value)) }
+    }
+    for family in 0..<10 {
+        let histogram = registry.histogramFamily(
+            name: "histogram_\(family)_ms", help: "Histogram \(family)", labelNames: ["id"], buckets: latencyBuckets)
+        for value in 0..<100 { histogram.series("value-\(value)").observe(Double(value)) }
+    }
+    return registry
+}
+
+func bigPeerRegistry() -> PrometheusCollectorRegistry {
+    let registry = PrometheusCollectorRegistry()
+    for family in 0..<100 {
+        for value in 0..<100 {
+            registry.makeCounter(name: "counter_\(family)_total", labels: [("id", "value-\(value)")], help: "Counter \(family)")
+                .increment(by: Int64(value))
+        }
+    }
+    for family in 0..<10 {
+        for value in 0..<100 {
+            registry.makeValueHistogram(
+                name: "histogram_\(family)_ms", labels: [("id", "value-\(value)")], buckets: latencyBuckets,
+                help: "Histogram \(family)"
+            ).record(Double(value))
+        }
+    }
+    return registry
+}
+
+@inline(never)
+func keep<T>(_ value: T) { withExtendedLifetime(value) {} }
+
+let arguments = CommandLine.arguments
+guard arguments.count == 3, let iterations = Int(arguments[2]), iterations >= 0 else {
+    print("usage: InstructionProbe <operation> <iterations>")
+    exit(2)
+}
+switch arguments[1] {
+case "record-ours":
+    let metrics = ConveyorRouterMetrics(registry: MetricsRegistry())
+    for id in sourceIDs { metrics.recordRecordsReceived(sourceID: id, count: 1) }
+    for index in 0..<iterations { metrics.recordRecordsReceived(sourceID: sourceIDs[index % 100], count: 1) }
+case "record-peer":
+    let registry = PrometheusCollectorRegistry()
+    let name = "conveyor_router_records_received_total"
+    for id in sourceIDs { _ = registry.makeCounter(name: name, labels: [("source_id", id)]) }
+    for index in 0..<iterations {
+        registry.makeCounter(name: name, labels: [("source_id", sourceIDs[index % 100])]).increment()
+    }
+case "render-ours":
+    let registry = bigRegistry()
+    var buffer: [UInt8] = []
+    registry.emit(into: &buffer)
+    for _ in 0..<iterations {
+        buffer.removeAll(keepingCapacity: true)
+        registry.emit(into: &buffer)
+    }
+    keep(buffer.count)
+case "render-peer":
+    let registry = bigPeerRegistry()
+    var buffer: [UInt8] = []
+    registry.emit(into: &buffer)
+    for _ in 0..<iterations {
+        buffer.removeAll(keepingCapacity: true)
+        registry.emit(into: &buffer)
+    }
+    keep(buffer.count)
+case "encode-snappy-v1", "encode-snappy-v2":
+    // One flush's request: snapshot → samples → protobuf → snappy (the snapshot taken once).
+    let snapshot = bigRegistry().snapshot()
+    let support = RemoteWriteBenchmarkSupport(version: arguments[1].hasSuffix("v2") ? 2 : 1)
+    support.encode(snapshot)
+    _ = support.compressLastRequest()
+    for _ in 0..<iterations {
+        support.encode(snapshot)
+        keep(support.compressLastRequest())
+    }
+case "snappy-v1", "snappy-v2":
+    let support = RemoteWriteBenchmarkSupport(version: arguments[1].hasSuffix("v2") ? 2 : 1)
+    support.encode(bigRegistry().snapshot())
+    for _ in 0..<iterations { keep(support.compressLastRequest()) }
+case "flush":
+    // A whole flush of the registry: snapshot, samples, request bytes, snappy.
+    let registry = bigRegistry()
+    let support = RemoteWriteBenchmarkSupport(version: 1)
+    support.encode(registry.snapshot())
+    for _ in 0..<iterations {
+        support.encode(registry.snapshot())
+        keep(support.compressLastRequest())
+    }
+default:
+    print("unknown operation \(arguments[1])")
+    exit(2)
+}
