@@ -9,17 +9,22 @@ package enum Snappy {
     }
 
     /// Compresses the bytes at `input` into `output` (replacing its contents; capacity is reused).
+    ///
+    /// Snappy needs room for its worst case, about 1.17× the input: that room is a scratch
+    /// allocation that is never zeroed, and only the compressed bytes are copied into `output`
+    /// (sizing `output` itself to the worst case zeroed it on every request).
     package static func compress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) {
         let maxLength = snappy_max_compressed_length(input.count)
-        if output.count < maxLength { output = [UInt8](repeating: 0, count: maxLength) }
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(maxLength, 1), alignment: 1)
+        defer { scratch.deallocate() }
         var length = maxLength
-        let status = output.withUnsafeMutableBytes { destination in
-            snappy_compress(
-                input.baseAddress?.assumingMemoryBound(to: CChar.self), input.count,
-                destination.baseAddress?.assumingMemoryBound(to: CChar.self), &length)
-        }
+        let status = snappy_compress(
+            input.baseAddress?.assumingMemoryBound(to: CChar.self), input.count,
+            scratch.assumingMemoryBound(to: CChar.self), &length)
+        output.removeAll(keepingCapacity: true)
         // Compression cannot fail with a buffer of snappy_max_compressed_length bytes.
-        output.removeLast(output.count - (status == SNAPPY_OK ? length : 0))
+        guard status == SNAPPY_OK else { return }
+        output.append(contentsOf: UnsafeRawBufferPointer(start: scratch, count: length))
     }
 
     /// Compresses `input`.
