@@ -18,9 +18,18 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
     ],
     targets: [
+        .target(
+            name: "BenchmarkFixtures",
+            dependencies: [
+                .product(name: "ConveyorMetrics", package: rootIdentity),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            path: "Sources/BenchmarkFixtures"
+        ),
         .executableTarget(
             name: "ConveyorBenchmarks",
             dependencies: [
+                "BenchmarkFixtures",
                 .product(name: "ConveyorMetrics", package: rootIdentity),
                 .product(name: "ConveyorMetricsRemoteWrite", package: rootIdentity),
                 .product(name: "Benchmark", package: "benchmark"),
@@ -33,6 +42,7 @@ let package = Package(
         .executableTarget(
             name: "InstructionProbe",
             dependencies: [
+                "BenchmarkFixtures",
                 .product(name: "ConveyorMetrics", package: rootIdentity),
                 .product(name: "ConveyorMetricsRemoteWrite", package: rootIdentity),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkFixtures
 import ConveyorMetrics
 @_spi(Benchmarks) import ConveyorMetricsRemoteWrite
 import Dispatch

@@ -1,15 +1,13 @@
 // Scenarios of the performance issue. Names end in "| ours" or "| peer" so that
 // Benchmarks/summarize.py can print one table: scenario, ours, peer, ratio.
 import Benchmark
+import BenchmarkFixtures
 import ConveyorMetrics
 @_spi(Benchmarks) import ConveyorMetricsRemoteWrite
 import Dispatch
 import Prometheus
 import Synchronization
 
-let sourceIDs = (0..<100).map { "kafka-source-\($0)" }
-let pipelineIDs = (0..<10).map { "pipeline-\($0)" }
-let latencyBuckets = ConveyorRouterMetrics.defaultLatencyBucketsMs
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(

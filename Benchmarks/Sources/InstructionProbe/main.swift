@@ -5,6 +5,7 @@
 //   InstructionProbe <operation> <iterations>
 //
 // Operations mirror the time benchmarks (same fixtures), ours and the peer's where one exists.
+import BenchmarkFixtures
 import ConveyorMetrics
 @_spi(Benchmarks) import ConveyorMetricsRemoteWrite
 import Prometheus
@@ -12,43 +13,6 @@ import Prometheus
 #if canImport(Glibc)
     import Glibc
 #endif
-
-let sourceIDs = (0..<100).map { "kafka-source-\($0)" }
-let latencyBuckets = ConveyorRouterMetrics.defaultLatencyBucketsMs
-
-/// 100 counter families × 100 label values + 10 histogram families × 100 label values.
-func bigRegistry() -> MetricsRegistry {
-    let registry = MetricsRegistry()
-    for family in 0..<100 {
-        let counter = registry.counterFamily(name: "counter_\(family)_total", help: "Counter \(family)", labelNames: ["id"])
-        for value in 0..<100 { counter.series("value-\(value)").increment(by: UInt64(value)) }
-    }
-    for family in 0..<10 {
-        let histogram = registry.histogramFamily(
-            name: "histogram_\(family)_ms", help: "Histogram \(family)", labelNames: ["id"], buckets: latencyBuckets)
-        for value in 0..<100 { histogram.series("value-\(value)").observe(Double(value)) }
-    }
-    return registry
-}
-
-func bigPeerRegistry() -> PrometheusCollectorRegistry {
-    let registry = PrometheusCollectorRegistry()
-    for family in 0..<100 {
-        for value in 0..<100 {
-            registry.makeCounter(name: "counter_\(family)_total", labels: [("id", "value-\(value)")], help: "Counter \(family)")
-                .increment(by: Int64(value))
-        }
-    }
-    for family in 0..<10 {
-        for value in 0..<100 {
-            registry.makeValueHistogram(
-                name: "histogram_\(family)_ms", labels: [("id", "value-\(value)")], buckets: latencyBuckets,
-                help: "Histogram \(family)"
-            ).record(Double(value))
-        }
-    }
-    return registry
-}
 
 @inline(never)
 func keep<T>(_ value: T) { withExtendedLifetime(value) {} }
