@@ -43,7 +43,6 @@ package final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChann
 
     private let limits: Limits
     private var bytesSinceResponse = 0
-    private var headReceived = false
     /// Heads parsed, requests read in full, and responses written (only handlers that send
     /// ``HeadReceived`` and ``RequestReceived`` move the first two). NIO's pipelining handler
     /// passes a pipelined request on before the previous response has reached the socket, so
@@ -51,6 +50,8 @@ package final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChann
     private var heads: UInt64 = 0
     private var reads: UInt64 = 0
     private var answers: UInt64 = 0
+    /// A request whose head was parsed has not been answered yet.
+    private var headReceived: Bool { heads > answers }
     private var deadline: Scheduled<Void>?
     private var headerTimer: Scheduled<Void>?
     private var idle: Scheduled<Void>?
@@ -75,7 +76,7 @@ package final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChann
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
         let buffer = unwrapInboundIn(data)
-        if bytesSinceResponse == 0 && buffer.readableBytes > 0 && heads <= answers { startRequest(context: context) }
+        if bytesSinceResponse == 0 && buffer.readableBytes > 0 && !headReceived { startRequest(context: context) }
         bytesSinceResponse += buffer.readableBytes
         // A head and the start of its body may share a read: refuse once the bytes before this
         // read were already over the head limit and still no head was parsed.
@@ -100,10 +101,8 @@ package final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChann
             cancel(&headerTimer)
             if heads > answers {
                 // The next request's head is already here: it is in progress, not idle.
-                headReceived = true
                 if reads < heads { armDeadline(context: context) } else { cancel(&deadline) }
             } else {
-                headReceived = false
                 cancel(&deadline)
                 armIdle(context: context)
             }
@@ -113,7 +112,6 @@ package final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChann
         case is HeadReceived:
             // A pipelined request whose bytes were read earlier starts without a new byte.
             heads &+= 1
-            headReceived = true
             cancel(&headerTimer)
             cancel(&idle)
         case is RequestReceived:

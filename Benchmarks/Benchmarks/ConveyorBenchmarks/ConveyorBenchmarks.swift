@@ -8,7 +8,6 @@ import Dispatch
 import Prometheus
 import Synchronization
 
-
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .mallocCountTotal], timeUnits: .nanoseconds, warmupIterations: 3,

@@ -1,8 +1,8 @@
 import Benchmark
+import BenchmarkFixtures
 import ConveyorMetrics
 @_spi(Benchmarks) import ConveyorMetricsRemoteWrite
 import Foundation
-import BenchmarkFixtures
 import Prometheus
 
 func renderingBenchmarks() {
@@ -18,14 +18,7 @@ func renderingBenchmarks() {
     // The "peer" of encoding is snappy alone on the encoded bytes (target: encode + snappy ≤ 2× that).
     // One sampler across iterations, as a target's flush loop keeps one for its lifetime.
     Benchmark("remote-write encode + snappy of that registry | ours", configuration: configuration) { benchmark in
-        var size = 0
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            encodeFixture.support.encode(encodeFixture.snapshot)
-            size = encodeFixture.support.compressLastRequest()
-        }
-        benchmark.stopMeasurement()
-        blackHole(size)
+        measureEncode(benchmark, encodeFixture)
     }
     Benchmark("remote-write encode + snappy of that registry | peer", configuration: configuration) { benchmark in
         let encodedBytes = encodeFixture.support.encode(encodeFixture.snapshot)
@@ -81,7 +74,6 @@ func measureEncode(_ benchmark: Benchmark, _ fixture: EncodeFixture) {
     benchmark.stopMeasurement()
     blackHole(size)
 }
-
 
 /// The registry's snapshot and a warmed-up encoder (label bytes cached, as after a target's first flush).
 struct EncodeFixture {

@@ -43,7 +43,6 @@ public func bigPeerRegistry() -> PrometheusCollectorRegistry {
     return registry
 }
 
-
 /// The demo router's registry: the Conveyor metric set as `conveyor-metrics demo` records it
 /// on its first tick (3 sources, 2 pipelines, 4 stages, 3 sinks; about 75 samples).
 public func demoRegistry() -> MetricsRegistry {

@@ -17,6 +17,17 @@ import Prometheus
 @inline(never)
 func keep<T>(_ value: T) { withExtendedLifetime(value) {} }
 
+/// Renders `iterations` times into one reused buffer (after one render that sizes it).
+func render(_ iterations: Int, _ emit: (inout [UInt8]) -> Void) {
+    var buffer: [UInt8] = []
+    emit(&buffer)
+    for _ in 0..<iterations {
+        buffer.removeAll(keepingCapacity: true)
+        emit(&buffer)
+    }
+    keep(buffer.count)
+}
+
 let arguments = CommandLine.arguments
 guard arguments.count == 3, let iterations = Int(arguments[2]), iterations >= 0 else {
     print("usage: InstructionProbe <operation> <iterations>")
@@ -36,22 +47,10 @@ case "record-peer":
     }
 case "render-ours":
     let registry = bigRegistry()
-    var buffer: [UInt8] = []
-    registry.emit(into: &buffer)
-    for _ in 0..<iterations {
-        buffer.removeAll(keepingCapacity: true)
-        registry.emit(into: &buffer)
-    }
-    keep(buffer.count)
+    render(iterations) { registry.emit(into: &$0) }
 case "render-peer":
     let registry = bigPeerRegistry()
-    var buffer: [UInt8] = []
-    registry.emit(into: &buffer)
-    for _ in 0..<iterations {
-        buffer.removeAll(keepingCapacity: true)
-        registry.emit(into: &buffer)
-    }
-    keep(buffer.count)
+    render(iterations) { registry.emit(into: &$0) }
 case "encode-snappy-v1", "encode-snappy-v2":
     // One flush's request: snapshot → samples → protobuf → snappy (the snapshot taken once).
     let snapshot = bigRegistry().snapshot()

@@ -45,6 +45,4 @@ final class SymbolSlots: Sendable {
         state.withLock { $0.free.append(slot) }
     }
 
-    /// The highest slot handed out so far, plus one.
-    var bound: Int { state.withLock { $0.next } }
 }

@@ -21,9 +21,6 @@ final class SymbolTable {
         return symbol
     }
 
-    /// Strings interned now.
-    var count: Int { symbols.count }
-
     /// Drops the symbols only this table still holds.
     func sweep() {
         var index = symbols.values.startIndex

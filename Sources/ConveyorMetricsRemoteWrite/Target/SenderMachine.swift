@@ -38,7 +38,6 @@ final class SenderMachine {
         self.sources = [MemoryBatches(queue: memory, encoder: encoder)]
         negotiation = ProtocolNegotiation(
             setting: target.configuration.protobufMessage, probeInterval: target.configuration.protocolProbeInterval)
-        target.recordFormat.store(negotiation.current == .v2, ordering: .relaxed)
         target.metrics.protocolInUse(negotiation.current)
     }
 

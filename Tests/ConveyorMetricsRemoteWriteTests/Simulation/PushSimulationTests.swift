@@ -45,14 +45,7 @@ import Testing
     /// Runs `body` on a thread of its own: seconds of CPU on the Swift concurrency pool (two
     /// threads here) would starve every other test that awaits something meanwhile.
     static func offThePool(_ body: @escaping @Sendable () -> Void) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
-                body()
-                continuation.resume()
-            }
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
+        await HeavyTestWork.run(body)
     }
 
     @Test func fixedSeeds() async {

@@ -118,12 +118,7 @@ struct SeriesLookupTableTests {
     }
 
     private func onThread(_ body: @escaping @Sendable () -> Void) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            Thread {
-                body()
-                continuation.resume()
-            }.start()
-        }
+        await HeavyTestWork.run(body)
     }
 
     @Test func twoValueAndManyValueKeysHashAndCompareByAllValues() {
