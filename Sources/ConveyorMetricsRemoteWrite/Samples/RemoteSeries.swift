@@ -13,8 +13,10 @@ final class RemoteSeries: Sendable {
     /// of 6 varint bytes — every millisecond timestamp from 2004 to 2527): TimeSeries tag
     /// and length, the labels, Sample tag and length.
     nonisolated(unsafe) let commonPrefix: UnsafeRawBufferPointer  // immutable after init
+    /// The timestamp varint length `commonPrefix` assumes.
+    static let commonTimestampSize = 6
     /// The Sample length `commonPrefix` assumes: value (1 + 8) and timestamp (1 + 6).
-    static let commonSampleSize = 16
+    static let commonSampleSize = 9 + 1 + commonTimestampSize
 
     /// The symbols of the labels (name, value, name, value… in label order), then help and
     /// unit; nil for the empty string.

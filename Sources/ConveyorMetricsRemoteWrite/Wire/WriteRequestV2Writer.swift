@@ -5,7 +5,10 @@ import ConveyorMetrics
 /// one `TimeSeries` per sample with its label refs, the sample (with `start_timestamp` for
 /// counters and histograms) and the family's metadata inline.
 ///
-/// Each symbol gets its index in this request through slot-indexed arrays
+/// A batch written twice gets a ``V2RequestTemplate``: from then on the symbols, refs and
+/// metadata are copied from it and only the samples are written.
+///
+/// Otherwise each symbol gets its index in this request through slot-indexed arrays
 /// stamped per request (no hashing, no reference counting: a series keeps its symbols'
 /// slots as a compact array, and its symbols' bytes are looked at only the first time a
 /// request uses them); the series are written through a raw pointer in one pass over the
@@ -26,8 +29,26 @@ final class WriteRequestV2Writer {
     private var symbolBytes = 0
     /// Flat copies of what the writer reads per sample, for the last few series lists.
     private var layouts: [SeriesLayout] = []
+    /// Whether requests are written from templates of batches written before.
+    private let usesTemplates: Bool
+    /// The templates of the batches written at least twice.
+    private var templates: [V2RequestTemplate] = []
+    /// Requests written so far (templates note when they were last used).
+    private var writes = 0
+    /// The batches written once lately, most recent first.
+    private var recentSlices: [[V2RequestTemplate.Slice]] = []
+    /// Requests written from a template (tests).
+    private(set) var templateWrites = 0
+    /// The templates kept now, and their bytes (tests).
+    var templateCount: Int { templates.count }
+    var templateBytes: Int { templates.reduce(0) { $0 + $1.byteCount } }
+    /// At most this many templates, of at most this many bytes in all.
+    static let maxTemplates = 256
+    static let maxTemplateBytes = 8 << 20
 
-    init() {
+    /// A writer; `templates: false` writes every request anew (tests compare the two).
+    init(templates: Bool = true) {
+        usesTemplates = templates
         slots = 1024
         marks = .allocate(capacity: slots)
         marks.initialize(repeating: 0, count: slots)
@@ -49,6 +70,21 @@ final class WriteRequestV2Writer {
     /// One pass over the samples writes the series into a scratch buffer while the symbols
     /// get their indexes; then the symbols and the series are put together in field order.
     func write(_ chunks: [SampleChunk]) {
+        writes &+= 1
+        let slices = usesTemplates ? chunks.map(V2RequestTemplate.Slice.init) : []
+        if usesTemplates, let template = templates.first(where: { $0.slices == slices }) {
+            template.lastUsed = writes
+            if write(chunks, from: template) {
+                templateWrites += 1
+                return
+            }
+        }
+        writeAnew(chunks)
+        if usesTemplates { keepTemplate(of: chunks, slices) }
+    }
+
+    /// Writes the request for `chunks`, assigning symbol indexes as it goes.
+    private func writeAnew(_ chunks: [SampleChunk]) {
         beginRequest()
         // A bound for the series: per sample at most 80 bytes besides its refs, and at most 5
         // bytes a ref, of which there are at most a third of its 1.0 label bytes.
@@ -82,6 +118,81 @@ final class WriteRequestV2Writer {
         }
         cursor = ProtobufWriter.put(UnsafeRawBufferPointer(start: seriesStart, count: seriesBytes), cursor)
         buffer.count = cursor - start
+    }
+
+    /// Writes the request for `chunks` from the template recorded for the same slices: the
+    /// symbols and each series' refs and metadata are copied, the samples written. False
+    /// (nothing written) if the template does not have one piece per sample.
+    private func write(_ chunks: [SampleChunk], from template: V2RequestTemplate) -> Bool {
+        let samples = chunks.reduce(0) { $0 + $1.count }
+        guard samples == template.lengths.count, chunks.count == template.layouts.count,
+            var piece = UnsafeRawPointer(template.pieces.baseAddress)
+        else { return false }
+        // Per sample besides its pieces: series tag and length (≤ 6) and sample (≤ 33); then
+        // room for the last word copied or varint stored past the end.
+        let start = buffer.reserve(template.symbolCount + template.pieces.count + samples * 40 + 16)
+        if let symbols = template.symbols.baseAddress {
+            start.copyMemory(from: symbols, byteCount: template.symbolCount)
+        }
+        var cursor = start + template.symbolCount
+        var next = 0
+        template.lengths.withUnsafeBufferPointer { lengths in
+            for (chunk, layout) in zip(chunks, template.layouts) {
+                let packed = PackedVarint(UInt64(bitPattern: chunk.timestamp))
+                layout.entries.withUnsafeBufferPointer { entries in
+                    chunk.values.withUnsafeBufferPointer { values in
+                        for index in chunk.start..<chunk.end {
+                            let length = lengths[next]
+                            next &+= 1
+                            let refs = Int(length & 0xFF_FFFF)
+                            let metadata = Int(length >> 24)
+                            cursor = ProtobufWriter.put(0x2A, cursor)  // Request.timeseries
+                            let body = cursor + 1
+                            V2RequestTemplate.copyWords(piece, body, refs)
+                            piece += V2RequestTemplate.padded(refs)
+                            cursor = Self.putSample(
+                                entries[index], value: values[index], timestamp: chunk.timestamp, packed: packed,
+                                at: body + refs)
+                            V2RequestTemplate.copyWords(piece, cursor, metadata)
+                            piece += V2RequestTemplate.padded(metadata)
+                            cursor = Self.closeLength(body: body, end: cursor + metadata)
+                        }
+                    }
+                }
+            }
+        }
+        buffer.count = cursor - start
+        return true
+    }
+
+    /// Records the template of the request just written when the same slices were written
+    /// before (a batch seen once may never come again: with a backlog the slices shift).
+    /// A full cache makes room only from templates idle for a while: a flush's batches come
+    /// round in a cycle, which an LRU cache smaller than the cycle would never hit.
+    private func keepTemplate(of chunks: [SampleChunk], _ slices: [V2RequestTemplate.Slice]) {
+        guard let seen = recentSlices.firstIndex(of: slices) else {
+            recentSlices.insert(slices, at: 0)
+            if recentSlices.count > 2 * Self.maxTemplates { recentSlices.removeLast() }
+            return
+        }
+        recentSlices.remove(at: seen)
+        // Templates of series lists the writer no longer writes, and idle ones, go first.
+        templates.removeAll { old in
+            old.layouts.contains { used in !layouts.contains { $0 === used } }
+                || writes - old.lastUsed > 4 * Self.maxTemplates
+        }
+        let symbolsLength = 2 + symbolBytes
+        let body = buffer.body
+        guard templates.count < Self.maxTemplates, body.count >= symbolsLength,
+            let template = V2RequestTemplate(
+                slices: slices, layouts: chunks.map { layout(of: $0.series) },
+                symbols: UnsafeRawBufferPointer(rebasing: body[0..<symbolsLength]),
+                series: UnsafeRawBufferPointer(rebasing: body[symbolsLength...]),
+                samples: chunks.reduce(0) { $0 + $1.count }),
+            templateBytes + template.byteCount <= Self.maxTemplateBytes
+        else { return }
+        template.lastUsed = writes
+        templates.append(template)
     }
 
     /// What the writer reads of one series per sample, in one flat array (a series list is
@@ -206,7 +317,6 @@ final class WriteRequestV2Writer {
         _ entry: Entry, _ allSlots: UnsafeBufferPointer<UInt32>, _ index: Int, _ series: [RemoteSeries],
         value: Double, timestamp: Int64, packed: PackedVarint, at start: UnsafeMutableRawPointer
     ) -> UnsafeMutableRawPointer {
-        let sendsStart = entry.start > 0 && entry.start <= timestamp && value.bitPattern != RemoteSample.staleNaNBits
         let first = Int(entry.slotStart)
         let count = Int(entry.slotCount)
         var cursor = ProtobufWriter.put(0x2A, start)  // Request.timeseries
@@ -222,24 +332,7 @@ final class WriteRequestV2Writer {
             }
             cursor = Self.closeLength(body: refsBody, end: cursor)
         }
-        let sample =
-            (value != 0 ? 9 : 0) + (timestamp != 0 ? 1 + packed.length : 0)
-            + (sendsStart ? 1 + entry.startVarint.length : 0)
-        cursor = ProtobufWriter.put(0x12, cursor)  // TimeSeries.samples
-        cursor = ProtobufWriter.put(UInt8(truncatingIfNeeded: sample), cursor)  // at most 31
-        if value != 0 {
-            cursor = ProtobufWriter.put(0x09, cursor)  // Sample.value (fixed64)
-            cursor.storeBytes(of: value.bitPattern.littleEndian, as: UInt64.self)
-            cursor += 8
-        }
-        if timestamp != 0 {
-            cursor = ProtobufWriter.put(0x10, cursor)  // Sample.timestamp
-            cursor = packed.put(cursor)
-        }
-        if sendsStart {
-            cursor = ProtobufWriter.put(0x18, cursor)  // Sample.start_timestamp
-            cursor = entry.startVarint.put(cursor)
-        }
+        cursor = Self.putSample(entry, value: value, timestamp: timestamp, packed: packed, at: cursor)
         if entry.type != 0 {
             let help = reference(entry.help, series, index, count)
             let unit = reference(entry.unit, series, index, count + 1)
@@ -257,6 +350,35 @@ final class WriteRequestV2Writer {
             }
         }
         return Self.closeLength(body: seriesBody, end: cursor)
+    }
+
+    /// `TimeSeries.samples` with its one sample at `start`: the value, the timestamp, and the
+    /// series' start for a counter or histogram (not for a stale marker, nor a start later
+    /// than the sample); returns the position after it (8 bytes of room past it are used).
+    @inline(__always)
+    private static func putSample(
+        _ entry: Entry, value: Double, timestamp: Int64, packed: PackedVarint, at start: UnsafeMutableRawPointer
+    ) -> UnsafeMutableRawPointer {
+        let sendsStart = entry.start > 0 && entry.start <= timestamp && value.bitPattern != RemoteSample.staleNaNBits
+        let sample =
+            (value != 0 ? 9 : 0) + (timestamp != 0 ? 1 + packed.length : 0)
+            + (sendsStart ? 1 + entry.startVarint.length : 0)
+        var cursor = ProtobufWriter.put(0x12, start)  // TimeSeries.samples
+        cursor = ProtobufWriter.put(UInt8(truncatingIfNeeded: sample), cursor)  // at most 31
+        if value != 0 {
+            cursor = ProtobufWriter.put(0x09, cursor)  // Sample.value (fixed64)
+            cursor.storeBytes(of: value.bitPattern.littleEndian, as: UInt64.self)
+            cursor += 8
+        }
+        if timestamp != 0 {
+            cursor = ProtobufWriter.put(0x10, cursor)  // Sample.timestamp
+            cursor = packed.put(cursor)
+        }
+        if sendsStart {
+            cursor = ProtobufWriter.put(0x18, cursor)  // Sample.start_timestamp
+            cursor = entry.startVarint.put(cursor)
+        }
+        return cursor
     }
 
     /// Writes the length of `body..<end` into the byte before `body` (moving the body along

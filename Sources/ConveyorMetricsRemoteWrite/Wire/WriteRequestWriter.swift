@@ -25,17 +25,30 @@ final class WriteRequestWriter {
     /// Writes the request for the samples of `chunks` in one pass (the buffer is reserved
     /// from the chunks' label byte totals plus the most a sample adds).
     func write(_ chunks: [SampleChunk]) {
-        let bound = chunks.reduce(0) { $0 + $1.labelBytes + $1.count * Self.maxOverheadPerSample }
+        // (+ 8: a packed timestamp stores 8 bytes at once, 2 past the last one's end)
+        let bound = 8 + chunks.reduce(0) { $0 + $1.labelBytes + $1.count * Self.maxOverheadPerSample }
         let start = buffer.reserve(bound)
         var cursor = start
         for chunk in chunks {
             let timestamp = UInt64(bitPattern: chunk.timestamp)
             let timestampSize = Self.timestampSize(chunk.timestamp)
+            // Almost every sample is non-zero with a 6-byte timestamp: its series' prefix
+            // (tags, lengths, labels) was encoded once, and only value and timestamp follow.
+            let common = timestampSize == 1 + RemoteSeries.commonTimestampSize
+            let packed = PackedVarint(timestamp)
             chunk.series.withUnsafeBufferPointer { series in
                 chunk.values.withUnsafeBufferPointer { values in
                     for index in chunk.start..<chunk.end {
-                        cursor = Self.put(
-                            series[index].encodedLabels, values[index], timestamp, timestampSize, at: cursor)
+                        let value = values[index]
+                        if common && value != 0 {
+                            cursor = ProtobufWriter.put(series[index].commonPrefix, cursor)
+                            cursor = ProtobufWriter.put(0x09, cursor)  // Sample.value (fixed64)
+                            cursor.storeBytes(of: value.bitPattern.littleEndian, as: UInt64.self)
+                            cursor = ProtobufWriter.put(0x10, cursor + 8)  // Sample.timestamp (varint)
+                            cursor = packed.put(cursor)
+                        } else {
+                            cursor = Self.put(series[index].encodedLabels, value, timestamp, timestampSize, at: cursor)
+                        }
                     }
                 }
             }

@@ -96,48 +96,56 @@ struct WriteRequestV2WriterTests {
         await HeavyTestWork.run { Self.randomRequestsRepack() }
     }
 
+    /// Up to 20 random series: a few names, optional labels with short, non-ASCII and long
+    /// values, now and then so many labels that the refs need a 2-byte length; random
+    /// types, help, unit and start; a shared symbol table or a private one.
+    static func randomSeries(_ random: inout SplitMix64, _ table: SymbolTable) -> [RemoteSeries] {
+        let names = ["__name__", "a", "job", "le", "zone"]
+        return (0..<Int.random(in: 1...20, using: &random)).map { index -> RemoteSeries in
+            var labels = [Label(name: "__name__", value: "m\(index % 3)")]
+            if random.next() % 8 == 0 {
+                for extra in 0..<Int.random(in: 40...150, using: &random) {
+                    labels.append(Label(name: "x\(extra)", value: "v\(extra % 7)"))
+                }
+            }
+            for name in names.dropFirst() where Bool.random(using: &random) {
+                labels.append(
+                    Label(
+                        name: name,
+                        value: ["x", "ü", String(repeating: "v", count: 200)][Int.random(in: 0..<3, using: &random)]
+                    ))
+            }
+            let type: MetricType? = [nil, .counter, .gauge, .histogram][Int.random(in: 0..<4, using: &random)]
+            return RemoteSeries(
+                labels: labels.sortedByName(), type: type, help: Bool.random(using: &random) ? "h" : "",
+                unit: Bool.random(using: &random) ? "seconds" : "",
+                startTimestamp: Int64.random(in: 0...3000, using: &random),
+                symbols: Bool.random(using: &random) ? table : nil)
+        }
+    }
+
+    static let randomValues: [Double] = [
+        0, -0.0, 1.5, .nan, .infinity, Double(bitPattern: RemoteSample.staleNaNBits), 1e300,
+    ]
+
+    /// A chunk of `series` with random values, a random timestamp and a random slice.
+    static func randomChunk(_ series: [RemoteSeries], _ random: inout SplitMix64) -> SampleChunk {
+        let timestamp = [0, -5, 2000, Int64.max][Int.random(in: 0..<4, using: &random)]
+        var chunk = SampleChunk(
+            series: series,
+            values: series.map { _ in randomValues[Int.random(in: 0..<randomValues.count, using: &random)] },
+            timestamp: timestamp)
+        chunk.start = Int.random(in: 0..<series.count, using: &random)
+        chunk.end = Int.random(in: chunk.start...series.count, using: &random)
+        return chunk
+    }
+
     static func randomRequestsRepack() {
         for seed in 0..<UInt64(HeavyTestWork.iterations(300)) {
             var random = SplitMix64(seed: seed)
-            let table = SymbolTable()
-            let names = ["__name__", "a", "job", "le", "zone"]
-            let series = (0..<Int.random(in: 1...20, using: &random)).map { index -> RemoteSeries in
-                var labels = [Label(name: "__name__", value: "m\(index % 3)")]
-                // Now and then a series with so many labels that its refs need a 2-byte length.
-                if random.next() % 8 == 0 {
-                    for extra in 0..<Int.random(in: 40...150, using: &random) {
-                        labels.append(Label(name: "x\(extra)", value: "v\(extra % 7)"))
-                    }
-                }
-                for name in names.dropFirst() where Bool.random(using: &random) {
-                    labels.append(
-                        Label(
-                            name: name,
-                            value: ["x", "ü", String(repeating: "v", count: 200)][Int.random(in: 0..<3, using: &random)]
-                        ))
-                }
-                let type: MetricType? = [nil, .counter, .gauge, .histogram][Int.random(in: 0..<4, using: &random)]
-                return RemoteSeries(
-                    labels: labels.sortedByName(), type: type, help: Bool.random(using: &random) ? "h" : "",
-                    unit: Bool.random(using: &random) ? "seconds" : "",
-                    startTimestamp: Int64.random(in: 0...3000, using: &random),
-                    symbols: Bool.random(using: &random) ? table : nil)
-            }
-            let values: [Double] = [
-                0, -0.0, 1.5, .nan, .infinity, Double(bitPattern: RemoteSample.staleNaNBits), 1e300,
-            ]
-            var chunks: [SampleChunk] = []
-            for _ in 0..<Int.random(in: 1...3, using: &random) {
-                let timestamp = [0, -5, 2000, Int64.max][Int.random(in: 0..<4, using: &random)]
-                var chunk = SampleChunk(
-                    series: series,
-                    values: series.map { _ in values[Int.random(in: 0..<values.count, using: &random)] },
-                    timestamp: timestamp)
-                chunk.start = Int.random(in: 0..<series.count, using: &random)
-                chunk.end = Int.random(in: chunk.start...series.count, using: &random)
-                chunks.append(chunk)
-            }
-            let writer = WriteRequestV2Writer()
+            let series = randomSeries(&random, SymbolTable())
+            let chunks = (0..<Int.random(in: 1...3, using: &random)).map { _ in randomChunk(series, &random) }
+            let writer = WriteRequestV2Writer(templates: false)
             writer.write(chunks)
             guard let (_, decoded, repacked) = try? Self.decodeAndRepack(writer.bytes) else {
                 Issue.record("seed \(seed): protobuf-c refuses the writer's output")
@@ -156,6 +164,80 @@ struct WriteRequestV2WriterTests {
             writer.write(chunks)
             #expect(writer.bytes == first, "seed \(seed)")
         }
+    }
+
+    /// Batches that come again are written from their templates: random sequences of
+    /// batches (slices of a few series lists, lists replaced midway, values, timestamps and
+    /// stale markers changing every time) give, request after request, the very bytes a
+    /// writer without templates gives.
+    @Test func requestsFromTemplatesAreTheBytesWrittenAnew() async {
+        await HeavyTestWork.run { Self.templatesMatchFreshWrites() }
+    }
+
+    static func templatesMatchFreshWrites() {
+        var hits = 0
+        for seed in 0..<UInt64(HeavyTestWork.iterations(200)) {
+            var random = SplitMix64(seed: seed)
+            let table = SymbolTable()
+            var lists = (0..<Int.random(in: 1...3, using: &random)).map { _ in randomSeries(&random, table) }
+            // A few batch shapes (series list and slice per chunk), each sent many times.
+            var shapes = (0..<Int.random(in: 1...4, using: &random)).map { _ in
+                (0..<Int.random(in: 1...3, using: &random)).map { _ in
+                    let list = Int.random(in: 0..<lists.count, using: &random)
+                    let chunk = randomChunk(lists[list], &random)
+                    return (list, chunk.start, chunk.end)
+                }
+            }
+            let writer = WriteRequestV2Writer()
+            let fresh = WriteRequestV2Writer(templates: false)
+            for step in 0..<40 {
+                if random.next() % 16 == 0 {  // the registry changed: a new list, same series
+                    let replaced = Int.random(in: 0..<lists.count, using: &random)
+                    lists[replaced] = lists[replaced].map { $0 }
+                }
+                if random.next() % 20 == 0 {  // a batch shifted by a backlog
+                    let shape = Int.random(in: 0..<shapes.count, using: &random)
+                    shapes[shape] = shapes[shape].map { (list, start, end) in (list, start, max(start, end - 1)) }
+                }
+                let shape = shapes[Int.random(in: 0..<shapes.count, using: &random)]
+                let chunks = shape.map { (list, start, end) -> SampleChunk in
+                    var chunk = randomChunk(lists[list], &random)
+                    chunk.start = min(start, lists[list].count)
+                    chunk.end = min(max(end, chunk.start), lists[list].count)
+                    return chunk
+                }
+                writer.write(chunks)
+                fresh.write(chunks)
+                if writer.bytes != fresh.bytes {
+                    Issue.record("seed \(seed) step \(step): a request from a template differs from one written anew")
+                    break
+                }
+            }
+            hits += writer.templateWrites
+            #expect(writer.templateCount <= WriteRequestV2Writer.maxTemplates, "seed \(seed)")
+        }
+        #expect(hits > 1000, "templates were used: \(hits) requests")
+    }
+
+    /// Templates are bounded in number and bytes, however many batches come again; a
+    /// flush cut into more batches than that still has most of them from templates.
+    @Test func templatesAreBounded() {
+        let batches = WriteRequestV2Writer.maxTemplates + 20
+        let series = (0..<batches * 10).map {
+            RemoteSeries(labels: [Label(name: "__name__", value: "m\($0)")], type: .gauge)
+        }
+        let writer = WriteRequestV2Writer()
+        for round in 0..<3 {
+            for start in stride(from: 0, to: series.count, by: 10) {
+                var chunk = SampleChunk(series: series, values: series.map { _ in Double(round) }, timestamp: 1000)
+                chunk.start = start
+                chunk.end = start + 10
+                writer.write([chunk])
+            }
+        }
+        #expect(writer.templateCount == WriteRequestV2Writer.maxTemplates)
+        #expect(writer.templateWrites == WriteRequestV2Writer.maxTemplates, "every template used in the third round")
+        #expect(writer.templateBytes > 0 && writer.templateBytes <= WriteRequestV2Writer.maxTemplateBytes)
     }
 
     /// What remote write 2.0 is for: fewer bytes for the same samples, compressed too.
