@@ -56,7 +56,9 @@ package struct ExpositionEncoder: Sendable {
     /// Writes a histogram series' lines, caching the `le` spellings per set of bounds.
     package struct HistogramLines {
         let names: FamilyNames
-        private var leLabels: [[UInt8]] = []
+        /// `le="…"` of every bound and `+Inf`, one after the other; where each ends.
+        private var leBytes: [UInt8] = []
+        private var leEnds: [Int] = []
         private var leBounds: [Double]?
 
         package init(names: FamilyNames) { self.names = names }
@@ -66,48 +68,97 @@ package struct ExpositionEncoder: Sendable {
         ) {
             if leBounds != histogram.upperBounds {
                 leBounds = histogram.upperBounds
-                leLabels = (histogram.upperBounds.map(FloatFormatting.goStyle) + ["+Inf"]).map {
-                    Array("le=\"\($0)\"".utf8)
+                leBytes = []
+                leEnds = []
+                for spelling in histogram.upperBounds.map(FloatFormatting.goStyle) + ["+Inf"] {
+                    leBytes.append(contentsOf: "le=\"\(spelling)\"".utf8)
+                    leEnds.append(leBytes.count)
                 }
             }
-            for (index, count) in histogram.cumulativeCounts.enumerated() where index < leLabels.count {
-                leLabels[index].withUnsafeBytes { le in
-                    ExpositionEncoder.appendSample(names.bucket, labels, extra: le, value: Double(count), into: &out)
+            let counts = histogram.cumulativeCounts
+            let lines = min(counts.count, leEnds.count)
+            let longestName = max(names.bucket.count, names.sum.count, names.count.count)
+            let bound = (lines + 2) * (longestName + labels.count + ExpositionEncoder.lineOverhead) + leBytes.count
+            names.bucket.withUnsafeBytes { bucket in
+                names.sum.withUnsafeBytes { sum in
+                    names.count.withUnsafeBytes { count in
+                        leBytes.withUnsafeBytes { le in
+                            leEnds.withUnsafeBufferPointer { ends in
+                                counts.withUnsafeBufferPointer { counts in
+                                    out.appendRaw(upTo: bound) { start in
+                                        var cursor = start
+                                        var leStart = 0
+                                        for index in 0..<lines {
+                                            let spelling = UnsafeRawBufferPointer(rebasing: le[leStart..<ends[index]])
+                                            leStart = ends[index]
+                                            cursor = ExpositionEncoder.putSample(
+                                                bucket, labels, extra: spelling, value: Double(counts[index]),
+                                                at: cursor)
+                                        }
+                                        let none = UnsafeRawBufferPointer(start: nil, count: 0)
+                                        cursor = ExpositionEncoder.putSample(
+                                            sum, labels, extra: none, value: histogram.sum, at: cursor)
+                                        return ExpositionEncoder.putSample(
+                                            count, labels, extra: none, value: Double(histogram.count), at: cursor)
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
-            ExpositionEncoder.appendSample(
-                names.sum, labels, extra: UnsafeRawBufferPointer(start: nil, count: 0), value: histogram.sum, into: &out
-            )
-            ExpositionEncoder.appendSample(
-                names.count, labels, extra: UnsafeRawBufferPointer(start: nil, count: 0),
-                value: Double(histogram.count),
-                into: &out)
         }
     }
+
+    /// Bytes a sample line adds besides its name, labels and extra label: `{`, `,`, `}`,
+    /// space, the value, newline.
+    static let lineOverhead = 5 + FloatFormatting.maxValueBytes
 
     /// One counter or gauge line.
     @inline(__always)
     package func appendSample(_ name: [UInt8], _ labels: UnsafeRawBufferPointer, value: Double, into out: inout [UInt8])
     {
-        Self.appendSample(name, labels, extra: UnsafeRawBufferPointer(start: nil, count: 0), value: value, into: &out)
+        name.withUnsafeBytes { name in
+            out.appendRaw(upTo: name.count + labels.count + Self.lineOverhead) { cursor in
+                Self.putSample(
+                    name, labels, extra: UnsafeRawBufferPointer(start: nil, count: 0), value: value, at: cursor)
+            }
+        }
+    }
+
+    /// One sample line at `start` (room for its name, labels, extra and ``lineOverhead``);
+    /// returns the position after it.
+    @inline(__always)
+    static func putSample(
+        _ name: UnsafeRawBufferPointer, _ labels: UnsafeRawBufferPointer, extra: UnsafeRawBufferPointer, value: Double,
+        at start: UnsafeMutableRawPointer
+    ) -> UnsafeMutableRawPointer {
+        var cursor = put(name, at: start)
+        if !labels.isEmpty || !extra.isEmpty {
+            cursor = put(UInt8(ascii: "{"), at: cursor)
+            cursor = put(labels, at: cursor)
+            if !labels.isEmpty && !extra.isEmpty { cursor = put(UInt8(ascii: ","), at: cursor) }
+            cursor = put(extra, at: cursor)
+            cursor = put(UInt8(ascii: "}"), at: cursor)
+        }
+        cursor = put(UInt8(ascii: " "), at: cursor)
+        cursor = FloatFormatting.putValue(value, at: cursor)
+        return put(UInt8(ascii: "\n"), at: cursor)
     }
 
     @inline(__always)
-    static func appendSample(
-        _ name: [UInt8], _ labels: UnsafeRawBufferPointer, extra: UnsafeRawBufferPointer, value: Double,
-        into out: inout [UInt8]
-    ) {
-        out.append(contentsOf: name)
-        if !labels.isEmpty || !extra.isEmpty {
-            out.append(UInt8(ascii: "{"))
-            out.append(contentsOf: labels)
-            if !labels.isEmpty && !extra.isEmpty { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: extra)
-            out.append(UInt8(ascii: "}"))
-        }
-        out.append(UInt8(ascii: " "))
-        FloatFormatting.appendValue(value, to: &out)
-        out.append(UInt8(ascii: "\n"))
+    private static func put(_ byte: UInt8, at cursor: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        cursor.storeBytes(of: byte, as: UInt8.self)
+        return cursor + 1
+    }
+
+    @inline(__always)
+    private static func put(_ bytes: UnsafeRawBufferPointer, at cursor: UnsafeMutableRawPointer)
+        -> UnsafeMutableRawPointer
+    {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return cursor }
+        cursor.copyMemory(from: base, byteCount: bytes.count)
+        return cursor + bytes.count
     }
 
     private func appendLine(_ parts: String..., into out: inout [UInt8]) {

@@ -14,6 +14,56 @@ package enum FloatFormatting {
         }
     }
 
+    /// The most bytes ``putValue(_:at:)`` writes.
+    package static let maxValueBytes = 32
+
+    /// ``appendValue(_:to:)`` through a raw pointer (room for ``maxValueBytes`` at `cursor`);
+    /// returns the position after the value.
+    @inline(__always)
+    package static func putValue(_ value: Double, at cursor: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        if value == value.rounded(.towardZero) && abs(value) < 9_007_199_254_740_992 {
+            let magnitude = UInt64(abs(value))
+            if value < 0 {
+                cursor.storeBytes(of: UInt8(ascii: "-"), as: UInt8.self)
+                return putUnsigned(magnitude, at: cursor + 1)
+            }
+            return putUnsigned(magnitude, at: cursor)
+        }
+        if value.isNaN { return put("NaN", at: cursor) }
+        if value.isInfinite { return put(value > 0 ? "+Inf" : "-Inf", at: cursor) }
+        var text = value.description  // at most 24 bytes ("-2.2250738585072014e-308")
+        return text.withUTF8 { bytes in
+            let count = min(bytes.count, maxValueBytes)
+            if let base = bytes.baseAddress { cursor.copyMemory(from: base, byteCount: count) }
+            return cursor + count
+        }
+    }
+
+    /// An unsigned whole number in decimal through a raw pointer (room for 20 bytes).
+    @inline(__always)
+    package static func putUnsigned(_ value: UInt64, at cursor: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        var digits = 1
+        var bound: UInt64 = 10
+        while digits < 20 && value >= bound {
+            digits &+= 1
+            bound = bound &* 10
+        }
+        var remaining = value
+        var position = cursor + digits
+        repeat {
+            position -= 1
+            position.storeBytes(of: UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: remaining % 10), as: UInt8.self)
+            remaining /= 10
+        } while remaining > 0
+        return cursor + digits
+    }
+
+    @inline(__always)
+    private static func put(_ text: StaticString, at cursor: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        cursor.copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+        return cursor + text.utf8CodeUnitCount
+    }
+
     /// A whole number in decimal.
     package static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }

@@ -45,7 +45,7 @@ public final class MetricsRegistry: Sendable {
     /// This registry's limits.
     public let configuration: Configuration
     package let rejections: RejectedValueRecorder
-    private let families: Mutex<[String: any RegisteredFamily]>
+    private let families: Mutex<FamilyIndex>
     /// Run before every render and snapshot (process metrics read `/proc` there), one run at a
     /// time, so a slower run cannot store an older reading over a newer one.
     private let collectors = Mutex<[@Sendable () -> Void]>([])
@@ -57,7 +57,7 @@ public final class MetricsRegistry: Sendable {
         let rejections = RejectedValueRecorder(
             logger: configuration.logger, logInterval: configuration.rejectionLogInterval)
         self.rejections = rejections
-        self.families = Mutex([RejectedValueRecorder.familyName: rejections.family])
+        self.families = Mutex(FamilyIndex([RejectedValueRecorder.familyName: rejections.family]))
     }
 
     /// Registers (or finds) a counter family. Counter names should end in `_total`.
@@ -114,10 +114,9 @@ public final class MetricsRegistry: Sendable {
         }
     }
 
-    /// The families sorted by name.
+    /// The families sorted by name (sorted again only after a family came or went).
     package func sortedFamilies() -> [any RegisteredFamily] {
-        families.withLock { Array($0.values) }
-            .sorted { $0.descriptor.name.utf8.lexicographicallyPrecedes($1.descriptor.name.utf8) }
+        families.withLock { $0.sorted() }
     }
 
     /// Takes `family` out of the registry if it holds no series (swift-metrics destroyed its

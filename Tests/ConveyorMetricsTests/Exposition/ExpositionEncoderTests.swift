@@ -72,6 +72,53 @@ struct ExpositionEncoderTests {
         var out: [UInt8] = []
         FloatFormatting.appendValue(value, to: &out)
         #expect(String(decoding: out, as: UTF8.self) == expected)
+        #expect(Self.put(value) == expected)
+    }
+
+    /// `putValue` through a raw pointer, as the renderer writes it.
+    static func put(_ value: Double) -> String {
+        var out: [UInt8] = []
+        out.appendRaw(upTo: FloatFormatting.maxValueBytes) { FloatFormatting.putValue(value, at: $0) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Random doubles (any bit pattern, whole numbers of every size, both signs, the
+    /// boundaries of the whole-number path): the raw writer spells each as `appendValue`
+    /// does, within `maxValueBytes`, and the spelling reads back to the same value.
+    @Test func valuesWrittenThroughARawPointerReadBack() async {
+        await HeavyTestWork.run {
+            var random = SplitMix64(seed: 7)
+            var checked = 0
+            for round in 0..<HeavyTestWork.iterations(200_000) {
+                let value: Double
+                switch round % 4 {
+                case 0: value = Double(bitPattern: random.next())
+                case 1: value = Double(Int64(bitPattern: random.next()) >> (random.next() % 64))
+                case 2: value = Double(random.next() % 1000) / 8 - 60
+                default:
+                    let edges: [Double] = [
+                        9_007_199_254_740_991, 9_007_199_254_740_992, -9_007_199_254_740_991, 0, -0.0,
+                    ]
+                    value = edges[Int(random.next() % UInt64(edges.count))]
+                }
+                var expected: [UInt8] = []
+                FloatFormatting.appendValue(value, to: &expected)
+                let written = Self.put(value)
+                guard written == String(decoding: expected, as: UTF8.self),
+                    written.utf8.count <= FloatFormatting.maxValueBytes
+                else {
+                    Issue.record("round \(round): \(value.bitPattern) written as \(written)")
+                    return
+                }
+                let parsed = written == "+Inf" ? Double.infinity : Double(written)
+                guard let parsed, parsed == value || (parsed.isNaN && value.isNaN) else {
+                    Issue.record("round \(round): \(written) does not read back as \(value)")
+                    return
+                }
+                checked += 1
+            }
+            #expect(checked == HeavyTestWork.iterations(200_000))
+        }
     }
 
     @Test(arguments: [
