@@ -78,7 +78,7 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
     /// Marks the family retired if it holds no series; true when it did.
     package func retireIfEmpty() -> Bool {
         state.withLock { state in
-            guard state.table.live.isEmpty else { return false }
+            guard state.table.live == 0 else { return false }
             state.retired = true
             return true
         }
@@ -102,7 +102,7 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
         let result: Series? = state.withLock { state in
             if let existing = table.withSeries(key, hash: identity.hash, { $0 }) { return existing }
             guard !state.retired else { return detached }
-            guard state.table.live.count < limit else { return nil }
+            guard state.table.live < limit else { return nil }
             let created = Series(identity: identity, configuration: configuration, context: context)
             table.insert(created, writer: &state.table)
             state.sorted = nil
@@ -129,7 +129,7 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
         }
     }
 
-    package var seriesCount: Int { state.withLock { $0.table.live.count } }
+    package var seriesCount: Int { state.withLock { $0.table.live } }
 
     /// The lookup table's size in slots, the removed series and replaced tables not yet
     /// freed, and those freed so far (tests of bounded memory under churn).

@@ -4,6 +4,16 @@ enum RenderedLabels {
         OwnedBytes.copy(render(labels))
     }
 
+    /// The same as a start and a 32-bit length (a series stores them in 12 bytes, not 16).
+    /// Rendered labels longer than 4 GiB cannot exist (label values are limited far below),
+    /// but are cut rather than trapped on.
+    static func allocateCompact(_ labels: [Label]) -> (UnsafeRawPointer?, UInt32) {
+        var rendered = render(labels)
+        if rendered.count > Int(UInt32.max) { rendered.removeLast(rendered.count - Int(UInt32.max)) }
+        let bytes = OwnedBytes.copy(rendered)
+        return (bytes.baseAddress, UInt32(truncatingIfNeeded: bytes.count))
+    }
+
     /// `name="escaped value",…` for the text formats.
     static func render(_ labels: [Label]) -> [UInt8] {
         var out: [UInt8] = []

@@ -23,6 +23,82 @@ struct SeriesLookupTableTests {
         #expect(family.snapshot().series.count == 20_000)
     }
 
+    /// The table owns its series (no array of strong references beside it): they live
+    /// through every growth and die with the family.
+    @Test func theTableOwnsItsSeriesThroughGrowthAndReleasesThemWithTheFamily() {
+        var weakSeries: [WeakCounter] = []
+        do {
+            let family = family()
+            for id in 0..<5_000 {
+                family.withSeries(.one("s\(id)")) { series in
+                    series.increment()
+                    if id % 50 == 0 { weakSeries.append(WeakCounter(series)) }
+                }
+            }
+            #expect(family.lookupFootprint.slots >= 5_000)
+            #expect(!weakSeries.isEmpty && weakSeries.allSatisfy { $0.series != nil }, "alive after growth")
+            #expect(family.remove(.one("s0")))
+            #expect(family.withSeries(.one("s50")) { $0.integerValue } == 1)
+        }
+        #expect(weakSeries.allSatisfy { $0.series == nil }, "released with the family")
+    }
+
+    final class WeakCounter {
+        weak var series: CounterSeries?
+        init(_ series: CounterSeries) { self.series = series }
+    }
+
+    /// 100,000 series: every one is found again with its own count, in a table at most
+    /// twice the next power of two (grown past half full).
+    @Test func aLargeTableFindsEverySeries() async {
+        await HeavyTestWork.run { Self.largeTableFindsEverySeries() }
+    }
+
+    static func largeTableFindsEverySeries() {
+        let family = SeriesLookupTableTests().family()
+        for id in 0..<100_000 { family.withSeries(.one("router-series-\(id)")) { $0.increment(by: UInt64(id)) } }
+        #expect(family.lookupFootprint.slots == 262_144)
+        var found = 0
+        for id in 0..<100_000 where family.withSeries(.one("router-series-\(id)"), { $0.integerValue }) == UInt64(id) {
+            found += 1
+        }
+        #expect(found == 100_000)
+        #expect(family.seriesCount == 100_000)
+    }
+
+    /// Random creations, removals and lookups against a dictionary: the table always agrees.
+    @Test func randomChurnAgreesWithADictionary() async {
+        await HeavyTestWork.run {
+            for seed in 0..<UInt64(HeavyTestWork.iterations(20)) {
+                var random = SplitMix64(seed: seed)
+                let family = family()
+                var model: [String: UInt64] = [:]
+                for step in 0..<20_000 {
+                    let key = "k\(random.next() % 3000)"
+                    switch random.next() % 4 {
+                    case 0:
+                        let removed = family.remove(.one(key))
+                        guard removed == (model.removeValue(forKey: key) != nil) else {
+                            Issue.record("seed \(seed) step \(step): remove \(key) disagrees")
+                            return
+                        }
+                    default:
+                        family.withSeries(.one(key)) { $0.increment() }
+                        model[key, default: 0] += 1
+                    }
+                }
+                guard family.seriesCount == model.count, !model.isEmpty else {
+                    Issue.record("seed \(seed): \(family.seriesCount) series, model \(model.count)")
+                    return
+                }
+                for (key, count) in model where family.withSeries(.one(key), { $0.integerValue }) != count {
+                    Issue.record("seed \(seed): \(key) lost its count")
+                    return
+                }
+            }
+        }
+    }
+
     @Test func removalLeavesATombstoneThatLookupsSkip() {
         let family = family()
         for id in 0..<100 { family.withSeries(.one("\(id)")) { $0.increment() } }
