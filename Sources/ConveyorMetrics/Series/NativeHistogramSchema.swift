@@ -26,20 +26,48 @@ package enum NativeHistogramSchema {
     }
 
     /// The fractions of the bounds for schemas 1…8, flat: schema `s` owns the `2^s` entries from
-    /// `boundsOffset(s)`, entry `j` is `2^(j/2^s − 1)`, the fraction (in `[0.5, 1)`) of the
-    /// upper bound of every bucket whose index is `j` modulo `2^s`. Immortal.
+    /// `boundsOffset(s)`, entry `j` is the largest double ≤ `2^(j/2^s − 1)`, the fraction (in
+    /// `[0.5, 1)`) of the upper bound of every bucket whose index is `j` modulo `2^s`.
+    ///
+    /// Rounded down, not to nearest: the bound is irrational (for `j > 0`), so a double is
+    /// ≤ it exactly when it is ≤ its rounded-down value, and comparing against the table
+    /// puts every double in its mathematically exact bucket. client_golang's table (computed
+    /// otherwise) is one ulp off in some entries, so a double lying exactly between its bound
+    /// and the exact one is one bucket apart there; no other double is. Immortal.
     nonisolated(unsafe) package static let bounds: UnsafePointer<Double> = {
         let count = 2 << maximum
         let table = UnsafeMutablePointer<Double>.allocate(capacity: count)
         table.initialize(repeating: 0.5, count: count)
         for schema in 1...maximum {
-            let perPower = 1 << schema
-            for index in 0..<perPower {
-                table[boundsOffset(schema) + index] = exp2(Double(index) / Double(perPower) - 1)
+            for index in 0..<(1 << schema) {
+                table[boundsOffset(schema) + index] = boundFraction(index, schema: schema)
             }
         }
         return UnsafePointer(table)
     }()
+
+    /// The largest double ≤ `2^(index/2^schema − 1)`: `exp2`'s result, moved by an ulp while
+    /// its `2^schema`-th power (in double-double arithmetic) says it is on the wrong side.
+    private static func boundFraction(_ index: Int, schema: Int) -> Double {
+        let perPower = 1 << schema
+        var fraction = exp2(Double(index) / Double(perPower) - 1)
+        // fraction ≤ bound ⟺ fraction^(2^schema) ≤ 2^(index − 2^schema).
+        func exceeds(_ candidate: Double) -> Bool {
+            var high = candidate
+            var low = 0.0
+            for _ in 0..<schema {
+                let square = high * high
+                let error = fma(high, high, -square) + 2 * high * low
+                high = square + error
+                low = error - (high - square)
+            }
+            let target = scalbn(1.0, Int32(index - perPower))
+            return high != target ? high > target : low > 0
+        }
+        while fraction > 0.5 && exceeds(fraction) { fraction = fraction.nextDown }
+        while fraction.nextUp < 1 && !exceeds(fraction.nextUp) { fraction = fraction.nextUp }
+        return fraction
+    }
 
     /// Where schema `s`'s (1…8) fractions start in ``bounds``.
     @inline(__always)
