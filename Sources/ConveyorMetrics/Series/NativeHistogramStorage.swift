@@ -168,6 +168,21 @@ package final class NativeHistogramStorage: Sendable {
         }
     }
 
+    /// Runs the rare path's bank swap now, at the same schema (or one lower with
+    /// `halving`): tests drive it while observers record.
+    package func rebuildNow(halving: Bool = false) {
+        rare.withLock { _ in
+            let hotIndex = countAndHot.load(ordering: .relaxed) >> 63
+            let hot = bank(hotIndex)
+            let schema = hot.schema.load(ordering: .relaxed)
+            let target = halving ? max(NativeHistogramSchema.minimum, schema &- 1) : schema
+            let counts = hot.bucketCounts(afterHalving: schema &- target)
+            rebuild(
+                from: hotIndex, schema: target, positiveCapacity: Self.capacity(for: counts.positive, needed: true),
+                negativeCapacity: Self.capacity(for: counts.negative, needed: false))
+        }
+    }
+
     /// Slots for a table that will hold `buckets` (and one more if `needed`): under half full.
     private static func capacity(for buckets: Int, needed: Bool) -> Int {
         let wanted = buckets &+ (needed ? 1 : 0)

@@ -20,10 +20,15 @@ struct NativeHistogramConcurrencyTests {
         let readerFailure = Mutex<String?>(nil)
         let snapshotsTaken = Atomic<Int>(0)
         await HeavyTestWork.run {
-            DispatchQueue.concurrentPerform(iterations: threads + 1) { worker in
+            Self.onThreads(threads + 1) { worker in
                 if worker == threads {
+                    // Besides the swaps the limit causes, swap banks (and now and then halve the
+                    // resolution) all along, reading in between.
                     var previous: UInt64 = 0
+                    var round = 0
                     while done.load(ordering: .acquiring) < threads {
+                        round += 1
+                        storage.rebuildNow(halving: round % 50 == 0)
                         let native = storage.value().native
                         let count = native?.count ?? 0
                         if count < previous { readerFailure.withLock { $0 = "count went from \(previous) to \(count)" } }
@@ -32,6 +37,8 @@ struct NativeHistogramConcurrencyTests {
                     }
                     return
                 }
+                // Start once the reader is swapping banks.
+                while snapshotsTaken.load(ordering: .relaxed) == 0 { sched_yield() }
                 var random = SplitMix64(seed: seed &+ UInt64(worker))
                 for index in 0..<perThread {
                     let magnitude = exp(random.unit() * 40 - 20)
@@ -58,6 +65,19 @@ struct NativeHistogramConcurrencyTests {
         let populated = (positive + negative).filter { $0.count > 0 }.count
         #expect(populated <= 24, "seed \(seed): \(populated) buckets populated at rest")
         #expect(readerFailure.withLock { $0 } == nil, "seed \(seed)")
-        #expect(snapshotsTaken.load(ordering: .relaxed) > 0)
+        #expect(snapshotsTaken.load(ordering: .relaxed) > 10, "seed \(seed)")
+    }
+
+    /// Runs `body(0..<count)` on `count` threads of their own at once and waits for all.
+    static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        let group = DispatchGroup()
+        for worker in 0..<count {
+            group.enter()
+            Thread {
+                body(worker)
+                group.leave()
+            }.start()
+        }
+        group.wait()
     }
 }
