@@ -77,7 +77,8 @@ package final class NativeHistogramBank: Sendable {
             guard let table = negative ? self.negative : positive else { return .full(negative: negative) }
             switch table.add(1, to: key) {
             case .counted: break
-            case .created(let used, let capacity): outcome = .created(negative: negative, used: used, capacity: capacity)
+            case .created(let used, let capacity):
+                outcome = .created(negative: negative, used: used, capacity: capacity)
             case .full: return .full(negative: negative)
             }
         }

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Synchronization
 
 /// The native part of a histogram series: lock-free recording, and a rare path that changes
 /// resolution or table sizes without losing an observation.
@@ -130,7 +131,8 @@ package final class NativeHistogramStorage: Sendable {
                 let now = clock()
                 let resetNanoseconds = settings.minResetNanoseconds
                 if resetNanoseconds > 0
-                    && (state.resetDue.map { now >= $0 } ?? (now.saturatingSubtracting(state.lastReset) >= resetNanoseconds))
+                    && (state.resetDue.map { now >= $0 }
+                        ?? (now.saturatingSubtracting(state.lastReset) >= resetNanoseconds))
                 {
                     reset(&state, hotIndex: hotIndex, keeping: recorded, classicIndex: classicIndex, now: now)
                     return

@@ -31,7 +31,9 @@ struct NativeHistogramConcurrencyTests {
                         storage.rebuildNow(halving: round % 50 == 0)
                         let native = storage.value().native
                         let count = native?.count ?? 0
-                        if count < previous { readerFailure.withLock { $0 = "count went from \(previous) to \(count)" } }
+                        if count < previous {
+                            readerFailure.withLock { $0 = "count went from \(previous) to \(count)" }
+                        }
                         previous = count
                         snapshotsTaken.wrappingAdd(1, ordering: .relaxed)
                     }
@@ -56,7 +58,8 @@ struct NativeHistogramConcurrencyTests {
         let positive = NativeHistogramValue.decode(spans: native.positiveSpans, deltas: native.positiveDeltas)
         let negative = NativeHistogramValue.decode(spans: native.negativeSpans, deltas: native.negativeDeltas)
         #expect(!positive.isEmpty && !negative.isEmpty)
-        let inBuckets = positive.reduce(UInt64(0)) { $0 + UInt64($1.count) } + negative.reduce(0) { $0 + UInt64($1.count) }
+        let inBuckets =
+            positive.reduce(UInt64(0)) { $0 + UInt64($1.count) } + negative.reduce(0) { $0 + UInt64($1.count) }
         #expect(native.count == total, "seed \(seed)")
         #expect(inBuckets + native.zeroCount == total, "seed \(seed)")
         #expect(native.zeroCount > 0, "seed \(seed)")

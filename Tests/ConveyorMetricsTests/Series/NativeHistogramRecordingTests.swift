@@ -108,8 +108,10 @@ struct NativeHistogramRecordingTests {
         #expect(native?.count == 4)
         #expect(native?.sum.isNaN == true)
         // +Inf is one bucket past the largest double's (bucket 1024 at schema 0): 1025.
-        let positive = NativeHistogramValue.decode(spans: native?.positiveSpans ?? [], deltas: native?.positiveDeltas ?? [])
-        let negative = NativeHistogramValue.decode(spans: native?.negativeSpans ?? [], deltas: native?.negativeDeltas ?? [])
+        let positive = NativeHistogramValue.decode(
+            spans: native?.positiveSpans ?? [], deltas: native?.positiveDeltas ?? [])
+        let negative = NativeHistogramValue.decode(
+            spans: native?.negativeSpans ?? [], deltas: native?.negativeDeltas ?? [])
         #expect(!positive.isEmpty && !negative.isEmpty)
         #expect(positive.filter { $0.count > 0 }.map(\.key) == [2, 1025])
         #expect(negative.filter { $0.count > 0 }.map(\.key) == [1025])

@@ -76,7 +76,8 @@ enum NativeHistogramReference {
             }
             sum += value
             if !classic.isEmpty {
-                let index = value.isNaN ? upperBounds.count : upperBounds.firstIndex { value <= $0 } ?? upperBounds.count
+                let index =
+                    value.isNaN ? upperBounds.count : upperBounds.firstIndex { value <= $0 } ?? upperBounds.count
                 classic[index] += 1
             }
             return created

@@ -71,7 +71,8 @@ struct NativeHistogramSchemaTests {
                     let exact = NativeHistogramReference.key(value, schema: schema)
                     compared += 1
                     if fast != exact && mismatches.count < 5 {
-                        mismatches.append("schema \(schema) value \(value) (bits \(value.bitPattern)): \(fast) ≠ \(exact)")
+                        mismatches.append(
+                            "schema \(schema) value \(value) (bits \(value.bitPattern)): \(fast) ≠ \(exact)")
                     }
                 }
             }
