@@ -27,7 +27,10 @@ public final class HistogramSeries: SeriesStorage {
     private let bucketCount: Int
     private let sumBits = Atomic<UInt64>(0.0.bitPattern)
     /// The native histogram (and the classic buckets with it); nil for a classic-only family.
-    private let native: NativeHistogramStorage?
+    private let nativeStorage: NativeHistogramStorage?
+    /// The same, used without retaining it (`nativeStorage` keeps it alive): a classic-only
+    /// family pays one load and one branch.
+    nonisolated(unsafe) private let native: Unmanaged<NativeHistogramStorage>?
     package let context: SeriesContext
     /// When it was created (ms since the epoch).
     package let createdMilliseconds = WallClock.unixMilliseconds()
@@ -37,9 +40,10 @@ public final class HistogramSeries: SeriesStorage {
         self.lookupKey = identity.key
         self.lookupHash = identity.hash
         self.upperBounds = configuration.upperBounds
-        self.native = configuration.native.map {
+        self.nativeStorage = configuration.native.map {
             NativeHistogramStorage(settings: $0, upperBounds: configuration.upperBounds)
         }
+        self.native = nativeStorage.map { Unmanaged.passUnretained($0) }
         self.bucketCount = native == nil ? configuration.upperBounds.count + 1 : 0
         self.counts = .allocate(capacity: max(bucketCount, 1))
         for index in 0..<max(bucketCount, 1) {
@@ -61,7 +65,7 @@ public final class HistogramSeries: SeriesStorage {
     @inline(__always)
     public func observe(_ value: Double) {
         if let native {
-            native.observe(value)
+            native._withUnsafeGuaranteedRef { $0.observe(value) }
             return
         }
         guard value.isFinite else {
@@ -81,7 +85,7 @@ public final class HistogramSeries: SeriesStorage {
     /// Buckets (cumulative, `+Inf` last), sum and count, and the native histogram if the
     /// family records one, read with relaxed atomics.
     public var value: HistogramValue {
-        if let native { return native.value() }
+        if let nativeStorage { return nativeStorage.value() }
         var cumulative: [UInt64] = []
         cumulative.reserveCapacity(bucketCount)
         var running: UInt64 = 0

@@ -56,6 +56,9 @@ package final class NativeHistogramStorage: Sendable {
 
     private let countAndHot = Atomic<UInt64>(0)
     private let banks: (NativeHistogramBank, NativeHistogramBank)
+    /// The same banks, used without retaining them (`banks` keeps them alive): the hot path
+    /// does no reference counting.
+    nonisolated(unsafe) private let unretainedBanks: (Unmanaged<NativeHistogramBank>, Unmanaged<NativeHistogramBank>)
     package let settings: NativeHistogramSettings
     /// The classic upper bounds recorded (empty for a native-only family).
     private let upperBounds: [Double]
@@ -83,6 +86,7 @@ package final class NativeHistogramStorage: Sendable {
             NativeHistogramBank(schema: settings.schema, classicCount: classicCount),
             NativeHistogramBank(schema: settings.schema, classicCount: classicCount)
         )
+        unretainedBanks = (Unmanaged.passUnretained(banks.0), Unmanaged.passUnretained(banks.1))
         banks.0.prepare(schema: settings.schema, positiveCapacity: Self.initialCapacity, negativeCapacity: 0)
         self.clock = clock
         rare = Mutex(RareState(lastReset: clock(), resetDue: nil))
@@ -97,20 +101,22 @@ package final class NativeHistogramStorage: Sendable {
     package func observe(_ value: Double) {
         let classicIndex =
             classicCount == 0 ? 0 : value.isNaN ? upperBounds.count : HistogramBuckets.index(of: value, in: upperBounds)
+        let zeroThreshold = settings.zeroThreshold
+        let limit = settings.maxBucketCount
+        let bounds = bounds
         while true {
             let started = countAndHot.wrappingAdd(1, ordering: .acquiring).newValue
-            let bank = bank(started >> 63)
-            let outcome = bank.record(
-                value, classicIndex: classicIndex, zeroThreshold: settings.zeroThreshold, bounds: bounds)
-            bank.finished.wrappingAdd(1, ordering: .releasing)
+            let hot = started & Self.hotBit == 0 ? unretainedBanks.0 : unretainedBanks.1
+            let (outcome, crowded) = hot._withUnsafeGuaranteedRef { bank in
+                let outcome = bank.record(
+                    value, classicIndex: classicIndex, zeroThreshold: zeroThreshold, bounds: bounds)
+                bank.finished.wrappingAdd(1, ordering: .releasing)
+                guard case .created(_, let used, let capacity) = outcome else { return (outcome, false) }
+                return (outcome, used &* 2 > capacity || (limit > 0 && bank.bucketCount > limit))
+            }
             switch outcome {
-            case .counted:
-                return
-            case .created(_, let used, let capacity):
-                let limit = settings.maxBucketCount
-                if used &* 2 > capacity || (limit > 0 && bank.bucketCount > limit) {
-                    makeRoom(recorded: value, classicIndex: classicIndex, missing: nil)
-                }
+            case .counted, .created:
+                if crowded { makeRoom(recorded: value, classicIndex: classicIndex, missing: nil) }
                 return
             case .full(let negative):
                 makeRoom(recorded: nil, classicIndex: classicIndex, missing: negative)
