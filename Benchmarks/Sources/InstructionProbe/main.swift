@@ -28,6 +28,23 @@ func render(_ iterations: Int, _ emit: (inout [UInt8]) -> Void) {
     keep(buffer.count)
 }
 
+/// `iterations` observations of routing latencies (1,024 log-normal values around 12 ms,
+/// cycled) into one series of a `conveyor_router_routing_latency_ms`-like family: classic,
+/// native (the default options) or both.
+func observe(_ iterations: Int, native: NativeHistogramOptions?) {
+    let family = MetricsRegistry().histogramFamily(
+        name: "latency_ms", help: "Latency", labelNames: ["pipeline_id"], buckets: latencyBuckets, native: native)
+    let series = family.series("user-analytics")
+    var state: UInt64 = 42
+    let values = (0..<1024).map { _ -> Double in
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return 12 * exp(2 * (Double(state >> 11) * 0x1p-53 - 0.5))
+    }
+    for value in values { series.observe(value) }
+    for index in 0..<iterations { series.observe(values[index & 1023]) }
+    keep(series.value.count)
+}
+
 let arguments = CommandLine.arguments
 guard arguments.count == 3, let iterations = Int(arguments[2]), iterations >= 0 else {
     print("usage: InstructionProbe <operation> <iterations>")
@@ -65,6 +82,12 @@ case "snappy-v1", "snappy-v2":
     let support = RemoteWriteBenchmarkSupport(version: arguments[1].hasSuffix("v2") ? 2 : 1)
     support.encode(bigRegistry().snapshot())
     for _ in 0..<iterations { keep(support.compressLastRequest()) }
+case "observe-classic":
+    observe(iterations, native: nil)
+case "observe-native":
+    observe(iterations, native: NativeHistogramOptions())
+case "observe-both":
+    observe(iterations, native: NativeHistogramOptions(keepClassicBuckets: true))
 case "flush":
     // A whole flush of the registry: snapshot, samples, request bytes, snappy.
     let registry = bigRegistry()

@@ -179,7 +179,7 @@ package protocol RegisteredFamily: AnyObject, Sendable {
     var descriptor: FamilyDescriptor { get }
     /// Marks the family retired if it holds no series; true when it did.
     func retireIfEmpty() -> Bool
-    var bucketsForConflictCheck: [Double]? { get }
+    var histogramConfigurationForConflictCheck: HistogramConfiguration? { get }
     func snapshot() -> MetricFamilySnapshot
     /// Calls `body` with each series' rendered labels and current value, sorted by labels:
     /// the read path of `/metrics`, which needs no snapshot.
@@ -187,7 +187,9 @@ package protocol RegisteredFamily: AnyObject, Sendable {
 }
 
 extension MetricFamily: RegisteredFamily {
-    package var bucketsForConflictCheck: [Double]? { (configuration as? HistogramBuckets)?.upperBounds }
+    package var histogramConfigurationForConflictCheck: HistogramConfiguration? {
+        configuration as? HistogramConfiguration
+    }
 
     package func forEachSeries(_ body: (UnsafeRawBufferPointer, SeriesValue) -> Void) {
         sortedSeries().withUnsafeBufferPointer { buffer in

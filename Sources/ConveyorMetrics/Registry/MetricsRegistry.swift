@@ -85,13 +85,28 @@ public final class MetricsRegistry: Sendable {
     /// Registers (or finds) a histogram family with the given upper bounds (`+Inf` is implied).
     /// Non-finite and duplicate bounds are ignored; an empty list falls back to
     /// `configuration.defaultBuckets`.
+    ///
+    /// With `native`, the family also records a Prometheus native histogram
+    /// (``HistogramValue/native``); its classic buckets are kept only with
+    /// ``NativeHistogramOptions/keepClassicBuckets``, otherwise `buckets` is ignored and the
+    /// text formats show only `+Inf`, `_sum` and `_count`. Invalid options are replaced (see
+    /// ``NativeHistogramOptions``) and counted as ``RejectionReason/outOfRange``. Registering
+    /// the name again with other options is a conflicting registration.
     public func histogramFamily(
-        name: String, help: String, labelNames: [String] = [], buckets: [Double], unit: String = ""
+        name: String, help: String, labelNames: [String] = [], buckets: [Double], unit: String = "",
+        native: NativeHistogramOptions? = nil
     ) -> HistogramFamily {
         let bounds = HistogramBuckets(buckets, fallback: configuration.defaultBuckets)
+        var settings: NativeHistogramSettings?
+        if let native {
+            let (validated, problems) = NativeHistogramSettings.validate(native)
+            for problem in problems { rejections.reject(.outOfRange, metric: name, problem) }
+            settings = validated
+        }
         return HistogramFamily(
             storage: register(
-                name: name, help: help, unit: unit, type: .histogram, labelNames: labelNames, configuration: bounds))
+                name: name, help: help, unit: unit, type: .histogram, labelNames: labelNames,
+                configuration: HistogramConfiguration(bounds, native: settings)))
     }
 
     /// Every family and series as they are now. Recorders are never blocked for longer
@@ -155,11 +170,11 @@ public final class MetricsRegistry: Sendable {
             rejections.reject(.invalidName, metric: name, problem)
             return make(0)
         }
-        let buckets = (seriesConfiguration as? HistogramBuckets)?.upperBounds
+        let histogram = seriesConfiguration as? HistogramConfiguration
         let outcome: MetricFamily<Series>? = families.withLock { families in
             if let existing = families[name] {
                 guard let same = existing as? MetricFamily<Series>, same.descriptor == descriptor,
-                    existing.bucketsForConflictCheck == buckets
+                    existing.histogramConfigurationForConflictCheck == histogram
                 else { return nil }
                 return same
             }
@@ -170,7 +185,7 @@ public final class MetricsRegistry: Sendable {
         if let outcome { return outcome }
         rejections.reject(
             .conflictingRegistration, metric: name,
-            "already registered with another type, help, unit, labels or buckets")
+            "already registered with another type, help, unit, labels, buckets or native histogram options")
         return make(0)
     }
 

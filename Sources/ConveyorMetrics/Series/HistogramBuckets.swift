@@ -13,6 +13,19 @@ package struct HistogramBuckets: Sendable, Equatable {
         upperBounds = !cleaned.isEmpty ? cleaned : !cleanedFallback.isEmpty ? cleanedFallback : [1]
     }
 
+    /// The index of the first bound ≥ `value` (`le` semantics), `upperBounds.count` (the
+    /// `+Inf` bucket) when there is none; NaN gives 0.
+    @inline(__always)
+    package static func index(of value: Double, in upperBounds: [Double]) -> Int {
+        var low = 0
+        var high = upperBounds.count
+        while low < high {
+            let mid = (low &+ high) >> 1
+            if upperBounds[mid] < value { low = mid &+ 1 } else { high = mid }
+        }
+        return low
+    }
+
     private static func clean(_ bounds: [Double]) -> [Double] {
         Set(bounds.filter { $0.isFinite }).sorted()
     }

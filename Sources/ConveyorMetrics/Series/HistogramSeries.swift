@@ -6,13 +6,16 @@ import Synchronization
 /// and a CAS add on the sum. Buckets are stored per bucket and made cumulative when read,
 /// and `_count` is the sum of all buckets, so `_count` always equals the `+Inf` bucket.
 ///
+/// A family with ``NativeHistogramOptions`` records into a ``NativeHistogramStorage`` instead
+/// (its classic buckets too, when it keeps them); a classic-only family pays one branch.
+///
 /// ```swift
 /// let latency = registry.histogramFamily(
 ///     name: "request_seconds", help: "Request latency", labelNames: ["route"], buckets: [0.1, 0.5, 1])
 /// latency.series("/metrics").observe(0.042)
 /// ```
 public final class HistogramSeries: SeriesStorage {
-    package typealias Configuration = HistogramBuckets
+    package typealias Configuration = HistogramConfiguration
 
     // Immutable after init; freed in deinit.
     nonisolated(unsafe) package let renderedLabels: UnsafeRawBufferPointer
@@ -23,32 +26,48 @@ public final class HistogramSeries: SeriesStorage {
     nonisolated(unsafe) private let counts: UnsafeMutablePointer<Atomic<UInt64>>
     private let bucketCount: Int
     private let sumBits = Atomic<UInt64>(0.0.bitPattern)
+    /// The native histogram (and the classic buckets with it); nil for a classic-only family.
+    private let nativeStorage: NativeHistogramStorage?
+    /// The same, used without retaining it (`nativeStorage` keeps it alive): a classic-only
+    /// family pays one load and one branch.
+    nonisolated(unsafe) private let native: Unmanaged<NativeHistogramStorage>?
     package let context: SeriesContext
     /// When it was created (ms since the epoch).
     package let createdMilliseconds = WallClock.unixMilliseconds()
 
-    package init(identity: SeriesIdentity, configuration: HistogramBuckets, context: SeriesContext) {
+    package init(identity: SeriesIdentity, configuration: HistogramConfiguration, context: SeriesContext) {
         self.renderedLabels = RenderedLabels.allocate(identity.labels)
         self.lookupKey = identity.key
         self.lookupHash = identity.hash
         self.upperBounds = configuration.upperBounds
-        self.bucketCount = configuration.upperBounds.count + 1
-        self.counts = .allocate(capacity: bucketCount)
-        for index in 0..<bucketCount {
+        self.nativeStorage = configuration.native.map {
+            NativeHistogramStorage(settings: $0, upperBounds: configuration.upperBounds)
+        }
+        self.native = nativeStorage.map { Unmanaged.passUnretained($0) }
+        self.bucketCount = native == nil ? configuration.upperBounds.count + 1 : 0
+        self.counts = .allocate(capacity: max(bucketCount, 1))
+        for index in 0..<max(bucketCount, 1) {
             (counts + index).initialize(to: Atomic(0))
         }
         self.context = context
     }
 
     deinit {
-        counts.deinitialize(count: bucketCount)
+        counts.deinitialize(count: max(bucketCount, 1))
         counts.deallocate()
         RenderedLabels.free(renderedLabels)
     }
 
-    /// Records one observation. NaN and ±Infinity are rejected and counted.
+    /// Records one observation. In a classic-only family NaN and ±Infinity are rejected and
+    /// counted; with a native histogram they are recorded as Prometheus does: NaN counts (in
+    /// the `+Inf` classic bucket) and makes the sum NaN, ±Infinity goes to the outermost
+    /// buckets.
     @inline(__always)
     public func observe(_ value: Double) {
+        if let native {
+            native._withUnsafeGuaranteedRef { $0.observe(value) }
+            return
+        }
         guard value.isFinite else {
             context.reject(value.isNaN ? .notANumber : .infinite, "observe \(value)")
             return
@@ -60,17 +79,13 @@ public final class HistogramSeries: SeriesStorage {
     /// The index of the first bucket whose upper bound is ≥ `value` (`le` semantics).
     @inline(__always)
     private func bucketIndex(for value: Double) -> Int {
-        var low = 0
-        var high = upperBounds.count
-        while low < high {
-            let mid = (low &+ high) >> 1
-            if upperBounds[mid] < value { low = mid &+ 1 } else { high = mid }
-        }
-        return low
+        HistogramBuckets.index(of: value, in: upperBounds)
     }
 
-    /// Buckets (cumulative, `+Inf` last), sum and count, read with relaxed atomics.
+    /// Buckets (cumulative, `+Inf` last), sum and count, and the native histogram if the
+    /// family records one, read with relaxed atomics.
     public var value: HistogramValue {
+        if let nativeStorage { return nativeStorage.value() }
         var cumulative: [UInt64] = []
         cumulative.reserveCapacity(bucketCount)
         var running: UInt64 = 0

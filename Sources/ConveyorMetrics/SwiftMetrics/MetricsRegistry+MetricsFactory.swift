@@ -120,7 +120,7 @@ extension MetricsRegistry: MetricsFactory {
     {
         let family: MetricFamily<HistogramSeries> = register(
             name: name, help: "swift-metrics \(kind) \(label)", unit: "", type: .histogram, labelNames: nil,
-            configuration: HistogramBuckets(configuration.defaultBuckets))
+            configuration: HistogramConfiguration(HistogramBuckets(configuration.defaultBuckets)))
         return (family, Self.key(dimensions))
     }
 
