@@ -232,6 +232,96 @@ void   prometheus__time_series__free_unpacked
   assert(message->base.descriptor == &prometheus__time_series__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   prometheus__histogram__init
+                     (Prometheus__Histogram         *message)
+{
+  static const Prometheus__Histogram init_value = PROMETHEUS__HISTOGRAM__INIT;
+  *message = init_value;
+}
+size_t prometheus__histogram__get_packed_size
+                     (const Prometheus__Histogram *message)
+{
+  assert(message->base.descriptor == &prometheus__histogram__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t prometheus__histogram__pack
+                     (const Prometheus__Histogram *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &prometheus__histogram__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t prometheus__histogram__pack_to_buffer
+                     (const Prometheus__Histogram *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &prometheus__histogram__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Prometheus__Histogram *
+       prometheus__histogram__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Prometheus__Histogram *)
+     protobuf_c_message_unpack (&prometheus__histogram__descriptor,
+                                allocator, len, data);
+}
+void   prometheus__histogram__free_unpacked
+                     (Prometheus__Histogram *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &prometheus__histogram__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   prometheus__bucket_span__init
+                     (Prometheus__BucketSpan         *message)
+{
+  static const Prometheus__BucketSpan init_value = PROMETHEUS__BUCKET_SPAN__INIT;
+  *message = init_value;
+}
+size_t prometheus__bucket_span__get_packed_size
+                     (const Prometheus__BucketSpan *message)
+{
+  assert(message->base.descriptor == &prometheus__bucket_span__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t prometheus__bucket_span__pack
+                     (const Prometheus__BucketSpan *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &prometheus__bucket_span__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t prometheus__bucket_span__pack_to_buffer
+                     (const Prometheus__BucketSpan *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &prometheus__bucket_span__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Prometheus__BucketSpan *
+       prometheus__bucket_span__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Prometheus__BucketSpan *)
+     protobuf_c_message_unpack (&prometheus__bucket_span__descriptor,
+                                allocator, len, data);
+}
+void   prometheus__bucket_span__free_unpacked
+                     (Prometheus__BucketSpan *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &prometheus__bucket_span__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   prometheus__label__init
                      (Prometheus__Label         *message)
 {
@@ -562,7 +652,7 @@ const ProtobufCMessageDescriptor prometheus__exemplar__descriptor =
   (ProtobufCMessageInit) prometheus__exemplar__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor prometheus__time_series__field_descriptors[3] =
+static const ProtobufCFieldDescriptor prometheus__time_series__field_descriptors[4] =
 {
   {
     "labels",
@@ -600,16 +690,29 @@ static const ProtobufCFieldDescriptor prometheus__time_series__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "histograms",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Prometheus__TimeSeries, n_histograms),
+    offsetof(Prometheus__TimeSeries, histograms),
+    &prometheus__histogram__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned prometheus__time_series__field_indices_by_name[] = {
   2,   /* field[2] = exemplars */
+  3,   /* field[3] = histograms */
   0,   /* field[0] = labels */
   1,   /* field[1] = samples */
 };
 static const ProtobufCIntRange prometheus__time_series__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor prometheus__time_series__descriptor =
 {
@@ -619,11 +722,314 @@ const ProtobufCMessageDescriptor prometheus__time_series__descriptor =
   "Prometheus__TimeSeries",
   "prometheus",
   sizeof(Prometheus__TimeSeries),
-  3,
+  4,
   prometheus__time_series__field_descriptors,
   prometheus__time_series__field_indices_by_name,
   1,  prometheus__time_series__number_ranges,
   (ProtobufCMessageInit) prometheus__time_series__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue prometheus__histogram__reset_hint__enum_values_by_number[4] =
+{
+  { "UNKNOWN", "PROMETHEUS__HISTOGRAM__RESET_HINT__UNKNOWN", 0 },
+  { "YES", "PROMETHEUS__HISTOGRAM__RESET_HINT__YES", 1 },
+  { "NO", "PROMETHEUS__HISTOGRAM__RESET_HINT__NO", 2 },
+  { "GAUGE", "PROMETHEUS__HISTOGRAM__RESET_HINT__GAUGE", 3 },
+};
+static const ProtobufCIntRange prometheus__histogram__reset_hint__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex prometheus__histogram__reset_hint__enum_values_by_name[4] =
+{
+  { "GAUGE", 3 },
+  { "NO", 2 },
+  { "UNKNOWN", 0 },
+  { "YES", 1 },
+};
+const ProtobufCEnumDescriptor prometheus__histogram__reset_hint__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "prometheus.Histogram.ResetHint",
+  "ResetHint",
+  "Prometheus__Histogram__ResetHint",
+  "prometheus",
+  4,
+  prometheus__histogram__reset_hint__enum_values_by_number,
+  4,
+  prometheus__histogram__reset_hint__enum_values_by_name,
+  1,
+  prometheus__histogram__reset_hint__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCFieldDescriptor prometheus__histogram__field_descriptors[15] =
+{
+  {
+    "count_int",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    offsetof(Prometheus__Histogram, count_case),
+    offsetof(Prometheus__Histogram, count_int),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "count_float",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Prometheus__Histogram, count_case),
+    offsetof(Prometheus__Histogram, count_float),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sum",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Prometheus__Histogram, sum),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "schema",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_SINT32,
+    0,   /* quantifier_offset */
+    offsetof(Prometheus__Histogram, schema),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "zero_threshold",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Prometheus__Histogram, zero_threshold),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "zero_count_int",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    offsetof(Prometheus__Histogram, zero_count_case),
+    offsetof(Prometheus__Histogram, zero_count_int),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "zero_count_float",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Prometheus__Histogram, zero_count_case),
+    offsetof(Prometheus__Histogram, zero_count_float),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "negative_spans",
+    8,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Prometheus__Histogram, n_negative_spans),
+    offsetof(Prometheus__Histogram, negative_spans),
+    &prometheus__bucket_span__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "negative_deltas",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_SINT64,
+    offsetof(Prometheus__Histogram, n_negative_deltas),
+    offsetof(Prometheus__Histogram, negative_deltas),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "negative_counts",
+    10,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Prometheus__Histogram, n_negative_counts),
+    offsetof(Prometheus__Histogram, negative_counts),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "positive_spans",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Prometheus__Histogram, n_positive_spans),
+    offsetof(Prometheus__Histogram, positive_spans),
+    &prometheus__bucket_span__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "positive_deltas",
+    12,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_SINT64,
+    offsetof(Prometheus__Histogram, n_positive_deltas),
+    offsetof(Prometheus__Histogram, positive_deltas),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "positive_counts",
+    13,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_DOUBLE,
+    offsetof(Prometheus__Histogram, n_positive_counts),
+    offsetof(Prometheus__Histogram, positive_counts),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "reset_hint",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Prometheus__Histogram, reset_hint),
+    &prometheus__histogram__reset_hint__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "timestamp",
+    15,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Prometheus__Histogram, timestamp),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned prometheus__histogram__field_indices_by_name[] = {
+  1,   /* field[1] = count_float */
+  0,   /* field[0] = count_int */
+  9,   /* field[9] = negative_counts */
+  8,   /* field[8] = negative_deltas */
+  7,   /* field[7] = negative_spans */
+  12,   /* field[12] = positive_counts */
+  11,   /* field[11] = positive_deltas */
+  10,   /* field[10] = positive_spans */
+  13,   /* field[13] = reset_hint */
+  3,   /* field[3] = schema */
+  2,   /* field[2] = sum */
+  14,   /* field[14] = timestamp */
+  6,   /* field[6] = zero_count_float */
+  5,   /* field[5] = zero_count_int */
+  4,   /* field[4] = zero_threshold */
+};
+static const ProtobufCIntRange prometheus__histogram__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 15 }
+};
+const ProtobufCMessageDescriptor prometheus__histogram__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "prometheus.Histogram",
+  "Histogram",
+  "Prometheus__Histogram",
+  "prometheus",
+  sizeof(Prometheus__Histogram),
+  15,
+  prometheus__histogram__field_descriptors,
+  prometheus__histogram__field_indices_by_name,
+  1,  prometheus__histogram__number_ranges,
+  (ProtobufCMessageInit) prometheus__histogram__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor prometheus__bucket_span__field_descriptors[2] =
+{
+  {
+    "offset",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_SINT32,
+    0,   /* quantifier_offset */
+    offsetof(Prometheus__BucketSpan, offset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "length",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Prometheus__BucketSpan, length),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned prometheus__bucket_span__field_indices_by_name[] = {
+  1,   /* field[1] = length */
+  0,   /* field[0] = offset */
+};
+static const ProtobufCIntRange prometheus__bucket_span__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor prometheus__bucket_span__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "prometheus.BucketSpan",
+  "BucketSpan",
+  "Prometheus__BucketSpan",
+  "prometheus",
+  sizeof(Prometheus__BucketSpan),
+  2,
+  prometheus__bucket_span__field_descriptors,
+  prometheus__bucket_span__field_indices_by_name,
+  1,  prometheus__bucket_span__number_ranges,
+  (ProtobufCMessageInit) prometheus__bucket_span__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor prometheus__label__field_descriptors[2] =

@@ -52,14 +52,14 @@ package final class ExternalServer: @unchecked Sendable {
     }
 
     /// Prometheus as a remote-write receiver (no scraping) in a temp directory.
-    package static func prometheusReceiver(binary: String) async throws -> ExternalServer {
+    package static func prometheusReceiver(binary: String, features: [String] = []) async throws -> ExternalServer {
         try await ExternalServer(binary: binary, readyPath: "/-/ready") { port, directory in
             let config = directory.appendingPathComponent("prometheus.yml")
             try? "global:\n  scrape_interval: 1h\n".write(to: config, atomically: true, encoding: .utf8)
             return [
                 "--config.file=\(config.path)", "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
                 "--web.listen-address=127.0.0.1:\(port)", "--web.enable-remote-write-receiver",
-            ]
+            ] + features.map { "--enable-feature=\($0)" }
         }
     }
 

@@ -20,6 +20,8 @@ typedef struct Prometheus__MetricMetadata Prometheus__MetricMetadata;
 typedef struct Prometheus__Sample Prometheus__Sample;
 typedef struct Prometheus__Exemplar Prometheus__Exemplar;
 typedef struct Prometheus__TimeSeries Prometheus__TimeSeries;
+typedef struct Prometheus__Histogram Prometheus__Histogram;
+typedef struct Prometheus__BucketSpan Prometheus__BucketSpan;
 typedef struct Prometheus__Label Prometheus__Label;
 
 
@@ -36,6 +38,13 @@ typedef enum _Prometheus__MetricMetadata__MetricType {
   PROMETHEUS__METRIC_METADATA__METRIC_TYPE__STATESET = 7
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PROMETHEUS__METRIC_METADATA__METRIC_TYPE)
 } Prometheus__MetricMetadata__MetricType;
+typedef enum _Prometheus__Histogram__ResetHint {
+  PROMETHEUS__HISTOGRAM__RESET_HINT__UNKNOWN = 0,
+  PROMETHEUS__HISTOGRAM__RESET_HINT__YES = 1,
+  PROMETHEUS__HISTOGRAM__RESET_HINT__NO = 2,
+  PROMETHEUS__HISTOGRAM__RESET_HINT__GAUGE = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PROMETHEUS__HISTOGRAM__RESET_HINT)
+} Prometheus__Histogram__ResetHint;
 
 /* --- messages --- */
 
@@ -104,10 +113,87 @@ struct  Prometheus__TimeSeries
   Prometheus__Sample **samples;
   size_t n_exemplars;
   Prometheus__Exemplar **exemplars;
+  size_t n_histograms;
+  Prometheus__Histogram **histograms;
 };
 #define PROMETHEUS__TIME_SERIES__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&prometheus__time_series__descriptor) \
-    , 0,NULL, 0,NULL, 0,NULL }
+    , 0,NULL, 0,NULL, 0,NULL, 0,NULL }
+
+
+typedef enum {
+  PROMETHEUS__HISTOGRAM__COUNT__NOT_SET = 0,
+  PROMETHEUS__HISTOGRAM__COUNT_COUNT_INT = 1,
+  PROMETHEUS__HISTOGRAM__COUNT_COUNT_FLOAT = 2
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PROMETHEUS__HISTOGRAM__COUNT__CASE)
+} Prometheus__Histogram__CountCase;
+
+typedef enum {
+  PROMETHEUS__HISTOGRAM__ZERO_COUNT__NOT_SET = 0,
+  PROMETHEUS__HISTOGRAM__ZERO_COUNT_ZERO_COUNT_INT = 6,
+  PROMETHEUS__HISTOGRAM__ZERO_COUNT_ZERO_COUNT_FLOAT = 7
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PROMETHEUS__HISTOGRAM__ZERO_COUNT__CASE)
+} Prometheus__Histogram__ZeroCountCase;
+
+/*
+ * A native histogram: exponential buckets as spans of bucket indexes and deltas between
+ * consecutive bucket counts (integer counts), or absolute counts (float histograms).
+ */
+struct  Prometheus__Histogram
+{
+  ProtobufCMessage base;
+  double sum;
+  /*
+   * Buckets grow by 2^(2^-schema); -4 to 8.
+   */
+  int32_t schema;
+  double zero_threshold;
+  size_t n_negative_spans;
+  Prometheus__BucketSpan **negative_spans;
+  size_t n_negative_deltas;
+  int64_t *negative_deltas;
+  size_t n_negative_counts;
+  double *negative_counts;
+  size_t n_positive_spans;
+  Prometheus__BucketSpan **positive_spans;
+  size_t n_positive_deltas;
+  int64_t *positive_deltas;
+  size_t n_positive_counts;
+  double *positive_counts;
+  Prometheus__Histogram__ResetHint reset_hint;
+  /*
+   * Milliseconds since the Unix epoch.
+   */
+  int64_t timestamp;
+  Prometheus__Histogram__CountCase count_case;
+  union {
+    uint64_t count_int;
+    double count_float;
+  };
+  Prometheus__Histogram__ZeroCountCase zero_count_case;
+  union {
+    uint64_t zero_count_int;
+    double zero_count_float;
+  };
+};
+#define PROMETHEUS__HISTOGRAM__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&prometheus__histogram__descriptor) \
+    , 0, 0, 0, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, 0,NULL, PROMETHEUS__HISTOGRAM__RESET_HINT__UNKNOWN, 0, PROMETHEUS__HISTOGRAM__COUNT__NOT_SET, {0}, PROMETHEUS__HISTOGRAM__ZERO_COUNT__NOT_SET, {0} }
+
+
+/*
+ * `length` consecutive buckets, starting `offset` buckets after the previous span's end
+ * (after bucket index 0 for the first span).
+ */
+struct  Prometheus__BucketSpan
+{
+  ProtobufCMessage base;
+  int32_t offset;
+  uint32_t length;
+};
+#define PROMETHEUS__BUCKET_SPAN__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&prometheus__bucket_span__descriptor) \
+    , 0, 0 }
 
 
 struct  Prometheus__Label
@@ -216,6 +302,44 @@ Prometheus__TimeSeries *
 void   prometheus__time_series__free_unpacked
                      (Prometheus__TimeSeries *message,
                       ProtobufCAllocator *allocator);
+/* Prometheus__Histogram methods */
+void   prometheus__histogram__init
+                     (Prometheus__Histogram         *message);
+size_t prometheus__histogram__get_packed_size
+                     (const Prometheus__Histogram   *message);
+size_t prometheus__histogram__pack
+                     (const Prometheus__Histogram   *message,
+                      uint8_t             *out);
+size_t prometheus__histogram__pack_to_buffer
+                     (const Prometheus__Histogram   *message,
+                      ProtobufCBuffer     *buffer);
+Prometheus__Histogram *
+       prometheus__histogram__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   prometheus__histogram__free_unpacked
+                     (Prometheus__Histogram *message,
+                      ProtobufCAllocator *allocator);
+/* Prometheus__BucketSpan methods */
+void   prometheus__bucket_span__init
+                     (Prometheus__BucketSpan         *message);
+size_t prometheus__bucket_span__get_packed_size
+                     (const Prometheus__BucketSpan   *message);
+size_t prometheus__bucket_span__pack
+                     (const Prometheus__BucketSpan   *message,
+                      uint8_t             *out);
+size_t prometheus__bucket_span__pack_to_buffer
+                     (const Prometheus__BucketSpan   *message,
+                      ProtobufCBuffer     *buffer);
+Prometheus__BucketSpan *
+       prometheus__bucket_span__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   prometheus__bucket_span__free_unpacked
+                     (Prometheus__BucketSpan *message,
+                      ProtobufCAllocator *allocator);
 /* Prometheus__Label methods */
 void   prometheus__label__init
                      (Prometheus__Label         *message);
@@ -252,6 +376,12 @@ typedef void (*Prometheus__Exemplar_Closure)
 typedef void (*Prometheus__TimeSeries_Closure)
                  (const Prometheus__TimeSeries *message,
                   void *closure_data);
+typedef void (*Prometheus__Histogram_Closure)
+                 (const Prometheus__Histogram *message,
+                  void *closure_data);
+typedef void (*Prometheus__BucketSpan_Closure)
+                 (const Prometheus__BucketSpan *message,
+                  void *closure_data);
 typedef void (*Prometheus__Label_Closure)
                  (const Prometheus__Label *message,
                   void *closure_data);
@@ -267,6 +397,9 @@ extern const ProtobufCEnumDescriptor    prometheus__metric_metadata__metric_type
 extern const ProtobufCMessageDescriptor prometheus__sample__descriptor;
 extern const ProtobufCMessageDescriptor prometheus__exemplar__descriptor;
 extern const ProtobufCMessageDescriptor prometheus__time_series__descriptor;
+extern const ProtobufCMessageDescriptor prometheus__histogram__descriptor;
+extern const ProtobufCEnumDescriptor    prometheus__histogram__reset_hint__descriptor;
+extern const ProtobufCMessageDescriptor prometheus__bucket_span__descriptor;
 extern const ProtobufCMessageDescriptor prometheus__label__descriptor;
 
 PROTOBUF_C__END_DECLS

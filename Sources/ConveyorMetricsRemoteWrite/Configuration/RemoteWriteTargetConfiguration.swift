@@ -27,6 +27,12 @@ public struct RemoteWriteTargetConfiguration: Sendable {
     /// With ``ProtobufMessage/auto``, how long a target that fell back to 1.0 stays there
     /// before it tries 2.0 again (1 hour by default).
     public var protocolProbeInterval: Duration = .seconds(3600)
+    /// Whether native histograms go out as such (Prometheus' `send_native_histograms`, off by
+    /// default): histogram families recorded natively are sent as native histograms (with
+    /// their classic buckets too when the family keeps them). Off, or once the receiver
+    /// refused them (Prometheus without `--enable-feature=native-histograms` answers 500), a
+    /// native family is sent as its classic buckets, `_sum` and `_count`.
+    public var sendNativeHistograms = false
 
     /// A target with Prometheus' defaults: 15 s push interval, 30 s timeout.
     public init(url: String) {

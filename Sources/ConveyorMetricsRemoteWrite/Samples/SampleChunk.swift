@@ -6,20 +6,44 @@ import ConveyorMetrics
 struct SampleChunk: Sendable {
     let series: [RemoteSeries]
     let values: [Double]
+    /// Native histograms, by position (nil where the position is a float sample); nil when
+    /// the chunk has none.
+    let histograms: [NativeHistogramValue?]?
     let timestamp: Int64
     /// The encoded label bytes of all of `series` (an upper bound for any slice).
     let labelBytes: Int
+    /// The encoded bytes of all of `histograms` with their framing (an upper bound for any slice).
+    let histogramBytes: Int
     /// The samples of this chunk are `start..<end`: the rest was sent, dropped, or belongs
     /// to another slice of the same snapshot.
     var start: Int = 0
     var end: Int
 
-    init(series: [RemoteSeries], values: [Double], timestamp: Int64, labelBytes: Int? = nil) {
+    init(
+        series: [RemoteSeries], values: [Double], histograms: [NativeHistogramValue?]? = nil, timestamp: Int64,
+        labelBytes: Int? = nil
+    ) {
         self.series = series
         self.values = values
+        self.histograms = histograms
         self.timestamp = timestamp
         self.labelBytes = labelBytes ?? series.reduce(0) { $0 + $1.encodedLabels.count }
+        // (+ 12: a 2.0 start timestamp, tag and up to 10 varint bytes)
+        self.histogramBytes =
+            histograms?.reduce(0) { total, histogram in
+                total
+                    + (histogram.map {
+                        HistogramEncoding.framing + 12 + HistogramEncoding.size($0, timestamp: timestamp, start: 0)
+                    } ?? 0)
+            } ?? 0
         self.end = values.count
+    }
+
+    /// The native histogram at `index`, if that position holds one.
+    @inline(__always)
+    func histogram(at index: Int) -> NativeHistogramValue? {
+        guard let histograms, index < histograms.count else { return nil }
+        return histograms[index]
     }
 
     var count: Int { end - start }

@@ -59,8 +59,15 @@ final class SnapshotSampler {
     private(set) var clockStepBacks = 0
     private(set) var lastStepBack: Int64 = 0
 
-    init(externalLabels: [String: String]) {
+    /// Whether native histograms go out as such (read at every snapshot: a receiver can
+    /// refuse them).
+    private let sendsNativeHistograms: @Sendable () -> Bool
+    /// What `sendsNativeHistograms` said at the previous snapshot.
+    private var sentNativeHistograms = false
+
+    init(externalLabels: [String: String], sendsNativeHistograms: @escaping @Sendable () -> Bool = { false }) {
         self.externalLabels = externalLabels.map { Label(name: $0.key, value: $0.value) }.filter { !$0.value.isEmpty }
+        self.sendsNativeHistograms = sendsNativeHistograms
     }
 
     /// Timestamps from now on are above `timestamp` (ms): the newest a previous run used.
@@ -76,9 +83,20 @@ final class SnapshotSampler {
     /// above the previous timestamp if the clock went back.
     func chunks(from snapshot: MetricsSnapshot, at wallMilliseconds: Int64? = nil) -> [SampleChunk] {
         let timestamp = nextTimestamp(wallMilliseconds ?? snapshot.timestampMilliseconds)
-        if let values = valuesIfUnchanged(snapshot) {
+        let native = sendsNativeHistograms()
+        if native != sentNativeHistograms {
+            // Native histograms switched on or off (refused): every series is laid out again.
+            sentNativeHistograms = native
+            cache = [:]
+            byLabels = [:]
+            lastOrder = []
+            lastSources = []
+        }
+        if let (values, histograms) = valuesIfUnchanged(snapshot) {
             return [
-                SampleChunk(series: lastOrder, values: values, timestamp: timestamp, labelBytes: lastOrderLabelBytes)
+                SampleChunk(
+                    series: lastOrder, values: values, histograms: histograms, timestamp: timestamp,
+                    labelBytes: lastOrderLabelBytes)
             ]
         }
         generation &+= 1
@@ -86,6 +104,7 @@ final class SnapshotSampler {
         sources.reserveCapacity(lastSources.count)
         var values: [Double] = []
         values.reserveCapacity(lastOrder.count)
+        var natives = NativeColumn()
         var order = OrderBuilder(previous: lastOrder)
         for family in snapshot.families {
             for series in family.series {
@@ -99,21 +118,30 @@ final class SnapshotSampler {
                     order.append(remote[0])
                     values.append(Self.normalized(value))
                 case .histogram(let histogram):
-                    let buckets = min(histogram.cumulativeCounts.count, remote.count - 2)
+                    var classic = remote[...]
+                    if let value = histogram.native, sentNativeHistograms, let first = remote.first {
+                        natives.add(value, at: values.count)
+                        order.append(first)
+                        values.append(0)
+                        classic = remote.dropFirst()
+                    }
+                    guard classic.count >= 2 else { continue }  // native only
+                    let buckets = min(histogram.cumulativeCounts.count, classic.count - 2)
                     for index in 0..<buckets {
-                        order.append(remote[index])
+                        order.append(classic[classic.startIndex + index])
                         values.append(Double(histogram.cumulativeCounts[index]))
                     }
-                    order.append(remote[remote.count - 2])
+                    order.append(classic[classic.endIndex - 2])
                     values.append(Self.normalized(histogram.sum))
-                    order.append(remote[remote.count - 1])
+                    order.append(classic[classic.endIndex - 1])
                     values.append(Double(histogram.count))
                 }
             }
         }
         lastOrder = order.finish()
         lastSources = sources
-        let chunk = SampleChunk(series: lastOrder, values: values, timestamp: timestamp)
+        let chunk = SampleChunk(
+            series: lastOrder, values: values, histograms: natives.column(count: values.count), timestamp: timestamp)
         lastOrderLabelBytes = chunk.labelBytes
         var result = [chunk]
         var vanished: [ObjectIdentifier] = []
@@ -142,10 +170,12 @@ final class SnapshotSampler {
 
     /// The steady state: the snapshot holds exactly the series of the previous one, in the
     /// same order (compared by identity, no reference counting), so only values are read.
-    private func valuesIfUnchanged(_ snapshot: MetricsSnapshot) -> [Double]? {
+    private func valuesIfUnchanged(_ snapshot: MetricsSnapshot) -> ([Double], [NativeHistogramValue?]?)? {
         guard !lastSources.isEmpty else { return nil }
         var values: [Double] = []
         values.reserveCapacity(lastOrder.count)
+        var natives = NativeColumn()
+        let native = sentNativeHistograms
         var position = 0
         let complete = snapshot.families.withUnsafeBufferPointer { families -> Bool in
             for familyIndex in families.indices {
@@ -159,6 +189,11 @@ final class SnapshotSampler {
                         case .counter(let value), .gauge(let value):
                             values.append(Self.normalized(value))
                         case .histogram(let histogram):
+                            if native, let value = histogram.native {
+                                natives.add(value, at: values.count)
+                                values.append(0)
+                                if histogram.upperBounds.isEmpty { continue }  // native only
+                            }
                             for count in histogram.cumulativeCounts { values.append(Double(count)) }
                             values.append(Self.normalized(histogram.sum))
                             values.append(Double(histogram.count))
@@ -172,7 +207,22 @@ final class SnapshotSampler {
         }
         guard complete else { return nil }
         guard position == lastSources.count, values.count == lastOrder.count else { return nil }
-        return values
+        return (values, natives.column(count: values.count))
+    }
+
+    /// The native histograms of a chunk by position, gathered as the values are.
+    private struct NativeColumn {
+        private var entries: [(Int, NativeHistogramValue)] = []
+
+        mutating func add(_ value: NativeHistogramValue, at position: Int) { entries.append((position, value)) }
+
+        /// The column for a chunk of `count` values; nil without native histograms.
+        func column(count: Int) -> [NativeHistogramValue?]? {
+            guard !entries.isEmpty else { return nil }
+            var column = [NativeHistogramValue?](repeating: nil, count: count)
+            for (position, value) in entries where position < count { column[position] = value }
+            return column
+        }
     }
 
     /// Samples in the last snapshot's chunk (benchmarks).
@@ -253,6 +303,10 @@ final class SnapshotSampler {
         case .counter, .gauge:
             remote = [remoteSeries(makeLabels(family.name, series.labels, nil))]
         case .histogram(let histogram):
+            if histogram.native != nil && sentNativeHistograms {
+                remote.append(remoteSeries(makeLabels(family.name, series.labels, nil)))
+                if histogram.upperBounds.isEmpty { return remote }  // native only: no classic series
+            }
             let bucket = family.name + "_bucket"
             for bound in histogram.upperBounds {
                 remote.append(

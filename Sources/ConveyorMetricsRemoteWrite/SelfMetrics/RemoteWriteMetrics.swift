@@ -19,6 +19,7 @@ final class RemoteWriteMetrics: Sendable {
     let diskErrors: CounterSeries?
     let diskDegraded: GaugeSeries?
     let protocolFallbacks: CounterSeries
+    let nativeHistogramsRefused: CounterSeries
     private let dropped: CounterFamily
     private let requests: CounterFamily
     private let protocolInUse: GaugeFamily
@@ -74,6 +75,10 @@ final class RemoteWriteMetrics: Sendable {
         protocolFallbacks = counter(
             "protocol_fallbacks_total",
             "Times the target fell back from remote write 2.0 to 1.0 (a 415, or a 1.x receiver's answer)")
+        nativeHistogramsRefused = counter(
+            "native_histograms_refused_total",
+            "Times the receiver refused native histograms (a 500 from Prometheus without the feature); classic buckets since"
+        )
         written = registry.counterFamily(
             name: "conveyor_metrics_remote_write_reported_written_total",
             help: "What the receiver said it wrote (remote write 2.0's X-Prometheus-Remote-Write-*-Written), by kind",

@@ -62,7 +62,10 @@ final class RemoteWriteTarget: Sendable {
         let recordFormat = context
         producer = Mutex(
             SnapshotProducer(
-                sampler: SnapshotSampler(externalLabels: externalLabels), memory: context.memory,
+                sampler: SnapshotSampler(
+                    externalLabels: externalLabels,
+                    sendsNativeHistograms: { recordFormat.nativeHistograms.load(ordering: .relaxed) }),
+                memory: context.memory,
                 maxSamplesPerRecord: configuration.queue.maxSamplesPerSend,
                 recordsAsV2: { recordFormat.recordFormat.load(ordering: .relaxed) }))
         self.fileSystem = fileSystem

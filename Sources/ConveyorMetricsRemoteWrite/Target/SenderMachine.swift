@@ -175,6 +175,11 @@ final class SenderMachine {
             }
         case .failure: target.metrics.request(code: "error")
         }
+        if case .response(500, _, let body, _) = outcome, body.contains(Self.nativeHistogramsDisabled),
+            refuseNativeHistograms(request)
+        {
+            return
+        }
         if request.format == .v2, let refusal = ProtocolNegotiation.refusal(of: outcome) {
             if negotiation.fallBack(now: now) {
                 fallBack(request, because: refusal)
@@ -293,6 +298,60 @@ final class SenderMachine {
         current = again
         attempt = 0
         retryAt = 0
+    }
+
+    /// What Prometheus answers (500) to native histograms when they are not enabled; it
+    /// stores nothing of that request.
+    static let nativeHistogramsDisabled = "native histograms are disabled"
+
+    /// The receiver refused the native histograms of `request`: they are dropped (counted),
+    /// the rest goes again at once, and snapshots from now on carry classic buckets instead.
+    /// False when the request held no histograms (the 500 is then an ordinary failure).
+    private func refuseNativeHistograms(_ request: OutgoingRequest) -> Bool {
+        var again = request
+        let dropped: Int
+        switch request.origin {
+        case .memory(let chunks):
+            let stripped = HistogramStripping.withoutHistograms(chunks)
+            dropped = stripped.dropped
+            guard dropped > 0 else { return false }
+            again = OutgoingRequest(
+                body: stripped.chunks.isEmpty ? [] : encoder.encode(stripped.chunks, as: request.format),
+                format: request.format, samples: request.samples - dropped, oldestTimestamp: request.oldestTimestamp,
+                newestTimestamp: request.newestTimestamp, origin: .memory(stripped.chunks))
+        case .disk:
+            do throws(RequestEncoder.TranscodeError) {
+                let stripped = try HistogramStripping.withoutHistograms(body: request.body, format: request.format)
+                dropped = stripped.dropped
+                guard dropped > 0 else { return false }
+                again = OutgoingRequest(
+                    body: stripped.body, format: request.format, samples: request.samples - dropped,
+                    oldestTimestamp: request.oldestTimestamp, newestTimestamp: request.newestTimestamp,
+                    origin: request.origin)
+            } catch {
+                return false
+            }
+        case .metadata:
+            return false
+        }
+        if target.nativeHistograms.exchange(false, ordering: .relaxed) {
+            target.metrics.nativeHistogramsRefused.increment()
+            target.logger.warning(
+                "the receiver refused native histograms; sending classic buckets from now on",
+                metadata: [
+                    "answer": "HTTP 500: \(Self.nativeHistogramsDisabled)",
+                    "hint": "enable native histograms on the receiver, or set send_native_histograms: false",
+                ])
+        }
+        target.metrics.dropped(dropped, reason: "native_histograms_refused")
+        if again.samples <= 0 {
+            release(request)
+            return true
+        }
+        current = again
+        attempt = 0
+        retryAt = 0
+        return true
     }
 
     private func switchedFormat(to format: RequestFormat) {

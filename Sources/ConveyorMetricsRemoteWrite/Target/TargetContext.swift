@@ -23,6 +23,9 @@ final class TargetContext: Sendable {
     let receiverHealthy = Atomic<Bool>(true)
     /// Whether new disk records are written as remote write 2.0 (the sender switches it).
     let recordFormat = Atomic<Bool>(false)
+    /// Whether native histograms are sent as such: `send_native_histograms`, until the
+    /// receiver refuses them (the sender switches it off; the sampler reads it).
+    let nativeHistograms: Atomic<Bool>
     private let jitter: Mutex<SplitMix64>
     private let lastLog = Mutex<(message: String, at: Int64)>(("", Int64.min))
 
@@ -41,6 +44,7 @@ final class TargetContext: Sendable {
         self.memory = RemoteWriteQueue(
             capacity: configuration.queue.capacity, maxBytes: configuration.queue.maxMemoryBytes)
         self.jitter = Mutex(SplitMix64(seed: seed))
+        self.nativeHistograms = Atomic(configuration.sendNativeHistograms)
     }
 
     /// The disk queue, once opened.

@@ -29,7 +29,7 @@ final class RequestEncoder {
 
     /// `body` (a snappy-compressed 2.0 request) as a snappy-compressed 1.0 request with the
     /// same series and samples (2.0's inline metadata and start timestamps have no place in
-    /// 1.0's sample requests and are left out).
+    /// 1.0's sample requests and are left out, and so are native histograms).
     static func v1(fromV2 body: [UInt8]) throws(TranscodeError) -> [UInt8] {
         let protobuf: [UInt8]
         do {
@@ -67,7 +67,8 @@ final class RequestEncoder {
                 guard let sample = entry.samples[sampleIndex]?.pointee else { continue }
                 samples.append(RemoteSample(value: sample.value, timestampMilliseconds: sample.timestamp))
             }
-            series.append(RemoteTimeSeries(labels: labels, samples: samples))
+            // A series of native histograms has no samples: 1.0's encoder here carries none.
+            if !samples.isEmpty { series.append(RemoteTimeSeries(labels: labels, samples: samples)) }
         }
         return Snappy.compress(WriteRequestEncoder().encode(series))
     }

@@ -68,7 +68,10 @@ final class V2RequestTemplate {
                 refs = inner..<afterRefs
                 inner = afterRefs
             }
-            guard let (_, afterSample) = Self.field(0x12, in: series, at: inner, within: seriesBody.upperBound)
+            // The sample (`samples`, 2) or the native histogram (`histograms`, 3).
+            guard
+                let (_, afterSample) = Self.field(0x12, in: series, at: inner, within: seriesBody.upperBound)
+                    ?? Self.field(0x1A, in: series, at: inner, within: seriesBody.upperBound)
             else { return nil }
             let metadata = afterSample..<seriesBody.upperBound
             guard refs.count < 1 << 24, metadata.count < 1 << 8 else { return nil }

@@ -88,7 +88,7 @@ final class WriteRequestV2Writer {
         beginRequest()
         // A bound for the series: per sample at most 80 bytes besides its refs, and at most 5
         // bytes a ref, of which there are at most a third of its 1.0 label bytes.
-        let bound = chunks.reduce(0) { $0 + $1.count * 80 + 2 * $1.labelBytes }
+        let bound = chunks.reduce(0) { $0 + $1.count * 80 + 2 * $1.labelBytes + $1.histogramBytes }
         let seriesStart = scratch.reserve(bound)
         var cursor = seriesStart
         for chunk in chunks {
@@ -101,7 +101,8 @@ final class WriteRequestV2Writer {
                         for index in chunk.start..<chunk.end {
                             cursor = put(
                                 entries[index], slots, index, chunk.series, value: values[index],
-                                timestamp: chunk.timestamp, packed: timestamp, at: cursor)
+                                histogram: chunk.histogram(at: index), timestamp: chunk.timestamp, packed: timestamp,
+                                at: cursor)
                         }
                     }
                 }
@@ -130,7 +131,8 @@ final class WriteRequestV2Writer {
         else { return false }
         // Per sample besides its pieces: series tag and length (≤ 6) and sample (≤ 33); then
         // room for the last word copied or varint stored past the end.
-        let start = buffer.reserve(template.symbolCount + template.pieces.count + samples * 40 + 16)
+        let histogramBytes = chunks.reduce(0) { $0 + $1.histogramBytes }
+        let start = buffer.reserve(template.symbolCount + template.pieces.count + samples * 40 + histogramBytes + 16)
         if let symbols = template.symbols.baseAddress {
             start.copyMemory(from: symbols, byteCount: template.symbolCount)
         }
@@ -151,7 +153,8 @@ final class WriteRequestV2Writer {
                             V2RequestTemplate.copyWords(piece, body, refs)
                             piece += V2RequestTemplate.padded(refs)
                             cursor = Self.putSample(
-                                entries[index], value: values[index], timestamp: chunk.timestamp, packed: packed,
+                                entries[index], value: values[index], histogram: chunk.histogram(at: index),
+                                timestamp: chunk.timestamp, packed: packed,
                                 at: body + refs)
                             V2RequestTemplate.copyWords(piece, cursor, metadata)
                             piece += V2RequestTemplate.padded(metadata)
@@ -315,7 +318,8 @@ final class WriteRequestV2Writer {
     @inline(__always)
     private func put(
         _ entry: Entry, _ allSlots: UnsafeBufferPointer<UInt32>, _ index: Int, _ series: [RemoteSeries],
-        value: Double, timestamp: Int64, packed: PackedVarint, at start: UnsafeMutableRawPointer
+        value: Double, histogram: NativeHistogramValue?, timestamp: Int64, packed: PackedVarint,
+        at start: UnsafeMutableRawPointer
     ) -> UnsafeMutableRawPointer {
         let first = Int(entry.slotStart)
         let count = Int(entry.slotCount)
@@ -332,7 +336,8 @@ final class WriteRequestV2Writer {
             }
             cursor = Self.closeLength(body: refsBody, end: cursor)
         }
-        cursor = Self.putSample(entry, value: value, timestamp: timestamp, packed: packed, at: cursor)
+        cursor = Self.putSample(
+            entry, value: value, histogram: histogram, timestamp: timestamp, packed: packed, at: cursor)
         if entry.type != 0 {
             let help = reference(entry.help, series, index, count)
             let unit = reference(entry.unit, series, index, count + 1)
@@ -355,10 +360,19 @@ final class WriteRequestV2Writer {
     /// `TimeSeries.samples` with its one sample at `start`: the value, the timestamp, and the
     /// series' start for a counter or histogram (not for a stale marker, nor a start later
     /// than the sample); returns the position after it (8 bytes of room past it are used).
+    /// A native histogram goes in `TimeSeries.histograms` instead, with the same start.
     @inline(__always)
     private static func putSample(
-        _ entry: Entry, value: Double, timestamp: Int64, packed: PackedVarint, at start: UnsafeMutableRawPointer
+        _ entry: Entry, value: Double, histogram: NativeHistogramValue?, timestamp: Int64, packed: PackedVarint,
+        at start: UnsafeMutableRawPointer
     ) -> UnsafeMutableRawPointer {
+        if let histogram {
+            let startTimestamp = entry.start > 0 && entry.start <= timestamp ? entry.start : 0
+            let body = HistogramEncoding.size(histogram, timestamp: timestamp, start: startTimestamp)
+            var cursor = ProtobufWriter.put(0x1A, start)  // TimeSeries.histograms
+            cursor = ProtobufWriter.putVarint(UInt64(body), cursor)
+            return HistogramEncoding.put(histogram, timestamp: timestamp, start: startTimestamp, at: cursor)
+        }
         let sendsStart = entry.start > 0 && entry.start <= timestamp && value.bitPattern != RemoteSample.staleNaNBits
         let sample =
             (value != 0 ? 9 : 0) + (timestamp != 0 ? 1 + packed.length : 0)

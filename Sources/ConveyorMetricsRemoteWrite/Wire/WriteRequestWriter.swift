@@ -26,7 +26,8 @@ final class WriteRequestWriter {
     /// from the chunks' label byte totals plus the most a sample adds).
     func write(_ chunks: [SampleChunk]) {
         // (+ 8: a packed timestamp stores 8 bytes at once, 2 past the last one's end)
-        let bound = 8 + chunks.reduce(0) { $0 + $1.labelBytes + $1.count * Self.maxOverheadPerSample }
+        let bound =
+            8 + chunks.reduce(0) { $0 + $1.labelBytes + $1.histogramBytes + $1.count * Self.maxOverheadPerSample }
         let start = buffer.reserve(bound)
         var cursor = start
         for chunk in chunks {
@@ -36,9 +37,14 @@ final class WriteRequestWriter {
             // (tags, lengths, labels) was encoded once, and only value and timestamp follow.
             let common = timestampSize == 1 + RemoteSeries.commonTimestampSize
             let packed = PackedVarint(timestamp)
+            let hasHistograms = chunk.histograms != nil
             chunk.series.withUnsafeBufferPointer { series in
                 chunk.values.withUnsafeBufferPointer { values in
                     for index in chunk.start..<chunk.end {
+                        if hasHistograms, let histogram = chunk.histogram(at: index) {
+                            cursor = Self.put(series[index].encodedLabels, histogram, chunk.timestamp, at: cursor)
+                            continue
+                        }
                         let value = values[index]
                         if common && value != 0 {
                             cursor = ProtobufWriter.put(series[index].commonPrefix, cursor)
@@ -92,6 +98,21 @@ final class WriteRequestWriter {
         let sample = sampleSize(value, timestampSize)
         let series = labels + 1 + ProtobufWriter.varintSize(UInt64(sample)) + sample
         return 1 + ProtobufWriter.varintSize(UInt64(series)) + series
+    }
+
+    /// One `TimeSeries` with one native histogram at `start`; returns the position after it.
+    private static func put(
+        _ labels: UnsafeRawBufferPointer, _ histogram: NativeHistogramValue, _ timestamp: Int64,
+        at start: UnsafeMutableRawPointer
+    ) -> UnsafeMutableRawPointer {
+        let body = HistogramEncoding.size(histogram, timestamp: timestamp, start: 0)
+        let series = labels.count + 1 + ProtobufWriter.varintSize(UInt64(body)) + body
+        var cursor = ProtobufWriter.put(0x0A, start)  // WriteRequest.timeseries
+        cursor = ProtobufWriter.putVarint(UInt64(series), cursor)
+        cursor = ProtobufWriter.put(labels, cursor)  // TimeSeries.labels
+        cursor = ProtobufWriter.put(0x22, cursor)  // TimeSeries.histograms
+        cursor = ProtobufWriter.putVarint(UInt64(body), cursor)
+        return HistogramEncoding.put(histogram, timestamp: timestamp, start: 0, at: cursor)
     }
 
     /// One `TimeSeries` with one `Sample` at `cursor`; returns the position after it.

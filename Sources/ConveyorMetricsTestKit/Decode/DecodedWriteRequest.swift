@@ -8,14 +8,14 @@ import ConveyorMetricsRemoteWrite
 public struct DecodedWriteRequest: Sendable, Equatable {
     /// The protocol the body was decoded as.
     public var protocolVersion: ProtocolVersion = .v1
-    /// The series, in request order. A 2.0 series of native histograms is here with its
-    /// labels and no samples (its histograms are counted in ``histogramCount``).
+    /// The series, in request order. A series of native histograms is here with its labels
+    /// and no samples (its histograms are counted in ``histogramCount``).
     public var timeSeries: [RemoteTimeSeries]
     /// Family metadata. Remote write 1.0 sends it in sample-free requests; 2.0 with each
     /// series, gathered here once per metric name (the first one sent; a `Metadata` with no
     /// type, help or unit is left out).
     public var metadata: [RemoteMetadata]
-    /// Native histograms over all series (remote write 2.0; always 0 for 1.0).
+    /// Native histograms over all series.
     public var histogramCount = 0
     /// Exemplars over all series.
     public var exemplarCount = 0

@@ -5,7 +5,7 @@ import CRemoteWriteProto
 /// each field: how protobuf-c stores it.
 enum WireMessage: CustomStringConvertible {
     // Remote write 1.0.
-    case request, series, label, sample, exemplar, metadata
+    case request, series, label, sample, exemplar, metadata, histogram, bucketSpan
     // Remote write 2.0.
     case v2Request, v2Series, v2Sample, v2Histogram, v2BucketSpan, v2Exemplar, v2Metadata
 
@@ -54,6 +54,7 @@ enum WireMessage: CustomStringConvertible {
         case (.series, 1): .messages(.label, slot: 0)
         case (.series, 2): .messages(.sample, slot: 1)
         case (.series, 3): .messages(.exemplar, slot: 2)
+        case (.series, 4): .messages(.histogram, slot: 3)
         case (.label, 1), (.label, 2): .string
         case (.sample, 1): .fixed64
         case (.sample, 2): .varint
@@ -81,18 +82,27 @@ enum WireMessage: CustomStringConvertible {
         case (.v2Exemplar, 2): .fixed64
         case (.v2Exemplar, 3): .varint
         case (.v2Metadata, 1), (.v2Metadata, 3), (.v2Metadata, 4): .varint
-        case (.v2Histogram, 1), (.v2Histogram, 4), (.v2Histogram, 6), (.v2Histogram, 14), (.v2Histogram, 15),
-            (.v2Histogram, 17):
-            .varint
-        case (.v2Histogram, 2), (.v2Histogram, 3), (.v2Histogram, 5), (.v2Histogram, 7): .fixed64
-        case (.v2Histogram, 8): .messages(.v2BucketSpan, slot: 0)
-        case (.v2Histogram, 9): .varints(slot: 1, elementBytes: 8)
-        case (.v2Histogram, 10): .fixed64s(slot: 2)
-        case (.v2Histogram, 11): .messages(.v2BucketSpan, slot: 3)
-        case (.v2Histogram, 12): .varints(slot: 4, elementBytes: 8)
-        case (.v2Histogram, 13): .fixed64s(slot: 5)
         case (.v2Histogram, 16): .fixed64s(slot: 6)
+        case (.v2Histogram, 17): .varint
+        case (.v2Histogram, let number): Self.histogramField(number, span: .v2BucketSpan)
         case (.v2BucketSpan, 1), (.v2BucketSpan, 2): .varint
+        case (.histogram, let number): Self.histogramField(number, span: .bucketSpan)
+        case (.bucketSpan, 1), (.bucketSpan, 2): .varint
+        default: nil
+        }
+    }
+
+    /// Fields 1–15 of `Histogram`, the same in 1.0 (Prometheus' extension) and 2.0.
+    private static func histogramField(_ number: UInt64, span: WireMessage) -> Field? {
+        switch number {
+        case 1, 4, 6, 14, 15: .varint
+        case 2, 3, 5, 7: .fixed64
+        case 8: .messages(span, slot: 0)
+        case 9: .varints(slot: 1, elementBytes: 8)
+        case 10: .fixed64s(slot: 2)
+        case 11: .messages(span, slot: 3)
+        case 12: .varints(slot: 4, elementBytes: 8)
+        case 13: .fixed64s(slot: 5)
         default: nil
         }
     }
@@ -106,6 +116,8 @@ enum WireMessage: CustomStringConvertible {
         case .sample: prometheus__sample__descriptor.sizeof_message
         case .exemplar: prometheus__exemplar__descriptor.sizeof_message
         case .metadata: prometheus__metric_metadata__descriptor.sizeof_message
+        case .histogram: prometheus__histogram__descriptor.sizeof_message
+        case .bucketSpan: prometheus__bucket_span__descriptor.sizeof_message
         case .v2Request: io__prometheus__write__v2__request__descriptor.sizeof_message
         case .v2Series: io__prometheus__write__v2__time_series__descriptor.sizeof_message
         case .v2Sample: io__prometheus__write__v2__sample__descriptor.sizeof_message
@@ -125,8 +137,8 @@ enum WireMessage: CustomStringConvertible {
         case .exemplar, .v2Exemplar: "Exemplar"
         case .metadata: "MetricMetadata"
         case .v2Request: "Request"
-        case .v2Histogram: "Histogram"
-        case .v2BucketSpan: "BucketSpan"
+        case .histogram, .v2Histogram: "Histogram"
+        case .bucketSpan, .v2BucketSpan: "BucketSpan"
         case .v2Metadata: "Metadata"
         }
     }

@@ -36,7 +36,9 @@ extension WriteRequestDecoder {
                     }
                 }
             }
-            if request.protocolVersion == .v1 && series.samples.isEmpty && request.metadata.isEmpty {
+            if request.protocolVersion == .v1 && series.samples.isEmpty && series.histogramCount == 0
+                && request.metadata.isEmpty
+            {
                 return "\(where_): no samples"
             }
             for (position, sample) in series.samples.enumerated().dropFirst()

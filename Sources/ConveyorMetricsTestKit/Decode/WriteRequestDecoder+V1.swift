@@ -8,6 +8,7 @@ extension WriteRequestDecoder {
         var timeSeries: [RemoteTimeSeries] = []
         timeSeries.reserveCapacity(request.n_timeseries)
         var exemplars = 0
+        var histograms = 0
         for seriesIndex in 0..<request.n_timeseries {
             guard let entry = request.timeseries[seriesIndex]?.pointee else { continue }
             var labels: [Label] = []
@@ -26,7 +27,13 @@ extension WriteRequestDecoder {
                 samples.append(RemoteSample(value: sample.value, timestampMilliseconds: sample.timestamp))
             }
             exemplars += entry.n_exemplars
-            timeSeries.append(RemoteTimeSeries(labels: labels, samples: samples))
+            if entry.n_samples > 0 && entry.n_histograms > 0 {
+                return .failure(
+                    WriteRequestError(
+                        "series \(seriesIndex): has both samples and histograms (send them as two series)"))
+            }
+            histograms += entry.n_histograms
+            timeSeries.append(RemoteTimeSeries(labels: labels, samples: samples, histogramCount: entry.n_histograms))
         }
         var metadata: [RemoteMetadata] = []
         for index in 0..<request.n_metadata {
@@ -38,7 +45,8 @@ extension WriteRequestDecoder {
         }
         return .success(
             DecodedWriteRequest(
-                protocolVersion: .v1, timeSeries: timeSeries, metadata: metadata, exemplarCount: exemplars))
+                protocolVersion: .v1, timeSeries: timeSeries, metadata: metadata, histogramCount: histograms,
+                exemplarCount: exemplars))
     }
 
     private static func metricType(_ type: Prometheus__MetricMetadata__MetricType) -> MetricType {

@@ -51,7 +51,7 @@ extension WriteRequestDecoder {
                     exemplar.labels_refs, count: exemplar.n_labels_refs, symbols, place: "\(place) exemplar \(index)",
                     &labelBytes)
             }
-            let series = RemoteTimeSeries(labels: labels, samples: samples)
+            let series = RemoteTimeSeries(labels: labels, samples: samples, histogramCount: entry.n_histograms)
             if let metadata = entry.metadata?.pointee,
                 let family = try familyMetadata(metadata, of: series.metricName, symbols, place: place),
                 families.insert(family.familyName).inserted

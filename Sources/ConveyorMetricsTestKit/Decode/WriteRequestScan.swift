@@ -152,7 +152,7 @@ package struct WriteRequestScan {
         case .sample, .v2Sample:
             size.samples += 1
             try checkSamples()
-        case .v2Histogram:
+        case .histogram, .v2Histogram:
             size.histograms += 1
             try checkSamples()
         case .exemplar, .v2Exemplar:
@@ -165,7 +165,7 @@ package struct WriteRequestScan {
             if size.metadata > limits.maxMetadata {
                 throw Self.tooLarge("metadata entries", limits.maxMetadata, "max_metadata")
             }
-        case .request, .v2Request, .v2BucketSpan: break
+        case .request, .v2Request, .bucketSpan, .v2BucketSpan: break
         }
     }
 

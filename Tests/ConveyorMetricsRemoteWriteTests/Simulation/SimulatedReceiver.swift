@@ -58,6 +58,11 @@ final class SimulatedReceiver: RemoteWriteTransport, @unchecked Sendable {  // o
     var protocols: Protocols = .v1AndV2
     /// What a 2.0 receiver says it wrote when it answers a 4xx (a partial write).
     var writtenOnRefusal = 0
+    /// Answers a request with native histograms 500 and stores nothing of it, as Prometheus
+    /// does without `--enable-feature=native-histograms`.
+    var refusesNativeHistograms = false
+    /// Native histograms stored.
+    private(set) var storedHistograms = 0
     /// Samples in requests answered 2xx (what the sender may count as sent).
     private(set) var acceptedSamples = 0
     /// Every sample stored, in arrival order.
@@ -102,6 +107,9 @@ final class SimulatedReceiver: RemoteWriteTransport, @unchecked Sendable {  // o
             return .response(status: 400, retryAfter: nil, body: "undecodable")
         }
         if !decoded.metadata.isEmpty { metadataRequests += 1 }
+        if refusesNativeHistograms && decoded.histogramCount > 0 {
+            return .response(status: 500, retryAfter: nil, body: "native histograms are disabled")
+        }
         // Only a 2.0 receiver answering a 2.0 request says what it wrote.
         let confirms = format == .v2 && protocols == .v1AndV2
         func written(_ samples: Int) -> WrittenCounts? {
@@ -172,8 +180,9 @@ final class SimulatedReceiver: RemoteWriteTransport, @unchecked Sendable {  // o
                 stored.append(Stored(key: key, sample: sample))
             }
         }
+        storedHistograms += request.histogramCount
         if case .storedThenReset = answer { return }
-        acceptedSamples += request.sampleCount
+        acceptedSamples += request.sampleCount + request.histogramCount
     }
 
     func takeCredentialFailures() -> [String] { [] }

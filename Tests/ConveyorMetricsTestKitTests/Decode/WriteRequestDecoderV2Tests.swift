@@ -89,7 +89,8 @@ struct WriteRequestDecoderV2Tests {
         #expect(
             decoded.timeSeries == [
                 RemoteTimeSeries(labels: Self.labels(Self.jobs), samples: samples),
-                RemoteTimeSeries(labels: Self.labels([("__name__", "latency_seconds")]), samples: []),
+                RemoteTimeSeries(
+                    labels: Self.labels([("__name__", "latency_seconds")]), samples: [], histogramCount: 1),
             ])
         #expect(decoded.metadata == [RemoteMetadata(familyName: "jobs_total", type: .counter, help: "Jobs", unit: "")])
         #expect(decoded.histogramCount == 1 && decoded.exemplarCount == 1)

@@ -1,0 +1,105 @@
+import CRemoteWriteProto
+import ConveyorMetrics
+
+/// A request without its native histograms, for a receiver that refused them: the float
+/// samples go again, the histograms are dropped (counted by the caller).
+enum HistogramStripping {
+    /// `chunks` without their native histograms, and how many were left out.
+    static func withoutHistograms(_ chunks: [SampleChunk]) -> (chunks: [SampleChunk], dropped: Int) {
+        var kept: [SampleChunk] = []
+        var dropped = 0
+        for chunk in chunks {
+            guard chunk.histograms != nil else {
+                kept.append(chunk)
+                continue
+            }
+            var series: [RemoteSeries] = []
+            var values: [Double] = []
+            for index in chunk.start..<chunk.end {
+                if chunk.histogram(at: index) != nil {
+                    dropped += 1
+                } else {
+                    series.append(chunk.series[index])
+                    values.append(chunk.values[index])
+                }
+            }
+            if !values.isEmpty { kept.append(SampleChunk(series: series, values: values, timestamp: chunk.timestamp)) }
+        }
+        return (kept, dropped)
+    }
+
+    /// `body` (a snappy-compressed request in `format`) without its series of native
+    /// histograms, and how many histograms they held.
+    static func withoutHistograms(body: [UInt8], format: RequestFormat) throws(RequestEncoder.TranscodeError) -> (
+        body: [UInt8], dropped: Int
+    ) {
+        let protobuf: [UInt8]
+        do {
+            protobuf = try Snappy.decompress(body, limit: DiskRecord.maxPayload)
+        } catch {
+            throw RequestEncoder.TranscodeError(description: error.description)
+        }
+        let repacked: ([UInt8], Int)? =
+            switch format {
+            case .v1: stripV1(protobuf)
+            case .v2: stripV2(protobuf)
+            }
+        guard let (stripped, dropped) = repacked else {
+            throw RequestEncoder.TranscodeError(
+                description: "not a remote write \(format == .v1 ? "1.0" : "2.0") request")
+        }
+        return (dropped == 0 ? body : Snappy.compress(stripped), dropped)
+    }
+
+    private static func stripV1(_ protobuf: [UInt8]) -> ([UInt8], Int)? {
+        let unpacked = protobuf.withUnsafeBufferPointer {
+            prometheus__write_request__unpack(nil, $0.count, $0.baseAddress)
+        }
+        guard let request = unpacked else { return nil }
+        defer { prometheus__write_request__free_unpacked(request, nil) }
+        var kept: [UnsafeMutablePointer<Prometheus__TimeSeries>?] = []
+        var dropped = 0
+        for index in 0..<request.pointee.n_timeseries {
+            guard let series = request.pointee.timeseries[index] else { continue }
+            if series.pointee.n_histograms > 0 {
+                dropped += series.pointee.n_histograms
+            } else {
+                kept.append(series)
+            }
+        }
+        var copy = request.pointee
+        copy.n_timeseries = kept.count
+        return kept.withUnsafeMutableBufferPointer { series -> ([UInt8], Int) in
+            copy.timeseries = series.baseAddress
+            var bytes = [UInt8](repeating: 0, count: prometheus__write_request__get_packed_size(&copy))
+            _ = bytes.withUnsafeMutableBufferPointer { prometheus__write_request__pack(&copy, $0.baseAddress) }
+            return (bytes, dropped)
+        }
+    }
+
+    private static func stripV2(_ protobuf: [UInt8]) -> ([UInt8], Int)? {
+        let unpacked = protobuf.withUnsafeBufferPointer {
+            io__prometheus__write__v2__request__unpack(nil, $0.count, $0.baseAddress)
+        }
+        guard let request = unpacked else { return nil }
+        defer { io__prometheus__write__v2__request__free_unpacked(request, nil) }
+        var kept: [UnsafeMutablePointer<Io__Prometheus__Write__V2__TimeSeries>?] = []
+        var dropped = 0
+        for index in 0..<request.pointee.n_timeseries {
+            guard let series = request.pointee.timeseries[index] else { continue }
+            if series.pointee.n_histograms > 0 {
+                dropped += series.pointee.n_histograms
+            } else {
+                kept.append(series)
+            }
+        }
+        var copy = request.pointee
+        copy.n_timeseries = kept.count
+        return kept.withUnsafeMutableBufferPointer { series -> ([UInt8], Int) in
+            copy.timeseries = series.baseAddress
+            var bytes = [UInt8](repeating: 0, count: io__prometheus__write__v2__request__get_packed_size(&copy))
+            _ = bytes.withUnsafeMutableBufferPointer { io__prometheus__write__v2__request__pack(&copy, $0.baseAddress) }
+            return (bytes, dropped)
+        }
+    }
+}
