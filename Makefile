@@ -94,22 +94,30 @@ clean:
 	rm -rf .build
 
 # Regenerates the protobuf-c code of Proto/ (committed; `make check-proto` fails when stale).
-PROTO_OUT := Sources/CRemoteWriteProto
-PROTO_FILES := prometheus_remote_write io_prometheus_write_v2
+# Each entry is <C target>:<proto file without .proto>; headers go to the target's include/.
+# CRemoteWriteProto: remote write 1.0 and 2.0 (the RemoteWrite product and the TestKit).
+# CClientModelProto: client_model's metrics.proto and the timestamp.proto it imports (vendored
+# in Proto/google/protobuf: protobuf-c ships no well-known types); only tests use it, to decode
+# the protobuf exposition the core writes by hand.
+PROTO_FILES := CRemoteWriteProto:prometheus_remote_write CRemoteWriteProto:io_prometheus_write_v2 \
+  CClientModelProto:io_prometheus_client_metrics CClientModelProto:google/protobuf/timestamp
 proto:
 	$(call apt_install,protobuf-c-compiler)
-	for f in $(PROTO_FILES); do \
-	  protoc-c --proto_path=Proto --c_out=$(PROTO_OUT) Proto/$$f.proto && \
-	  mv $(PROTO_OUT)/$$f.pb-c.h $(PROTO_OUT)/include/ || exit 1; \
+	for entry in $(PROTO_FILES); do \
+	  out=Sources/$${entry%%:*}; f=$${entry#*:}; \
+	  protoc-c --proto_path=Proto --c_out=$$out Proto/$$f.proto && \
+	  mkdir -p $$out/include/$$(dirname $$f) && \
+	  mv $$out/$$f.pb-c.h $$out/include/$$f.pb-c.h || exit 1; \
 	done
 
 check-proto:
 	$(call apt_install,protobuf-c-compiler)
 	@tmp=$$(mktemp -d); rc=0; \
-	for f in $(PROTO_FILES); do \
+	for entry in $(PROTO_FILES); do \
+	  out=Sources/$${entry%%:*}; f=$${entry#*:}; \
 	  protoc-c --proto_path=Proto --c_out=$$tmp Proto/$$f.proto && \
-	  diff -u $(PROTO_OUT)/$$f.pb-c.c $$tmp/$$f.pb-c.c && \
-	  diff -u $(PROTO_OUT)/include/$$f.pb-c.h $$tmp/$$f.pb-c.h || rc=1; \
+	  diff -u $$out/$$f.pb-c.c $$tmp/$$f.pb-c.c && \
+	  diff -u $$out/include/$$f.pb-c.h $$tmp/$$f.pb-c.h || rc=1; \
 	done; \
 	[ $$rc = 0 ] && echo "generated protobuf-c code is up to date"; rm -rf $$tmp; exit $$rc
 

@@ -87,6 +87,9 @@ let package = Package(
         // protoc-c output for Proto/ (regenerate with `make proto`).
         .target(name: "CRemoteWriteProto", dependencies: ["CProtobufC"]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        // protoc-c output for client_model's metrics.proto (regenerate with `make proto`): no
+        // product uses it; the tests decode the core's hand-written protobuf exposition with it.
+        .target(name: "CClientModelProto", dependencies: ["CProtobufC"]),
 
         // MARK: TestKit (receiver, checker, decoder)
         .target(
@@ -151,6 +154,8 @@ let package = Package(
             dependencies: [
                 "ConveyorMetrics",
                 "ConveyorMetricsTestSupport",
+                "CClientModelProto",
+                "CProtobufC",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ],

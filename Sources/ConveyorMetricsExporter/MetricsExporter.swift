@@ -10,8 +10,9 @@ import Synchronization
 
 /// Serves a registry on `/metrics` over HTTP/1.1 (SwiftNIO).
 ///
-/// Prometheus text 0.0.4 by default, OpenMetrics 1.0.0 when `Accept` asks for it, gzip
-/// when `Accept-Encoding` allows it. Also answers `/` (a link page) and `/-/healthy`.
+/// Prometheus text 0.0.4 by default, OpenMetrics 1.0.0 or protobuf (client_model's
+/// delimited `MetricFamily` messages, which carry native histograms) when `Accept` asks for
+/// them, gzip when `Accept-Encoding` allows it. Also answers `/` (a link page) and `/-/healthy`.
 ///
 /// ```swift
 /// let exporter = MetricsExporter(port: 9090)

@@ -52,6 +52,46 @@ struct MetricsExporterTests {
         }
     }
 
+    /// What Prometheus 2.42 sends with `--enable-feature=native-histograms`.
+    static let protobufAccept =
+        "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,"
+        + "application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,"
+        + "text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
+    @Test func negotiatesProtobufAndGzipsIt() async throws {
+        try await withExporter { _, client in
+            let response = try await client.get("/metrics", headers: [("Accept", Self.protobufAccept)])
+            #expect(response.status == 200)
+            #expect(
+                response.header("content-type")
+                    == "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited")
+            #expect(Int(response.header("content-length") ?? "") == response.body.count)
+            // Length-delimited messages that end exactly at the end of the body.
+            var position = 0
+            var messages = 0
+            while position < response.body.count {
+                var length = 0
+                var shift = 0
+                while position < response.body.count {
+                    let byte = response.body[position]
+                    position += 1
+                    length |= Int(byte & 0x7F) << shift
+                    shift += 7
+                    if byte < 0x80 { break }
+                }
+                position += length
+                messages += 1
+            }
+            #expect(position == response.body.count && messages > 0)
+            #expect(String(decoding: response.body, as: UTF8.self).contains("conveyor_router_records_received_total"))
+            let gzipped = try await client.get(
+                "/metrics", headers: [("Accept", Self.protobufAccept), ("Accept-Encoding", "gzip")])
+            #expect(gzipped.header("content-encoding") == "gzip")
+            #expect(gzipped.header("content-type")?.hasPrefix("application/vnd.google.protobuf;") == true)
+            #expect(gzipped.body.starts(with: [0x1f, 0x8b]), "gzip magic")
+        }
+    }
+
     @Test func gzipIsNegotiated() async throws {
         try await withExporter { _, client in
             let response = try await client.get("/metrics", headers: [("Accept-Encoding", "gzip")])

@@ -2,7 +2,8 @@ extension MetricsRegistry {
     /// Appends the exposition of every family to `buffer` (reuse the buffer between calls).
     ///
     /// Renders straight from the series (no intermediate snapshot): this is the one read
-    /// path of the text formats, for `/metrics` and for tests alike.
+    /// path of every format, for `/metrics` and for tests alike. ``ExpositionFormat/protobuf``
+    /// writes binary messages; the text formats write UTF-8.
     ///
     /// ```swift
     /// var buffer: [UInt8] = []
@@ -10,6 +11,17 @@ extension MetricsRegistry {
     /// ```
     public func emit(into buffer: inout [UInt8], format: ExpositionFormat = .prometheusText) {
         runCollectors()
+        if format == .protobuf {
+            var writer = ProtobufFamilyWriter()
+            for family in sortedFamilies() {
+                writer.begin(family.descriptor)
+                family.forEachSeriesWithCreated { labels, value, created in
+                    writer.append(labels, value, createdMilliseconds: created)
+                }
+                writer.end(into: &buffer)
+            }
+            return
+        }
         let encoder = ExpositionEncoder(format: format)
         for family in sortedFamilies() {
             var writer = FamilyWriter(encoder: encoder, descriptor: family.descriptor)
@@ -18,7 +30,9 @@ extension MetricsRegistry {
         encoder.finish(into: &buffer)
     }
 
-    /// The exposition of every family as text (tests, small registries, the CLI).
+    /// The exposition of every family as text (tests, small registries, the CLI). For the
+    /// text formats only: ``ExpositionFormat/protobuf`` is binary, use
+    /// ``emit(into:format:)``.
     public func exposition(format: ExpositionFormat = .prometheusText) -> String {
         var buffer: [UInt8] = []
         emit(into: &buffer, format: format)

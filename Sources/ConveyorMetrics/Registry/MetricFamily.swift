@@ -184,6 +184,9 @@ package protocol RegisteredFamily: AnyObject, Sendable {
     /// Calls `body` with each series' rendered labels and current value, sorted by labels:
     /// the read path of `/metrics`, which needs no snapshot.
     func forEachSeries(_ body: (UnsafeRawBufferPointer, SeriesValue) -> Void)
+    /// The same, with when each series was created (ms since the epoch; 0 for gauges): the
+    /// read path of the protobuf exposition.
+    func forEachSeriesWithCreated(_ body: (UnsafeRawBufferPointer, SeriesValue, Int64) -> Void)
 }
 
 extension MetricFamily: RegisteredFamily {
@@ -194,6 +197,12 @@ extension MetricFamily: RegisteredFamily {
     package func forEachSeries(_ body: (UnsafeRawBufferPointer, SeriesValue) -> Void) {
         sortedSeries().withUnsafeBufferPointer { buffer in
             for item in buffer { body(item.renderedLabels, item.snapshotValue()) }
+        }
+    }
+
+    package func forEachSeriesWithCreated(_ body: (UnsafeRawBufferPointer, SeriesValue, Int64) -> Void) {
+        sortedSeries().withUnsafeBufferPointer { buffer in
+            for item in buffer { body(item.renderedLabels, item.snapshotValue(), item.createdMilliseconds) }
         }
     }
 }
