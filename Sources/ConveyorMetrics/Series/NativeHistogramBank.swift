@@ -9,6 +9,9 @@ import Synchronization
 /// acquiring add that chose the bank, which follows the releasing flip that published them.
 package final class NativeHistogramBank: Sendable {
     package let schema: Atomic<Int>
+    /// The address of the schema's ``NativeHistogramSchema/KeyLayout`` (immortal), changed
+    /// with `schema`.
+    private let keyLayout: Atomic<UInt>
     /// Observers that chose this bank and are done with it (recorded, or gave up on a full table).
     package let finished = Atomic<UInt64>(0)
     package let zeroCount = Atomic<UInt64>(0)
@@ -33,6 +36,7 @@ package final class NativeHistogramBank: Sendable {
 
     package init(schema: Int, classicCount: Int) {
         self.schema = Atomic(schema)
+        keyLayout = Atomic(UInt(bitPattern: NativeHistogramSchema.layout(schema)))
         self.classicCount = classicCount
         classicCounts = .allocate(capacity: max(classicCount, 1))
         for index in 0..<max(classicCount, 1) { (classicCounts + index).initialize(to: Atomic(0)) }
@@ -72,8 +76,11 @@ package final class NativeHistogramBank: Sendable {
             zeroCount.wrappingAdd(1, ordering: .relaxed)
         } else {
             let negative = value < 0
-            let key = NativeHistogramSchema.key(
-                forMagnitude: magnitude, schema: schema.load(ordering: .relaxed), bounds: bounds)
+            guard
+                let layout = UnsafePointer<NativeHistogramSchema.KeyLayout>(
+                    bitPattern: keyLayout.load(ordering: .relaxed))
+            else { return .full(negative: negative) }
+            let key = NativeHistogramSchema.key(forMagnitude: magnitude, layout: layout.pointee)
             guard let table = negative ? self.negative : positive else { return .full(negative: negative) }
             switch table.add(1, to: key) {
             case .counted: break
@@ -87,9 +94,29 @@ package final class NativeHistogramBank: Sendable {
         return outcome
     }
 
+    /// ``record(_:classicIndex:zeroThreshold:bounds:)`` for an observer, then marks it
+    /// finished. One word back (no enum with payload through memory): 0 counted, 1 counted in
+    /// a new bucket that crowds its table (more than half full, or the buckets past `limit`),
+    /// 2 / 3 the positive / negative table was full. Not inlined: a classic-only histogram's
+    /// `observe` stays small.
+    @inline(never)
+    package func recordAndFinish(
+        _ value: Double, _ classicIndex: Int, _ zeroThreshold: Double, _ bounds: UnsafePointer<Double>, _ limit: Int
+    ) -> Int {
+        let outcome = record(value, classicIndex: classicIndex, zeroThreshold: zeroThreshold, bounds: bounds)
+        finished.wrappingAdd(1, ordering: .releasing)
+        switch outcome {
+        case .counted: return 0
+        case .created(_, let used, let capacity):
+            return used &* 2 > capacity || (limit > 0 && bucketCount > limit) ? 1 : 0
+        case .full(let negative): return negative ? 3 : 2
+        }
+    }
+
     /// Gives the (cold, cleared) bank `schema` and empty tables of these capacities (0: none).
     package func prepare(schema: Int, positiveCapacity: Int, negativeCapacity: Int) {
         self.schema.store(schema, ordering: .relaxed)
+        keyLayout.store(UInt(bitPattern: NativeHistogramSchema.layout(schema)), ordering: .relaxed)
         if positiveCapacity > 0 {
             positiveAddress.store(Self.address(.allocate(capacity: positiveCapacity)), ordering: .relaxed)
         }

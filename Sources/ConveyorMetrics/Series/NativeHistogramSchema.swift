@@ -34,8 +34,12 @@ package enum NativeHistogramSchema {
     /// puts every double in its mathematically exact bucket. client_golang's table (computed
     /// otherwise) is one ulp off in some entries, so a double lying exactly between its bound
     /// and the exact one is one bucket apart there; no other double is. Immortal.
+    ///
+    /// Behind the bounds, in the same allocation, ``candidate(_:schema:in:)``'s table: for
+    /// schema `s`, `2^(s+2)` 16-bit entries from `candidatesOffset(s)`, entry `t` the first bound
+    /// index whose bound is ≥ the smallest fraction whose top `s + 2` mantissa bits are `t`.
     nonisolated(unsafe) package static let bounds: UnsafePointer<Double> = {
-        let count = 2 << maximum
+        let count = boundsCount + (candidatesCount * 2 + 7) / 8
         let table = UnsafeMutablePointer<Double>.allocate(capacity: count)
         table.initialize(repeating: 0.5, count: count)
         for schema in 1...maximum {
@@ -43,8 +47,29 @@ package enum NativeHistogramSchema {
                 table[boundsOffset(schema) + index] = boundFraction(index, schema: schema)
             }
         }
+        let candidates = UnsafeMutableRawPointer(table + boundsCount).bindMemory(
+            to: UInt16.self, capacity: candidatesCount)
+        for schema in 1...maximum {
+            let perPower = 1 << schema
+            let first = table + boundsOffset(schema)
+            for top in 0..<(4 << schema) {
+                // The smallest fraction with these top bits: 0.5 + top / 2^(schema + 3).
+                let lowest = Double(bitPattern: (0x3FE << 52) | (UInt64(top) << UInt64(50 - schema)))
+                var index = 0
+                while index < perPower && first[index] < lowest { index += 1 }
+                candidates[candidatesOffset(schema) + top] = UInt16(index)
+            }
+        }
         return UnsafePointer(table)
     }()
+
+    /// Doubles of bounds (schemas 1…8), and 16-bit candidates behind them.
+    private static let boundsCount = 2 << maximum
+    private static let candidatesCount = (8 << maximum) - 8  // candidatesOffset(maximum + 1)
+
+    /// Where schema `s`'s candidates start (schemas 1…`s`−1 have `2^(k+2)` each).
+    @inline(__always)
+    package static func candidatesOffset(_ schema: Int) -> Int { (4 << schema) &- 8 }
 
     /// The largest double ≤ `2^(index/2^schema − 1)`: `exp2`'s result, moved by an ulp while
     /// its `2^schema`-th power (in double-double arithmetic) says it is on the wrong side.
@@ -73,10 +98,50 @@ package enum NativeHistogramSchema {
     @inline(__always)
     package static func boundsOffset(_ schema: Int) -> Int { (1 << schema) &- 1 }
 
+    /// What finding a bucket under one schema needs, worked out once per schema: a bank
+    /// holds a pointer to its schema's (immortal) layout, so an observation reads one word.
+    package struct KeyLayout {
+        package let schema: Int
+        /// The first bound of the schema (schemas 1…8).
+        let first: UnsafePointer<Double>
+        /// The schema's candidate table (schemas 1…8).
+        let candidates: UnsafePointer<UInt16>
+        /// `50 − schema`: the fraction's top `schema + 2` mantissa bits, shifted down.
+        let topShift: UInt64
+    }
+
+    /// The layouts of schemas −4…8, in order; immortal.
+    nonisolated(unsafe) package static let layouts: UnsafePointer<KeyLayout> = {
+        let count = maximum &- minimum &+ 1
+        let table = UnsafeMutablePointer<KeyLayout>.allocate(capacity: count)
+        let candidates = UnsafeRawPointer(bounds + boundsCount).assumingMemoryBound(to: UInt16.self)
+        for schema in minimum...maximum {
+            let positive = max(schema, 1)
+            (table + (schema &- minimum)).initialize(
+                to: KeyLayout(
+                    schema: schema, first: bounds + boundsOffset(positive),
+                    candidates: candidates + candidatesOffset(positive),
+                    topShift: UInt64(truncatingIfNeeded: 50 &- positive)))
+        }
+        return UnsafePointer(table)
+    }()
+
+    /// The layout of `schema` (clamped to −4…8).
+    package static func layout(_ schema: Int) -> UnsafePointer<KeyLayout> {
+        layouts + (min(max(schema, minimum), maximum) &- minimum)
+    }
+
     /// The index of the bucket holding the finite, positive `magnitude` under `schema`
     /// (−4…8), from the binary exponent and fraction of `magnitude` (`frexp`).
     @inline(__always)
     package static func key(_ magnitude: Double, schema: Int, bounds: UnsafePointer<Double>) -> Int {
+        key(magnitude, layout: layout(schema).pointee)
+    }
+
+    /// The same, with the schema's layout at hand.
+    @inline(__always)
+    package static func key(_ magnitude: Double, layout: KeyLayout) -> Int {
+        let schema = layout.schema
         let bits = magnitude.bitPattern
         let biased = Int(truncatingIfNeeded: bits >> 52)
         let mantissa = bits & 0x000F_FFFF_FFFF_FFFF
@@ -96,27 +161,30 @@ package enum NativeHistogramSchema {
             // Bounds are powers of two: bucket of 2^exponent is exponent (fraction 0.5 exactly
             // ends the bucket below), then 2^−schema of those per bucket, rounding up.
             if fractionBits == 0 { exponent &-= 1 }
-            let shift = -schema
-            return (exponent &+ ((1 << shift) &- 1)) >> shift
+            let shift = 0 &- schema
+            return (exponent &+ ((1 &<< shift) &- 1)) &>> shift
         }
         let fraction = Double(bitPattern: fractionBits | (0x3FE << 52))
-        let perPower = 1 << schema
-        let first = bounds + boundsOffset(schema)
-        var low = 0
-        var high = perPower
-        while low < high {
-            let middle = (low &+ high) >> 1
-            if first[middle] < fraction { low = middle &+ 1 } else { high = middle }
-        }
-        return low &+ (exponent &- 1) &* perPower
+        let perPower = 1 &<< schema
+        // The fraction's top `schema + 2` mantissa bits name a range a quarter of a bucket
+        // wide (in log2, 1/(4 ln 2) ≈ 0.36 of one): its first bucket, then at most one more.
+        var index = Int(layout.candidates[Int(truncatingIfNeeded: fractionBits &>> layout.topShift)])
+        while index < perPower && layout.first[index] < fraction { index &+= 1 }
+        return index &+ ((exponent &- 1) &<< schema)
     }
 
     /// The bucket of any non-NaN, non-zero magnitude: ±Infinity is one bucket past the one of
     /// the largest finite value, as client_golang counts it.
     @inline(__always)
     package static func key(forMagnitude magnitude: Double, schema: Int, bounds: UnsafePointer<Double>) -> Int {
-        if magnitude.isFinite { return key(magnitude, schema: schema, bounds: bounds) }
-        return key(.greatestFiniteMagnitude, schema: schema, bounds: bounds) &+ 1
+        key(forMagnitude: magnitude, layout: layout(schema).pointee)
+    }
+
+    /// The same, with the schema's layout at hand.
+    @inline(__always)
+    package static func key(forMagnitude magnitude: Double, layout: KeyLayout) -> Int {
+        if magnitude.isFinite { return key(magnitude, layout: layout) }
+        return key(.greatestFiniteMagnitude, layout: layout) &+ 1
     }
 
     /// The index of the bucket that holds bucket `key` after the resolution was halved `times`.

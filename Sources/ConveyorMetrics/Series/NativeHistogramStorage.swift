@@ -106,21 +106,17 @@ package final class NativeHistogramStorage: Sendable {
         let bounds = bounds
         while true {
             let started = countAndHot.wrappingAdd(1, ordering: .acquiring).newValue
-            let hot = started & Self.hotBit == 0 ? unretainedBanks.0 : unretainedBanks.1
-            let (outcome, crowded) = hot._withUnsafeGuaranteedRef { bank in
-                let outcome = bank.record(
-                    value, classicIndex: classicIndex, zeroThreshold: zeroThreshold, bounds: bounds)
-                bank.finished.wrappingAdd(1, ordering: .releasing)
-                guard case .created(_, let used, let capacity) = outcome else { return (outcome, false) }
-                return (outcome, used &* 2 > capacity || (limit > 0 && bank.bucketCount > limit))
-            }
-            switch outcome {
-            case .counted, .created:
-                if crowded { makeRoom(recorded: value, classicIndex: classicIndex, missing: nil) }
+            // (The banks are `let`s of this object: called directly, no reference counting.)
+            let result =
+                started & Self.hotBit == 0
+                ? banks.0.recordAndFinish(value, classicIndex, zeroThreshold, bounds, limit)
+                : banks.1.recordAndFinish(value, classicIndex, zeroThreshold, bounds, limit)
+            if result == 0 { return }
+            if result == 1 {
+                makeRoom(recorded: value, classicIndex: classicIndex, missing: nil)
                 return
-            case .full(let negative):
-                makeRoom(recorded: nil, classicIndex: classicIndex, missing: negative)
             }
+            makeRoom(recorded: nil, classicIndex: classicIndex, missing: result == 3)
         }
     }
 
