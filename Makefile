@@ -167,7 +167,7 @@ test-asan: deps-test
 # Corpus grows in .fuzz/<target>; findings land in .fuzz/crashes/<target>/ — copy each to
 # Fuzz/regressions/<target>/ so the test suite replays it from then on.
 FUZZ_TIME    ?= 180
-FUZZ_TARGETS ?= receiver config exposition
+FUZZ_TARGETS ?= receiver config exposition native-histogram
 fuzz: deps
 	$(SWIFT) build -c release --scratch-path .build-fuzz --product conveyor-metrics-fuzz \
 	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING

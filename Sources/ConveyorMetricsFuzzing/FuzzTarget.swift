@@ -14,6 +14,9 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     case config
     /// The exposition writer on arbitrary label values and floats.
     case exposition
+    /// Native histograms: arbitrary options and observations, the snapshot's invariants,
+    /// the text, OpenMetrics and protobuf outputs.
+    case nativeHistogram = "native-histogram"
 
     /// A wrong result the exposition oracle found (a crash or hang is found by libFuzzer itself).
     package struct Finding: Error, CustomStringConvertible {
@@ -25,6 +28,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         case .receiver: try Self.receiver(data)
         case .config: Self.config(data)
         case .exposition: try Self.exposition(data)
+        case .nativeHistogram: try Self.nativeHistogram(data)
         }
     }
 
@@ -161,9 +165,18 @@ extension FuzzTarget {
             let unknown: [UInt8] = [0xF8, 0x01, 0x01, 0xF9, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 0xFA, 0x01, 0x01, 0x41]
             let request = [0x0A, UInt8(expanding.count)] + expanding + unknown
             let v2 = Self.v2Seeds
+            // A 1.0 request with a native histogram (TimeSeries field 4, Prometheus' extension).
+            func field(_ number: UInt8, _ payload: [UInt8]) -> [UInt8] {
+                [number << 3 | 2, UInt8(payload.count)] + payload
+            }
+            let histogram: [UInt8] =
+                [0x08, 0x03, 0x19, 0, 0, 0, 0, 0, 0, 0xF8, 0x3F, 0x20, 0x06, 0x30, 0x00]
+                + field(11, [0x10, 0x02]) + field(12, [0x02, 0x00]) + [0x78, 0x01]
+            let v1Histogram = field(
+                1, field(1, field(1, Array("__name__".utf8)) + field(2, Array("latency".utf8))) + field(4, histogram))
             return [
                 Snappy.compress(samples), Snappy.compress(metadata), samples, [], request, Snappy.compress(request),
-            ] + v2.flatMap { [Snappy.compress($0), $0] }
+            ] + v2.flatMap { [Snappy.compress($0), $0] } + [Snappy.compress(v1Histogram), v1Histogram]
         case .config:
             return [
                 Array(
@@ -199,6 +212,8 @@ extension FuzzTarget {
                 input(-.infinity, ["\u{0}\u{1}\t", "b", "c"]),
                 input(5e-324, ["a"]),
             ]
+        case .nativeHistogram:
+            return Self.nativeHistogramSeeds
         }
     }
 }

@@ -63,7 +63,8 @@ import ConveyorMetricsFuzzing
                 return
             }
             guard let name = arguments.first, let target = FuzzTarget(rawValue: name) else {
-                print("usage: conveyor-metrics-fuzz receiver|config|exposition FILE… | --write-seeds DIR")
+                let targets = FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")
+                print("usage: conveyor-metrics-fuzz \(targets) FILE… | --write-seeds DIR")
                 exit(2)
             }
             for path in arguments.dropFirst() {

@@ -172,6 +172,22 @@ struct ConfigFileTests {
             "remote_write:\n  - url: http://x/api\n    push_interval: 0s\n", "remote_write[0].push_interval",
             "must be positive", "3:5"
         ),
+        (
+            "native_histograms:\n  conveyor_router_records_received_total: true\n",
+            "native_histograms.conveyor_router_records_received_total", "unknown key", "2:3"
+        ),
+        (
+            "native_histograms:\n  conveyor_router_routing_latency_ms: { bucket_factor: 1 }\n",
+            "native_histograms.conveyor_router_routing_latency_ms.bucket_factor", "expected a number", "2:41"
+        ),
+        (
+            "native_histograms:\n  conveyor_router_routing_latency_ms: { max_bucket_count: -1 }\n",
+            "native_histograms.conveyor_router_routing_latency_ms.max_bucket_count", "expected a whole number", ""
+        ),
+        (
+            "remote_write:\n  - url: http://x/api\n    send_native_histograms: maybe\n",
+            "remote_write[0].send_native_histograms", "expected true or false", "3:5"
+        ),
     ])
     func errorsNameFileLineColumnKeyAndReason(yaml: String, key: String, reason: String, position: String) {
         do {
@@ -184,6 +200,36 @@ struct ConfigFileTests {
             if !position.isEmpty { #expect(error.description.hasPrefix("router.yml:\(position): "), "\(error)") }
             #expect(error.description.contains(reason), "\(error)")
         }
+    }
+
+    /// `native_histograms`: per histogram family of the metric set, native options in
+    /// client_golang's terms, or `false`; and `send_native_histograms` per target.
+    @Test func nativeHistogramsPerFamilyAndPerTarget() throws {
+        let yaml = """
+            native_histograms:
+              conveyor_router_routing_latency_ms:
+                bucket_factor: 1.05
+                zero_threshold: 0.001
+                max_bucket_count: 100
+                min_reset_duration: 1h
+                keep_classic_buckets: false
+            remote_write:
+              - url: http://127.0.0.1:9090/api/v1/write
+                send_native_histograms: true
+            """
+        let config = try ConfigFile.parse(yaml, file: "native.yml")
+        let options = try #require(config.nativeHistograms["conveyor_router_routing_latency_ms"] ?? nil)
+        #expect(options.bucketFactor == 1.05 && options.zeroThreshold == 0.001 && options.maxBucketCount == 100)
+        #expect(options.minResetDuration == .seconds(3600) && !options.keepClassicBuckets)
+        #expect(config.remoteWrite.first?.sendNativeHistograms == true)
+        let off = try ConfigFile.parse("native_histograms: { conveyor_router_routing_latency_ms: false }\n", file: "o")
+        #expect(off.nativeHistograms.count == 1 && off.nativeHistograms["conveyor_router_routing_latency_ms"]! == nil)
+        let on = try ConfigFile.parse("native_histograms: { conveyor_router_routing_latency_ms: true }\n", file: "o")
+        #expect(on.nativeHistograms["conveyor_router_routing_latency_ms"]??.keepClassicBuckets == true)
+        #expect(try ConfigFile.parse("", file: "e").nativeHistograms.isEmpty)
+        #expect(
+            try ConfigFile.parse("remote_write: [{ url: http://x/api }]\n", file: "e").remoteWrite.first?
+                .sendNativeHistograms == false)
     }
 
     @Test func missingFileIsAClearError() {

@@ -89,6 +89,30 @@ struct NativeHistogramPushTests {
         print("native histogram quantiles, schema \(native.schema) (bound \(growth - 1)): \(errors)")
     }
 
+    /// VictoriaMetrics 1.79 predates native histograms: it answers 204, stores the floats and
+    /// drops the histograms without a word (so the target cannot tell, and keeps sending them).
+    @Test func victoriaMetrics179DropsNativeHistogramsSilently() async throws {
+        guard let binary = ExternalTool.require("victoria-metrics") else { return }
+        let server = try await ExternalServer(binary: binary, readyPath: "/health") { port, directory in
+            ["-storageDataPath=\(directory.path)", "-httpListenAddr=127.0.0.1:\(port)", "-loggerLevel=ERROR"]
+        }
+        defer { server.stop() }
+        let (registry, _) = try await push(to: "http://127.0.0.1:\(server.port)/api/v1/write")
+        let snapshot = registry.snapshot()
+        let refused = snapshot.family(named: "conveyor_metrics_remote_write_native_histograms_refused_total")
+        #expect(refused?.series.first?.value.scalar == 0, "no refusal to see")
+        let failed = snapshot.family(named: "conveyor_metrics_remote_write_samples_failed_total")?.series.first
+        #expect(failed?.value.scalar == 0)
+        _ = try await server.get("/internal/force_flush")
+        let jobs = try await server.get("/api/v1/export?\("match[]".queryEncoded)=\("pushed_jobs_total".queryEncoded)")
+        #expect(jobs.text.contains("\"values\":[7"), "the floats arrived: \(jobs.text.prefix(300))")
+        let latency = try await server.get(
+            "/api/v1/export?\("match[]".queryEncoded)=\("{__name__=~\"pushed_latency_ms.*\"}".queryEncoded)")
+        #expect(
+            latency.status == 200 && latency.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+            "nothing of the histogram: \(latency.text.prefix(300))")
+    }
+
     @Test func prometheusWithoutTheFeatureGetsEveryFloatAndClassicBuckets() async throws {
         guard let binary = ExternalTool.require("prometheus") else { return }
         let server = try await ExternalServer.prometheusReceiver(binary: binary)

@@ -77,6 +77,20 @@ struct ReadmeExamplesTests {
         #expect(registry.snapshot().family(named: "queue_depth")?.series.first?.value == .gauge(12))
     }
 
+    @Test func nativeHistogramExample() {
+        let registry = MetricsRegistry()
+        let latency = registry.histogramFamily(
+            name: "request_ms", help: "Request latency", labelNames: ["route"], buckets: [1, 10, 100],
+            native: NativeHistogramOptions(bucketFactor: 1.1, maxBucketCount: 160, keepClassicBuckets: true))
+        latency.series("/orders").observe(12.5)
+
+        guard case .histogram(let value) = registry.snapshot().family(named: "request_ms")?.series.first?.value else {
+            Issue.record("no histogram")
+            return
+        }
+        #expect(value.native?.schema == 3 && value.native?.count == 1 && value.cumulativeCounts == [0, 0, 1, 1])
+    }
+
     /// Compiled, not run: binds port 9090 and bootstraps the process-wide MetricsSystem.
     func exportingExample(logger: Logger) async throws {
         let exporter = MetricsExporter(port: 9090)

@@ -16,38 +16,38 @@ public struct ConveyorMetric: Sendable, Hashable {
         .groupRebalances,
     ]
 
-    static let recordsReceived = ConveyorMetric(
+    package static let recordsReceived = ConveyorMetric(
         name: "conveyor_router_records_received_total", type: .counter, labelNames: ["source_id"],
         help: "Records received from sources")
-    static let recordsRouted = ConveyorMetric(
+    package static let recordsRouted = ConveyorMetric(
         name: "conveyor_router_records_routed_total", type: .counter, labelNames: ["pipeline_id", "stage_id"],
         help: "Records routed through stages")
-    static let recordsDelivered = ConveyorMetric(
+    package static let recordsDelivered = ConveyorMetric(
         name: "conveyor_router_records_delivered_total", type: .counter, labelNames: ["sink_id"],
         help: "Records delivered to sinks")
-    static let routingLatency = ConveyorMetric(
+    package static let routingLatency = ConveyorMetric(
         name: "conveyor_router_routing_latency_ms", type: .histogram, labelNames: ["pipeline_id"],
         help: "End-to-end routing latency")
-    static let bufferUtilization = ConveyorMetric(
+    package static let bufferUtilization = ConveyorMetric(
         name: "conveyor_router_buffer_utilization", type: .gauge, labelNames: ["stage_id"],
         help: "Buffer fill percentage (0-1)")
-    static let backpressureEvents = ConveyorMetric(
+    package static let backpressureEvents = ConveyorMetric(
         name: "conveyor_router_backpressure_events_total", type: .counter, labelNames: ["source_id"],
         help: "Backpressure signals sent")
-    static let activeServices = ConveyorMetric(
+    package static let activeServices = ConveyorMetric(
         name: "conveyor_router_active_services", type: .gauge, labelNames: ["service_type"],
         help: "Count of registered services")
-    static let raftIsLeader = ConveyorMetric(
+    package static let raftIsLeader = ConveyorMetric(
         name: "conveyor_router_raft_is_leader", type: .gauge, labelNames: [], help: "1 if leader, 0 otherwise")
-    static let raftTerm = ConveyorMetric(
+    package static let raftTerm = ConveyorMetric(
         name: "conveyor_router_raft_term", type: .gauge, labelNames: [], help: "Current Raft term")
-    static let retryEvents = ConveyorMetric(
+    package static let retryEvents = ConveyorMetric(
         name: "conveyor_router_retry_events_total", type: .counter, labelNames: ["stage_id"],
         help: "Record retry attempts")
-    static let checkpointsSaved = ConveyorMetric(
+    package static let checkpointsSaved = ConveyorMetric(
         name: "conveyor_router_checkpoints_saved_total", type: .counter, labelNames: ["service_id"],
         help: "Checkpoints persisted")
-    static let groupRebalances = ConveyorMetric(
+    package static let groupRebalances = ConveyorMetric(
         name: "conveyor_router_group_rebalances_total", type: .counter, labelNames: ["group_id"],
         help: "Consumer group rebalances")
 }

@@ -36,8 +36,13 @@ public struct ConveyorRouterMetrics: Sendable {
     let checkpointsSaved: CounterFamily
     let groupRebalances: CounterFamily
 
-    /// Registers the router's families in `registry` (idempotent for the same buckets).
-    public init(registry: MetricsRegistry, latencyBucketsMs: [Double] = defaultLatencyBucketsMs) {
+    /// Registers the router's families in `registry` (idempotent for the same buckets and
+    /// options). With `routingLatencyNative`, `conveyor_router_routing_latency_ms` also records
+    /// a native histogram (keep its classic buckets for the text formats the spec defines).
+    public init(
+        registry: MetricsRegistry, latencyBucketsMs: [Double] = defaultLatencyBucketsMs,
+        routingLatencyNative: NativeHistogramOptions? = nil
+    ) {
         self.registry = registry
         func counter(_ spec: ConveyorMetric) -> CounterFamily {
             registry.counterFamily(name: spec.name, help: spec.help, labelNames: spec.labelNames)
@@ -50,7 +55,8 @@ public struct ConveyorRouterMetrics: Sendable {
         recordsDelivered = counter(.recordsDelivered)
         routingLatency = registry.histogramFamily(
             name: ConveyorMetric.routingLatency.name, help: ConveyorMetric.routingLatency.help,
-            labelNames: ConveyorMetric.routingLatency.labelNames, buckets: latencyBucketsMs)
+            labelNames: ConveyorMetric.routingLatency.labelNames, buckets: latencyBucketsMs,
+            native: routingLatencyNative)
         bufferUtilization = gauge(.bufferUtilization)
         backpressureEvents = counter(.backpressureEvents)
         activeServices = gauge(.activeServices)

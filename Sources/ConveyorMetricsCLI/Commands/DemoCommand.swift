@@ -64,6 +64,9 @@ struct DemoCommand: AsyncParsableCommand {
             listen: address, metricsPath: file.metricsPath, duration: duration.map(Self.duration),
             statusInterval: Self.duration(statusInterval))
         runner.web = file.web
+        if let options = file.nativeHistograms[ConveyorMetric.routingLatency.name] {
+            runner.routingLatencyNative = options
+        }
         var push = file.remoteWriteConfiguration
         if let remoteWriteURL {
             // One target only, so a receiver never gets the same snapshot from two queues.

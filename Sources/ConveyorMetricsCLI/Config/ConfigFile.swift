@@ -27,6 +27,9 @@ package struct ConfigFile: Sendable {
     package var webConfigFile: String?
     /// The web configuration file's settings (TLS, basic auth, headers); read by ``load(path:)``.
     package var web = WebConfig()
+    /// `native_histograms`: the histogram families named, each with its native options (nil:
+    /// classic buckets only); families not named keep the command's default.
+    package var nativeHistograms: [String: NativeHistogramOptions?] = [:]
 
     /// The exporter's configuration this file describes.
     package var exporterConfiguration: MetricsExporter.Configuration {
@@ -73,7 +76,8 @@ package struct ConfigFile: Sendable {
         let file = reader.file
         var config = ConfigFile()
         guard let root = try reader.parse(text) else { return config }
-        let top = try reader.mapping(root, at: "", allowed: ["exporter", "external_labels", "remote_write"])
+        let top = try reader.mapping(
+            root, at: "", allowed: ["exporter", "external_labels", "remote_write", "native_histograms"])
         if let exporter = top["exporter"] {
             let fields = try reader.mapping(exporter, at: "exporter", allowed: ["listen", "path", "web_config_file"])
             if let listen = fields["listen"] {
@@ -105,6 +109,9 @@ package struct ConfigFile: Sendable {
         let remote = RemoteWriteConfigReader(reader: reader)
         if let labels = top["external_labels"] { config.externalLabels = try remote.externalLabels(labels) }
         if let targets = top["remote_write"] { config.remoteWrite = try remote.targets(targets) }
+        if let native = top["native_histograms"] {
+            config.nativeHistograms = try NativeHistogramConfigReader(reader: reader).read(native)
+        }
         do {
             try config.remoteWriteConfiguration.validate()
         } catch {

@@ -140,6 +140,17 @@ struct YAMLReader {
         return value * scale
     }
 
+    /// A finite number within `range`.
+    func number(_ node: Node, at key: String, range: ClosedRange<Double>) throws(ConfigError) -> Double {
+        let text = try string(node, at: key)
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            throw ConfigError(
+                file: file, key: key,
+                reason: "expected a number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+        }
+        return value
+    }
+
     func bool(_ node: Node, at key: String) throws(ConfigError) -> Bool {
         switch try string(node, at: key).lowercased() {
         case "true", "yes", "on": return true

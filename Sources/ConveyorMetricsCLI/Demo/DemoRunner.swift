@@ -32,6 +32,10 @@ package struct DemoRunner: Sendable {
     package var handleSignals: Bool
     /// Whether the registry also exports the standard `process_*` metrics.
     package var processMetrics = true
+    /// The routing latency's native histogram (config `native_histograms`): by default the
+    /// demo records both representations, so a Prometheus with native histograms enabled
+    /// sees them with no set-up; the text formats keep the classic buckets.
+    package var routingLatencyNative: NativeHistogramOptions? = NativeHistogramOptions(keepClassicBuckets: true)
 
     package init(
         listen: ListenAddress, metricsPath: String = "/metrics", duration: Duration? = nil,
@@ -51,7 +55,8 @@ package struct DemoRunner: Sendable {
         onListening: @Sendable (Int) -> Void = { _ in }
     ) async throws {
         if processMetrics { registry.registerProcessMetrics() }
-        let simulation = RouterSimulation(metrics: ConveyorRouterMetrics(registry: registry), tick: tick)
+        let metrics = ConveyorRouterMetrics(registry: registry, routingLatencyNative: routingLatencyNative)
+        let simulation = RouterSimulation(metrics: metrics, tick: tick)
         simulation.recordFirstTick()
         var configuration = MetricsExporter.Configuration(host: listen.host, port: listen.port, path: metricsPath)
         web.apply(to: &configuration)
