@@ -1,4 +1,5 @@
 import ConveyorMetricsTestSupport
+import Foundation
 import Testing
 
 @testable import ConveyorMetrics
@@ -91,5 +92,47 @@ struct NativeHistogramSendingTests {
         harness.clock.advance(milliseconds: 60_000)
         harness.send()
         #expect(harness.receiver.storedHistograms == 2)
+    }
+}
+
+/// What a native histogram saves on the wire: the router's latency family (14 classic
+/// bounds) with 10,000 log-normal observations, pushed as classic buckets (17 series) and as
+/// one native histogram, compressed.
+@Suite("Native histogram size on the wire")
+struct NativeHistogramSizeTests {
+    @Test func oneNativeHistogramTakesFewerBytesThanItsClassicBuckets() {
+        func pushedBytes(native: Bool) -> (bytes: Int, series: Int) {
+            let registry = MetricsRegistry()
+            let metrics = ConveyorRouterMetrics(
+                registry: registry, routingLatencyNative: native ? NativeHistogramOptions() : nil)
+            var random = SplitMix64(seed: 5)
+            for _ in 0..<10_000 {
+                let uniform = Double(random.next() >> 11) / Double(1 << 53)
+                metrics.recordRoutingLatency(pipelineID: "user-analytics", latencyMs: exp(1 + 2 * uniform))
+            }
+            let sampler = SnapshotSampler(externalLabels: ["instance": "router-7"], sendsNativeHistograms: { native })
+            let chunks = sampler.chunks(from: registry.snapshot(), at: 1_795_567_955_700)
+            let latency = chunks.flatMap { chunk in
+                (chunk.start..<chunk.end).filter {
+                    chunk.series[$0].labels.contains { $0.value.hasPrefix("conveyor_router_routing") }
+                }
+                .map { index -> SampleChunk in
+                    var slice = chunk
+                    slice.start = index
+                    slice.end = index + 1
+                    return slice
+                }
+            }
+            let writer = WriteRequestWriter()
+            writer.write(latency)
+            return (Snappy.compress(Array(writer.body)).count, latency.count)
+        }
+        let classic = pushedBytes(native: false)
+        let native = pushedBytes(native: true)
+        #expect(classic.series == 17 && native.series == 1)
+        #expect(native.bytes < classic.bytes, "native \(native.bytes) B vs classic \(classic.bytes) B")
+        print(
+            "one routing-latency histogram on the wire (1.0, snappy): native \(native.bytes) B, classic \(classic.bytes) B"
+        )
     }
 }
