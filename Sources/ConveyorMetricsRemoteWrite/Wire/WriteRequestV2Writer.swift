@@ -95,14 +95,15 @@ final class WriteRequestV2Writer {
             let timestamp = PackedVarint(UInt64(bitPattern: chunk.timestamp))
             let layout = layout(of: chunk.series)
             if layout.slotBound > slots { grow(to: layout.slotBound) }
-            layout.entries.withUnsafeBufferPointer { entries in
-                layout.slots.withUnsafeBufferPointer { slots in
-                    chunk.values.withUnsafeBufferPointer { values in
-                        for index in chunk.start..<chunk.end {
-                            cursor = put(
-                                entries[index], slots, index, chunk.series, value: values[index],
-                                histogram: chunk.histogram(at: index), timestamp: chunk.timestamp, packed: timestamp,
-                                at: cursor)
+            Self.withHistograms(of: chunk) { histograms in
+                layout.entries.withUnsafeBufferPointer { entries in
+                    layout.slots.withUnsafeBufferPointer { slots in
+                        chunk.values.withUnsafeBufferPointer { values in
+                            for index in chunk.start..<chunk.end {
+                                cursor = put(
+                                    entries[index], slots, index, chunk.series, value: values[index],
+                                    histograms: histograms, timestamp: chunk.timestamp, packed: timestamp, at: cursor)
+                            }
                         }
                     }
                 }
@@ -141,24 +142,25 @@ final class WriteRequestV2Writer {
         template.lengths.withUnsafeBufferPointer { lengths in
             for (chunk, layout) in zip(chunks, template.layouts) {
                 let packed = PackedVarint(UInt64(bitPattern: chunk.timestamp))
-                layout.entries.withUnsafeBufferPointer { entries in
-                    chunk.values.withUnsafeBufferPointer { values in
-                        for index in chunk.start..<chunk.end {
-                            let length = lengths[next]
-                            next &+= 1
-                            let refs = Int(length & 0xFF_FFFF)
-                            let metadata = Int(length >> 24)
-                            cursor = ProtobufWriter.put(0x2A, cursor)  // Request.timeseries
-                            let body = cursor + 1
-                            V2RequestTemplate.copyWords(piece, body, refs)
-                            piece += V2RequestTemplate.padded(refs)
-                            cursor = Self.putSample(
-                                entries[index], value: values[index], histogram: chunk.histogram(at: index),
-                                timestamp: chunk.timestamp, packed: packed,
-                                at: body + refs)
-                            V2RequestTemplate.copyWords(piece, cursor, metadata)
-                            piece += V2RequestTemplate.padded(metadata)
-                            cursor = Self.closeLength(body: body, end: cursor + metadata)
+                Self.withHistograms(of: chunk) { histograms in
+                    layout.entries.withUnsafeBufferPointer { entries in
+                        chunk.values.withUnsafeBufferPointer { values in
+                            for index in chunk.start..<chunk.end {
+                                let length = lengths[next]
+                                next &+= 1
+                                let refs = Int(length & 0xFF_FFFF)
+                                let metadata = Int(length >> 24)
+                                cursor = ProtobufWriter.put(0x2A, cursor)  // Request.timeseries
+                                let body = cursor + 1
+                                V2RequestTemplate.copyWords(piece, body, refs)
+                                piece += V2RequestTemplate.padded(refs)
+                                cursor = Self.putSample(
+                                    entries[index], value: values[index], histograms: histograms, index: index,
+                                    timestamp: chunk.timestamp, packed: packed, at: body + refs)
+                                V2RequestTemplate.copyWords(piece, cursor, metadata)
+                                piece += V2RequestTemplate.padded(metadata)
+                                cursor = Self.closeLength(body: body, end: cursor + metadata)
+                            }
                         }
                     }
                 }
@@ -196,6 +198,16 @@ final class WriteRequestV2Writer {
         else { return }
         template.lastUsed = writes
         templates.append(template)
+    }
+
+    /// Calls `body` with `chunk`'s native histograms by position, or nil when it has none (a
+    /// pointer, so a sample without one costs a test of nil, not an optional value's copy).
+    @inline(__always)
+    private static func withHistograms<R>(of chunk: SampleChunk, _ body: (UnsafePointer<NativeHistogramValue?>?) -> R)
+        -> R
+    {
+        guard let histograms = chunk.histograms else { return body(nil) }
+        return histograms.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 
     /// What the writer reads of one series per sample, in one flat array (a series list is
@@ -318,7 +330,7 @@ final class WriteRequestV2Writer {
     @inline(__always)
     private func put(
         _ entry: Entry, _ allSlots: UnsafeBufferPointer<UInt32>, _ index: Int, _ series: [RemoteSeries],
-        value: Double, histogram: NativeHistogramValue?, timestamp: Int64, packed: PackedVarint,
+        value: Double, histograms: UnsafePointer<NativeHistogramValue?>?, timestamp: Int64, packed: PackedVarint,
         at start: UnsafeMutableRawPointer
     ) -> UnsafeMutableRawPointer {
         let first = Int(entry.slotStart)
@@ -337,7 +349,7 @@ final class WriteRequestV2Writer {
             cursor = Self.closeLength(body: refsBody, end: cursor)
         }
         cursor = Self.putSample(
-            entry, value: value, histogram: histogram, timestamp: timestamp, packed: packed, at: cursor)
+            entry, value: value, histograms: histograms, index: index, timestamp: timestamp, packed: packed, at: cursor)
         if entry.type != 0 {
             let help = reference(entry.help, series, index, count)
             let unit = reference(entry.unit, series, index, count + 1)
@@ -363,10 +375,11 @@ final class WriteRequestV2Writer {
     /// A native histogram goes in `TimeSeries.histograms` instead, with the same start.
     @inline(__always)
     private static func putSample(
-        _ entry: Entry, value: Double, histogram: NativeHistogramValue?, timestamp: Int64, packed: PackedVarint,
+        _ entry: Entry, value: Double, histograms: UnsafePointer<NativeHistogramValue?>?, index: Int, timestamp: Int64,
+        packed: PackedVarint,
         at start: UnsafeMutableRawPointer
     ) -> UnsafeMutableRawPointer {
-        if let histogram {
+        if let histograms, let histogram = histograms[index] {
             let startTimestamp = entry.start > 0 && entry.start <= timestamp ? entry.start : 0
             let body = HistogramEncoding.size(histogram, timestamp: timestamp, start: startTimestamp)
             var cursor = ProtobufWriter.put(0x1A, start)  // TimeSeries.histograms
