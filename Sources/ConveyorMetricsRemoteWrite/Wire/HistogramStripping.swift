@@ -57,20 +57,11 @@ enum HistogramStripping {
         }
         guard let request = unpacked else { return nil }
         defer { prometheus__write_request__free_unpacked(request, nil) }
-        var kept: [UnsafeMutablePointer<Prometheus__TimeSeries>?] = []
-        var dropped = 0
-        for index in 0..<request.pointee.n_timeseries {
-            guard let series = request.pointee.timeseries[index] else { continue }
-            if series.pointee.n_histograms > 0 {
-                dropped += series.pointee.n_histograms
-            } else {
-                kept.append(series)
-            }
-        }
+        let (kept, dropped) = keep(request.pointee.timeseries, request.pointee.n_timeseries) { $0.n_histograms }
         var copy = request.pointee
         copy.n_timeseries = kept.count
-        return kept.withUnsafeMutableBufferPointer { series -> ([UInt8], Int) in
-            copy.timeseries = series.baseAddress
+        return kept.withUnsafeBufferPointer { series -> ([UInt8], Int) in
+            copy.timeseries = UnsafeMutablePointer(mutating: series.baseAddress)
             var bytes = [UInt8](repeating: 0, count: prometheus__write_request__get_packed_size(&copy))
             _ = bytes.withUnsafeMutableBufferPointer { prometheus__write_request__pack(&copy, $0.baseAddress) }
             return (bytes, dropped)
@@ -83,23 +74,28 @@ enum HistogramStripping {
         }
         guard let request = unpacked else { return nil }
         defer { io__prometheus__write__v2__request__free_unpacked(request, nil) }
-        var kept: [UnsafeMutablePointer<Io__Prometheus__Write__V2__TimeSeries>?] = []
-        var dropped = 0
-        for index in 0..<request.pointee.n_timeseries {
-            guard let series = request.pointee.timeseries[index] else { continue }
-            if series.pointee.n_histograms > 0 {
-                dropped += series.pointee.n_histograms
-            } else {
-                kept.append(series)
-            }
-        }
+        let (kept, dropped) = keep(request.pointee.timeseries, request.pointee.n_timeseries) { $0.n_histograms }
         var copy = request.pointee
         copy.n_timeseries = kept.count
-        return kept.withUnsafeMutableBufferPointer { series -> ([UInt8], Int) in
-            copy.timeseries = series.baseAddress
+        return kept.withUnsafeBufferPointer { series -> ([UInt8], Int) in
+            copy.timeseries = UnsafeMutablePointer(mutating: series.baseAddress)
             var bytes = [UInt8](repeating: 0, count: io__prometheus__write__v2__request__get_packed_size(&copy))
             _ = bytes.withUnsafeMutableBufferPointer { io__prometheus__write__v2__request__pack(&copy, $0.baseAddress) }
             return (bytes, dropped)
         }
+    }
+
+    /// The series of protobuf-c's array without native histograms, and how many those held.
+    private static func keep<Series>(
+        _ series: UnsafeMutablePointer<UnsafeMutablePointer<Series>?>?, _ count: Int, histograms: (Series) -> Int
+    ) -> (kept: [UnsafeMutablePointer<Series>?], dropped: Int) {
+        var kept: [UnsafeMutablePointer<Series>?] = []
+        var dropped = 0
+        for index in 0..<count {
+            guard let entry = series?[index] else { continue }
+            let held = histograms(entry.pointee)
+            if held > 0 { dropped += held } else { kept.append(entry) }
+        }
+        return (kept, dropped)
     }
 }
