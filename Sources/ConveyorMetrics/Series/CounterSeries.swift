@@ -79,6 +79,8 @@ public final class CounterSeries: SeriesStorage {
 
     /// Adds a fractional amount and keeps `exemplar` as the counter's latest (see
     /// the `UInt64` variant); a rejected amount records no exemplar.
+    /// (Disfavored, so that an integer literal picks the `UInt64` variant.)
+    @_disfavoredOverload
     public func increment(by amount: Double, exemplar: Exemplar?) {
         guard add(amount) else { return }
         recordExemplar(exemplar, value: amount)

@@ -107,7 +107,7 @@ final class SnapshotSampler {
         if let (values, histograms, exemplars) = valuesIfUnchanged(snapshot) {
             return [
                 SampleChunk(
-                    series: lastOrder, values: values, histograms: histograms, exemplars: exemplars,
+                    series: lastOrder, values: values, histograms: histograms, exemplars: commit(exemplars),
                     timestamp: timestamp, labelBytes: lastOrderLabelBytes)
             ]
         }
@@ -117,7 +117,7 @@ final class SnapshotSampler {
         var values: [Double] = []
         values.reserveCapacity(lastOrder.count)
         var natives = NativeColumn()
-        var exemplars: [Int: [RecordedExemplar]] = [:]
+        var exemplars = ExemplarColumn()
         var order = OrderBuilder(previous: lastOrder)
         for family in snapshot.families {
             for series in family.series {
@@ -157,8 +157,8 @@ final class SnapshotSampler {
         lastOrder = order.finish()
         lastSources = sources
         let chunk = SampleChunk(
-            series: lastOrder, values: values, histograms: natives.column(count: values.count), exemplars: exemplars,
-            timestamp: timestamp)
+            series: lastOrder, values: values, histograms: natives.column(count: values.count),
+            exemplars: commit(exemplars), timestamp: timestamp)
         lastOrderLabelBytes = chunk.labelBytes
         var result = [chunk]
         var vanished: [ObjectIdentifier] = []
@@ -191,13 +191,13 @@ final class SnapshotSampler {
     /// The steady state: the snapshot holds exactly the series of the previous one, in the
     /// same order (compared by identity, no reference counting), so only values are read.
     private func valuesIfUnchanged(_ snapshot: MetricsSnapshot) -> (
-        [Double], [NativeHistogramValue?]?, [Int: [RecordedExemplar]]
+        [Double], [NativeHistogramValue?]?, ExemplarColumn
     )? {
         guard !lastSources.isEmpty else { return nil }
         var values: [Double] = []
         values.reserveCapacity(lastOrder.count)
         var natives = NativeColumn()
-        var exemplars: [Int: [RecordedExemplar]] = [:]
+        var exemplars = ExemplarColumn()
         let sendsExemplars = sendsExemplars
         let native = sentNativeHistograms
         var position = 0
@@ -237,11 +237,24 @@ final class SnapshotSampler {
         return (values, natives.column(count: values.count), exemplars)
     }
 
+    /// The exemplars of a chunk by position, and the sequences taken per registry series,
+    /// kept aside until the chunk is made (the steady path may give up half way).
+    private struct ExemplarColumn {
+        var byPosition: [Int: [RecordedExemplar]] = [:]
+        var taken: [(ObjectIdentifier, [UInt64])] = []
+    }
+
+    /// Records what `column` took; returns its exemplars by position.
+    private func commit(_ column: ExemplarColumn) -> [Int: [RecordedExemplar]] {
+        for (id, taken) in column.taken { exemplarsTaken[id] = taken }
+        return column.byPosition
+    }
+
     /// Adds the exemplars of `series` not taken before to `column`, at the positions of their
     /// samples: `first` is the position of the series' first sample (its native histogram
     /// when those are sent, else its first bucket).
     private func takeExemplars(
-        _ held: SeriesExemplars, of series: SeriesSnapshot, at first: Int, into column: inout [Int: [RecordedExemplar]]
+        _ held: SeriesExemplars, of series: SeriesSnapshot, at first: Int, into column: inout ExemplarColumn
     ) {
         let nativeFirst: Bool
         switch series.value {
@@ -258,17 +271,17 @@ final class SnapshotSampler {
             let fresh = held.all.filter { $0.sequence > taken[0] }
             guard let newest = fresh.last else { return }
             taken[0] = newest.sequence
-            column[first, default: []].append(contentsOf: fresh)
+            column.byPosition[first, default: []].append(contentsOf: fresh)
         } else {
             if taken.count < held.perSlot.count { taken += Array(repeating: 0, count: held.perSlot.count - taken.count) }
             let classicFirst = nativeFirst ? first + 1 : first
             for (slot, exemplar) in held.perSlot.enumerated() {
                 guard let exemplar, exemplar.sequence > taken[slot] else { continue }
                 taken[slot] = exemplar.sequence
-                column[classicFirst + slot, default: []].append(exemplar)
+                column.byPosition[classicFirst + slot, default: []].append(exemplar)
             }
         }
-        if let id { exemplarsTaken[id] = taken }
+        if let id { column.taken.append((id, taken)) }
     }
 
     /// The native histograms of a chunk by position, gathered as the values are.
