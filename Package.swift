@@ -159,6 +159,7 @@ let package = Package(
                 "CClientModelProto",
                 "CProtobufC",
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
                 .product(name: "Logging", package: "swift-log"),
             ],
         ),
@@ -219,6 +220,7 @@ let package = Package(
                 "ConveyorMetricsTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceContextModule", package: "swift-service-context"),
             ]
         ),
     ],

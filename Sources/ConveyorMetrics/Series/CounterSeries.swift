@@ -49,7 +49,7 @@ public final class CounterSeries: SeriesStorage {
     @inline(__always)
     public func increment(by amount: UInt64 = 1) {
         integerPart.wrappingAdd(amount, ordering: .relaxed)
-        if let provider = context.exemplarProvider { provideExemplar(provider, value: Double(amount)) }
+        if context.providesExemplars { provideExemplar(value: Double(amount)) }
     }
 
     /// Adds a whole number and keeps `exemplar` (its value set to `amount`, its timestamp to
@@ -68,13 +68,13 @@ public final class CounterSeries: SeriesStorage {
             return
         }
         integerPart.wrappingAdd(UInt64(amount), ordering: .relaxed)
-        if let provider = context.exemplarProvider { provideExemplar(provider, value: Double(amount)) }
+        if context.providesExemplars { provideExemplar(value: Double(amount)) }
     }
 
     /// Adds a fractional amount; NaN, ±Infinity and negative amounts are rejected and counted.
     public func increment(by amount: Double) {
         guard add(amount) else { return }
-        if let provider = context.exemplarProvider { provideExemplar(provider, value: amount) }
+        if context.providesExemplars { provideExemplar(value: amount) }
     }
 
     /// Adds a fractional amount and keeps `exemplar` as the counter's latest (see
@@ -103,15 +103,15 @@ public final class CounterSeries: SeriesStorage {
         if let exemplar {
             guard let recorded = context.validated(exemplar, value: value) else { return }
             exemplarSlot.store(layout: .perSlot(1)).record(recorded, slot: 0)
-        } else if let provider = context.exemplarProvider {
-            provideExemplar(provider, value: value)
+        } else if context.providesExemplars {
+            provideExemplar(value: value)
         }
     }
 
     /// Asks `provider` for an exemplar and keeps it (the rare path: kept out of line).
     @inline(never)
-    private func provideExemplar(_ provider: ExemplarProvider, value: Double) {
-        guard let exemplar = provider.make(), let recorded = context.validated(exemplar, value: value) else { return }
+    private func provideExemplar(value: Double) {
+        guard let exemplar = context.exemplarProvider?.make(), let recorded = context.validated(exemplar, value: value) else { return }
         exemplarSlot.store(layout: .perSlot(1)).record(recorded, slot: 0)
     }
 

@@ -72,7 +72,7 @@ public final class HistogramSeries: SeriesStorage {
     @inline(__always)
     public func observe(_ value: Double) {
         record(value)
-        if let provider = context.exemplarProvider { provideExemplar(provider, value: value) }
+        if context.providesExemplars { provideExemplar(value: value) }
     }
 
     /// Records one observation as ``observe(_:)`` does and keeps `exemplar` (its value set to
@@ -85,8 +85,8 @@ public final class HistogramSeries: SeriesStorage {
         if let exemplar {
             guard value.isFinite, let recorded = context.validated(exemplar, value: value) else { return }
             keep(recorded)
-        } else if let provider = context.exemplarProvider {
-            provideExemplar(provider, value: value)
+        } else if context.providesExemplars {
+            provideExemplar(value: value)
         }
     }
 
@@ -106,8 +106,8 @@ public final class HistogramSeries: SeriesStorage {
 
     /// Asks `provider` for an exemplar and keeps it (the rare path: kept out of line).
     @inline(never)
-    private func provideExemplar(_ provider: ExemplarProvider, value: Double) {
-        guard value.isFinite, let exemplar = provider.make(), let recorded = context.validated(exemplar, value: value)
+    private func provideExemplar(value: Double) {
+        guard value.isFinite, let exemplar = context.exemplarProvider?.make(), let recorded = context.validated(exemplar, value: value)
         else { return }
         keep(recorded)
     }

@@ -4,8 +4,11 @@ package final class SeriesContext: Sendable {
     /// The family's label names in value order; nil when series bring their own (`.pairs`).
     package let labelNames: [String]?
     let rejections: RejectedValueRecorder?
-    /// Asked for an exemplar on every recording that brings none; nil: none (one branch).
+    /// Asked for an exemplar on every recording that brings none; nil: none.
     let exemplarProvider: ExemplarProvider?
+    /// Whether `exemplarProvider` is set: the one branch recording pays without a provider
+    /// (a plain load, where reading the optional closure could retain its context).
+    let providesExemplars: Bool
 
     init(
         metricName: String, labelNames: [String]?, rejections: RejectedValueRecorder?,
@@ -15,6 +18,7 @@ package final class SeriesContext: Sendable {
         self.labelNames = labelNames
         self.rejections = rejections
         self.exemplarProvider = exemplarProvider
+        self.providesExemplars = exemplarProvider != nil
     }
 
     /// `exemplar` stamped with `value`, or nil (counted and logged) when it is invalid.
