@@ -52,7 +52,8 @@ struct ExemplarPrometheusTests {
                 let le = labels["le"].map { "{le=\($0)}" } ?? ""
                 found.append(
                     "\(labels["__name__"] ?? "?")\(le) \(exemplarLabels["trace_id"] ?? "-")"
-                        + (exemplarLabels["span_id"].map { "/\($0)" } ?? "") + " \(exemplar["value"] as? String ?? "?")")
+                        + (exemplarLabels["span_id"].map { "/\($0)" } ?? "") + " \(exemplar["value"] as? String ?? "?")"
+                )
             }
         }
         return found.sorted()
@@ -145,10 +146,11 @@ struct ExemplarPrometheusTests {
         #expect(counter == ["pushed_jobs_total 4bf92f3577b34da6a3ce929d0e0e4736/00f067aa0ba902b7 3"])
         let buckets = try await Self.poll(server, "pushed_latency_seconds_bucket", expected: 2)
         #expect(
-            buckets == [
-                "pushed_latency_seconds_bucket{le=1} slow0002 0.5",
-                "pushed_latency_seconds_bucket{le=0.1} fast0001 0.05",
-            ].sorted())
+            buckets
+                == [
+                    "pushed_latency_seconds_bucket{le=1} slow0002 0.5",
+                    "pushed_latency_seconds_bucket{le=0.1} fast0001 0.05",
+                ].sorted())
         print("ℹ️  pushed exemplars: \(counter + buckets)")
     }
 }

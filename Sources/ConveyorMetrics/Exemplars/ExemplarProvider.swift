@@ -52,13 +52,17 @@ public struct ExemplarProvider: Sendable {
 
 /// The trace id ``ExemplarProvider/serviceContext`` puts on exemplars as `trace_id`.
 public enum ExemplarTraceIDKey: ServiceContextKey {
+    /// The trace id as its tracer spells it (e.g. 32 hex digits).
     public typealias Value = String
+    /// `trace_id`, as the key shows in `ServiceContext`'s description.
     public static var nameOverride: String? { "trace_id" }
 }
 
 /// The span id ``ExemplarProvider/serviceContext`` puts on exemplars as `span_id`.
 public enum ExemplarSpanIDKey: ServiceContextKey {
+    /// The span id as its tracer spells it (e.g. 16 hex digits).
     public typealias Value = String
+    /// `span_id`, as the key shows in `ServiceContext`'s description.
     public static var nameOverride: String? { "span_id" }
 }
 

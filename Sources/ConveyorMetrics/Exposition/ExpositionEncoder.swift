@@ -128,8 +128,9 @@ package struct ExpositionEncoder: Sendable {
                 names.bucket.withUnsafeBytes { bucket in
                     leBytes.withUnsafeBytes { le in
                         let spelling = UnsafeRawBufferPointer(rebasing: le[leStart..<leEnd])
-                        out.appendRaw(upTo: bucket.count + labels.count + spelling.count + ExpositionEncoder.lineOverhead)
-                        { cursor in
+                        out.appendRaw(
+                            upTo: bucket.count + labels.count + spelling.count + ExpositionEncoder.lineOverhead
+                        ) { cursor in
                             ExpositionEncoder.putSample(
                                 bucket, labels, extra: spelling, value: Double(counts[index]), at: cursor)
                         }

@@ -111,7 +111,8 @@ public final class CounterSeries: SeriesStorage {
     /// Asks `provider` for an exemplar and keeps it (the rare path: kept out of line).
     @inline(never)
     private func provideExemplar(value: Double) {
-        guard let exemplar = context.exemplarProvider?.make(), let recorded = context.validated(exemplar, value: value) else { return }
+        guard let exemplar = context.exemplarProvider?.make(), let recorded = context.validated(exemplar, value: value)
+        else { return }
         exemplarSlot.store(layout: .perSlot(1)).record(recorded, slot: 0)
     }
 

@@ -41,6 +41,9 @@ public final class HistogramSeries: SeriesStorage {
     package let createdMilliseconds = WallClock.unixMilliseconds()
     /// The exemplar store, made on the first exemplar and kept for the series' life.
     private let exemplarSlot = AtomicLazyReference<ExemplarStore>()
+    /// The registry has an exemplar provider (`context.providesExemplars`, held here so that
+    /// an observation without one pays a load and a branch on this object only).
+    private let providesExemplars: Bool
 
     package init(identity: SeriesIdentity, configuration: HistogramConfiguration, context: SeriesContext) {
         self.renderedLabels = RenderedLabels.allocate(identity.labels)
@@ -57,6 +60,7 @@ public final class HistogramSeries: SeriesStorage {
             (counts + index).initialize(to: Atomic(0))
         }
         self.context = context
+        self.providesExemplars = context.providesExemplars
     }
 
     deinit {
@@ -72,7 +76,7 @@ public final class HistogramSeries: SeriesStorage {
     @inline(__always)
     public func observe(_ value: Double) {
         record(value)
-        if context.providesExemplars { provideExemplar(value: value) }
+        if providesExemplars { provideExemplar(value: value) }
     }
 
     /// Records one observation as ``observe(_:)`` does and keeps `exemplar` (its value set to
@@ -85,7 +89,7 @@ public final class HistogramSeries: SeriesStorage {
         if let exemplar {
             guard value.isFinite, let recorded = context.validated(exemplar, value: value) else { return }
             keep(recorded)
-        } else if context.providesExemplars {
+        } else if providesExemplars {
             provideExemplar(value: value)
         }
     }
@@ -107,7 +111,8 @@ public final class HistogramSeries: SeriesStorage {
     /// Asks `provider` for an exemplar and keeps it (the rare path: kept out of line).
     @inline(never)
     private func provideExemplar(value: Double) {
-        guard value.isFinite, let exemplar = context.exemplarProvider?.make(), let recorded = context.validated(exemplar, value: value)
+        guard value.isFinite, let exemplar = context.exemplarProvider?.make(),
+            let recorded = context.validated(exemplar, value: value)
         else { return }
         keep(recorded)
     }

@@ -273,7 +273,9 @@ final class SnapshotSampler {
             taken[0] = newest.sequence
             column.byPosition[first, default: []].append(contentsOf: fresh)
         } else {
-            if taken.count < held.perSlot.count { taken += Array(repeating: 0, count: held.perSlot.count - taken.count) }
+            if taken.count < held.perSlot.count {
+                taken += Array(repeating: 0, count: held.perSlot.count - taken.count)
+            }
             let classicFirst = nativeFirst ? first + 1 : first
             for (slot, exemplar) in held.perSlot.enumerated() {
                 guard let exemplar, exemplar.sequence > taken[slot] else { continue }

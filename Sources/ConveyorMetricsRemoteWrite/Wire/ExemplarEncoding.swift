@@ -48,7 +48,8 @@ enum ExemplarEncoding {
             + (value > 0 ? 1 + ProtobufWriter.varintSize(UInt64(value)) + value : 0)
     }
 
-    private static func put(_ exemplar: RecordedExemplar, at start: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+    private static func put(_ exemplar: RecordedExemplar, at start: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer
+    {
         var cursor = start
         for label in exemplar.labels {
             cursor = ProtobufWriter.put(0x0A, cursor)  // Exemplar.labels

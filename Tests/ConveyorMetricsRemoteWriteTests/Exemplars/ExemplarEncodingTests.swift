@@ -83,9 +83,11 @@ struct ExemplarEncodingTests {
                         }
                         position += 1
                         let written = chunk.exemplars(at: index)
-                        let read = (0..<series.n_exemplars).compactMap { series.exemplars[$0]?.pointee }.map(Self.decoded)
+                        let read = (0..<series.n_exemplars).compactMap { series.exemplars[$0]?.pointee }.map(
+                            Self.decoded)
                         let expected = written.map { exemplar in
-                            let value = exemplar.value.isNaN ? Double(bitPattern: RemoteSample.normalNaNBits) : exemplar.value
+                            let value =
+                                exemplar.value.isNaN ? Double(bitPattern: RemoteSample.normalNaNBits) : exemplar.value
                             return (
                                 exemplar.labels, value == 0 ? 0 : value.bitPattern, exemplar.timestampMilliseconds
                             )

@@ -31,7 +31,10 @@ struct SnapshotSamplerExemplarTests {
         histogram.observe(50, exemplar: Self.trace("h2"))
         let sampler = SnapshotSampler(externalLabels: [:], sendsExemplars: true)
         let first = try #require(sampler.chunks(from: registry.snapshot()).first)
-        #expect(Self.sent(first) == ["jobs_total c1 2.0", "wait_ms_bucket{le=10} h1 5.0", "wait_ms_bucket{le=+Inf} h2 50.0"])
+        #expect(
+            Self.sent(first) == [
+                "jobs_total c1 2.0", "wait_ms_bucket{le=10} h1 5.0", "wait_ms_bucket{le=+Inf} h2 50.0",
+            ])
         // Nothing new: none again (the steady path).
         let second = try #require(sampler.chunks(from: registry.snapshot()).first)
         #expect(second.exemplars == nil)
@@ -68,7 +71,9 @@ struct SnapshotSamplerExemplarTests {
         let native = SnapshotSampler(externalLabels: [:], sendsNativeHistograms: { true }, sendsExemplars: true)
         let chunk = try #require(native.chunks(from: registry.snapshot()).first)
         #expect(Self.sent(chunk) == ["both_ms_bucket{le=1} b1 0.5", "native_ms n1 3.0", "native_ms n2 4.0"])
-        if let position = chunk.exemplars?.keys.first(where: { chunk.series[$0].labels.contains { $0.value == "native_ms" } }) {
+        if let position = chunk.exemplars?.keys.first(where: {
+            chunk.series[$0].labels.contains { $0.value == "native_ms" }
+        }) {
             #expect(chunk.histogram(at: position) != nil, "on the native histogram's series")
         }
         let classic = SnapshotSampler(externalLabels: [:], sendsExemplars: true)

@@ -27,7 +27,8 @@ struct ExemplarRecordingTests {
         #expect(counter.value == 13.5)
         counter.increment(by: 1, exemplar: Self.trace("c"))
         let stamped = try #require(counter.exemplars?.slot(0))
-        #expect(stamped.timestampMilliseconds >= before && stamped.timestampMilliseconds <= WallClock.unixMilliseconds())
+        #expect(
+            stamped.timestampMilliseconds >= before && stamped.timestampMilliseconds <= WallClock.unixMilliseconds())
         #expect(stamped.value == 1)
     }
 

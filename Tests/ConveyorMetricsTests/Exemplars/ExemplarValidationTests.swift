@@ -69,7 +69,9 @@ struct ExemplarValidationTests {
         await HeavyTestWork.run {
             let outcome = Self.judgeRandomLabelSets(seed: seed, runs: runs)
             #expect(outcome.failure == nil, "seed \(seed): \(outcome.failure ?? "")")
-            #expect(outcome.seen.allSatisfy { $0 > 0 }, "seed \(seed): valid, too long, near 128, bad name: \(outcome.seen)")
+            #expect(
+                outcome.seen.allSatisfy { $0 > 0 }, "seed \(seed): valid, too long, near 128, bad name: \(outcome.seen)"
+            )
         }
     }
 

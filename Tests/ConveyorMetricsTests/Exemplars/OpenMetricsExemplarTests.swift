@@ -11,7 +11,8 @@ struct OpenMetricsExemplarTests {
         let registry = MetricsRegistry()
         let requests = registry.counterFamily(name: "requests_total", help: "Requests", labelNames: ["path"])
         requests.series("/a").increment(
-            by: 3, exemplar: Exemplar(["trace_id": "abc", "span_id": "s\"1\\"], timestampMilliseconds: 1_520_879_607_789))
+            by: 3,
+            exemplar: Exemplar(["trace_id": "abc", "span_id": "s\"1\\"], timestampMilliseconds: 1_520_879_607_789))
         requests.series("/b").increment(by: 1 as UInt64)
         let latency = registry.histogramFamily(name: "latency_seconds", help: "Latency", buckets: [0.5, 1])
         latency.series().observe(0.42, exemplar: Exemplar(["trace_id": "x"], timestampMilliseconds: 1_520_879_607_000))

@@ -152,7 +152,9 @@ enum ProtobufExpositionDecoder {
                 cumulativeCount: bucket.cumulative_count, upperBoundBits: bucket.upper_bound.bitPattern,
                 exemplar: try bucket.exemplar.map { try exemplar($0.pointee) })
         }
-        let exemplars = try (0..<histogram.n_exemplars).map { try exemplar(try #require(histogram.exemplars[$0]).pointee) }
+        let exemplars = try (0..<histogram.n_exemplars).map {
+            try exemplar(try #require(histogram.exemplars[$0]).pointee)
+        }
         func spans(
             _ count: Int, _ spans: UnsafeMutablePointer<UnsafeMutablePointer<Io__Prometheus__Client__BucketSpan>?>?
         )
