@@ -11,7 +11,7 @@ import Synchronization
 ///
 /// An observation can carry an ``Exemplar``: the series keeps the latest per classic bucket
 /// (`+Inf` included), or, in a native-only family (which has no classic buckets), the latest
-/// ``ExemplarStore/latestKept`` in all, as Prometheus keeps a native histogram's exemplars
+/// 4 in all, as Prometheus keeps a native histogram's exemplars
 /// per series rather than per bucket. The store is made on the first exemplar.
 ///
 /// ```swift
