@@ -4,7 +4,7 @@ import Synchronization
 /// histogram's buckets), or the latest few in arrival order (a native-only histogram).
 ///
 /// Made on a series' first exemplar and kept for the series' life (see
-/// ``ExemplarStoreReference``); recording and reading take its small lock, which only the
+/// `AtomicLazyReference` of the series); recording and reading take its small lock, which only the
 /// exemplar path ever touches.
 package final class ExemplarStore: Sendable {
     /// How many a native-only histogram keeps (Prometheus keeps exemplars per series, not
