@@ -17,6 +17,7 @@ RUNS = {
     "encode-snappy-v2": (1, 4), "snappy-v2": (1, 6),
     "flush": (1, 4),
     "observe-classic": (1000, 101000), "observe-native": (1000, 101000), "observe-both": (1000, 101000),
+    "observe-classic-exemplar": (1000, 21000), "record-exemplar": (1000, 21000),
 }
 # 100×100 counters + 10×100 histograms of 15 buckets (+Inf, _sum, _count): samples a flush sends
 FLUSH_SAMPLES = 100 * 100 + 10 * 100 * (15 + 3)
@@ -30,6 +31,8 @@ ROWS = [
     ("remote-write 2.0 encode + snappy vs 1.0's", "encode-snappy-v2", "encode-snappy-v1", "≤ 1×", lambda r: r <= 1),
     ("native observe vs classic observe", "observe-native", "observe-classic", "≤ 2×", lambda r: r <= 2),
     ("classic + native observe vs classic observe", "observe-both", "observe-classic", "–", None),
+    ("classic observe with an exemplar vs without", "observe-classic-exemplar", "observe-classic", "–", None),
+    ("recordRecordsReceived with an exemplar vs without", "record-exemplar", "record-ours", "–", None),
 ]
 
 

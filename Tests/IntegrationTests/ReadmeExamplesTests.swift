@@ -2,6 +2,7 @@ import ConveyorMetricsTestSupport
 import Foundation
 import Logging
 import Metrics
+import ServiceContextModule
 import ServiceLifecycle
 import Testing
 
@@ -89,6 +90,28 @@ struct ReadmeExamplesTests {
             return
         }
         #expect(value.native?.schema == 3 && value.native?.count == 1 && value.cumulativeCounts == [0, 0, 1, 1])
+    }
+
+    @Test func exemplarsExample() {
+        let registry = MetricsRegistry()
+        let jobs = registry.counterFamily(name: "jobs_total", help: "Jobs run", labelNames: ["queue"])
+        let requests = registry.histogramFamily(name: "request_seconds", help: "Latency", buckets: [0.1, 0.5, 1])
+        requests.series().observe(0.42, exemplar: Exemplar(["trace_id": "4bf92f3577b34da6"]))
+        jobs.series("emails").increment(by: 1, exemplar: Exemplar(["trace_id": "4bf92f3577b34da6"]))
+        recordRoutingLatency(
+            pipelineID: "user-analytics", latencyMs: 15.5, exemplar: Exemplar(["trace_id": "4bf92f3577b34da6"]))
+        #expect(registry.exposition(format: .openMetrics).contains("# {trace_id=\"4bf92f3577b34da6\"} 0.42 "))
+
+        var configuration = MetricsRegistry.Configuration()
+        configuration.exemplarProvider = .serviceContext
+        let traced = MetricsRegistry(configuration: configuration)
+        var context = ServiceContext.topLevel
+        context.exemplarTraceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+        context.exemplarSpanID = "00f067aa0ba902b7"
+        ServiceContext.withValue(context) {
+            traced.counterFamily(name: "jobs_total", help: "Jobs").series().increment()  // # {trace_id=…,span_id=…} 1
+        }
+        #expect(traced.exposition(format: .openMetrics).contains("span_id=\"00f067aa0ba902b7\"} 1 "))
     }
 
     /// Compiled, not run: binds port 9090 and bootstraps the process-wide MetricsSystem.

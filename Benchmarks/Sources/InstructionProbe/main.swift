@@ -31,7 +31,7 @@ func render(_ iterations: Int, _ emit: (inout [UInt8]) -> Void) {
 /// `iterations` observations of routing latencies (1,024 log-normal values around 12 ms,
 /// cycled) into one series of a `conveyor_router_routing_latency_ms`-like family: classic,
 /// native (the default options) or both.
-func observe(_ iterations: Int, native: NativeHistogramOptions?) {
+func observe(_ iterations: Int, native: NativeHistogramOptions?, exemplar: Exemplar? = nil) {
     let family = MetricsRegistry().histogramFamily(
         name: "latency_ms", help: "Latency", labelNames: ["pipeline_id"], buckets: latencyBuckets, native: native)
     let series = family.series("user-analytics")
@@ -41,9 +41,16 @@ func observe(_ iterations: Int, native: NativeHistogramOptions?) {
         return 12 * exp(2 * (Double(state >> 11) * 0x1p-53 - 0.5))
     }
     for value in values { series.observe(value) }
-    for index in 0..<iterations { series.observe(values[index & 1023]) }
+    if let exemplar {
+        for index in 0..<iterations { series.observe(values[index & 1023], exemplar: exemplar) }
+    } else {
+        for index in 0..<iterations { series.observe(values[index & 1023]) }
+    }
     keep(series.value.count)
 }
+
+/// The exemplar the `…-exemplar` operations record: a trace id, its timestamp given.
+let traceExemplar = Exemplar(["trace_id": "4bf92f3577b34da6a3ce929d0e0e4736"], timestampMilliseconds: 1_520_879_607_789)
 
 let arguments = CommandLine.arguments
 guard arguments.count == 3, let iterations = Int(arguments[2]), iterations >= 0 else {
@@ -88,6 +95,15 @@ case "observe-native":
     observe(iterations, native: NativeHistogramOptions())
 case "observe-both":
     observe(iterations, native: NativeHistogramOptions(keepClassicBuckets: true))
+case "observe-classic-exemplar":
+    // Every observation with an exemplar (a trace id and its timestamp given).
+    observe(iterations, native: nil, exemplar: traceExemplar)
+case "record-exemplar":
+    let metrics = ConveyorRouterMetrics(registry: MetricsRegistry())
+    for id in sourceIDs { metrics.recordRecordsReceived(sourceID: id, count: 1) }
+    for index in 0..<iterations {
+        metrics.recordRecordsReceived(sourceID: sourceIDs[index % 100], count: 1, exemplar: traceExemplar)
+    }
 case "flush":
     // A whole flush of the registry: snapshot, samples, request bytes, snappy.
     let registry = bigRegistry()

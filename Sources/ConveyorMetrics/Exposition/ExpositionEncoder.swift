@@ -63,8 +63,11 @@ package struct ExpositionEncoder: Sendable {
 
         package init(names: FamilyNames) { self.names = names }
 
+        /// Appends the bucket, `_sum` and `_count` lines; each bucket line with an exemplar of
+        /// `exemplars` gets it (a native-only family's latest goes on its `+Inf` line).
         package mutating func append(
-            _ histogram: HistogramValue, labels: UnsafeRawBufferPointer, into out: inout [UInt8]
+            _ histogram: HistogramValue, labels: UnsafeRawBufferPointer, exemplars: SeriesExemplars? = nil,
+            into out: inout [UInt8]
         ) {
             if leBounds != histogram.upperBounds {
                 leBounds = histogram.upperBounds
@@ -77,6 +80,9 @@ package struct ExpositionEncoder: Sendable {
             }
             let counts = histogram.cumulativeCounts
             let lines = min(counts.count, leEnds.count)
+            if let exemplars, !exemplars.isEmpty {
+                return appendWithExemplars(histogram, labels: labels, lines: lines, exemplars: exemplars, into: &out)
+            }
             let longestName = max(names.bucket.count, names.sum.count, names.count.count)
             let bound = (lines + 2) * (longestName + labels.count + ExpositionEncoder.lineOverhead) + leBytes.count
             names.bucket.withUnsafeBytes { bucket in
@@ -104,6 +110,41 @@ package struct ExpositionEncoder: Sendable {
                                 }
                             }
                         }
+                    }
+                }
+            }
+        }
+
+        /// The same lines one at a time, each bucket line followed by its exemplar.
+        private func appendWithExemplars(
+            _ histogram: HistogramValue, labels: UnsafeRawBufferPointer, lines: Int, exemplars: SeriesExemplars,
+            into out: inout [UInt8]
+        ) {
+            let none = UnsafeRawBufferPointer(start: nil, count: 0)
+            let counts = histogram.cumulativeCounts
+            var leStart = 0
+            for index in 0..<lines {
+                let leEnd = leEnds[index]
+                names.bucket.withUnsafeBytes { bucket in
+                    leBytes.withUnsafeBytes { le in
+                        let spelling = UnsafeRawBufferPointer(rebasing: le[leStart..<leEnd])
+                        out.appendRaw(
+                            upTo: bucket.count + labels.count + spelling.count + ExpositionEncoder.lineOverhead
+                        ) { cursor in
+                            ExpositionEncoder.putSample(
+                                bucket, labels, extra: spelling, value: Double(counts[index]), at: cursor)
+                        }
+                    }
+                }
+                leStart = leEnd
+                let exemplar =
+                    exemplars.perSlot.isEmpty ? (index == lines - 1 ? exemplars.latest : nil) : exemplars.slot(index)
+                if let exemplar { ExemplarText.appendToLine(exemplar, into: &out) }
+            }
+            for (name, value) in [(names.sum, histogram.sum), (names.count, Double(histogram.count))] {
+                name.withUnsafeBytes { name in
+                    out.appendRaw(upTo: name.count + labels.count + ExpositionEncoder.lineOverhead) { cursor in
+                        ExpositionEncoder.putSample(name, labels, extra: none, value: value, at: cursor)
                     }
                 }
             }

@@ -16,15 +16,21 @@ struct FamilyWriter {
         self.descriptor = descriptor
     }
 
-    /// Appends the lines of one series.
+    /// Appends the lines of one series; OpenMetrics adds the exemplars of `exemplars` to the
+    /// counter's line and the histogram's bucket lines (Prometheus text has none).
     @inline(__always)
-    mutating func append(_ labels: UnsafeRawBufferPointer, _ value: SeriesValue, into out: inout [UInt8]) {
+    mutating func append(
+        _ labels: UnsafeRawBufferPointer, _ value: SeriesValue, exemplars store: ExemplarStore? = nil,
+        into out: inout [UInt8]
+    ) {
         if !started { start(into: &out) }
+        let exemplars = encoder.format == .openMetrics ? store?.read() : nil
         switch value {
         case .counter(let scalar), .gauge(let scalar):
             encoder.appendSample(names.sample, labels, value: scalar, into: &out)
+            if let exemplar = exemplars?.slot(0) { ExemplarText.appendToLine(exemplar, into: &out) }
         case .histogram(let value):
-            histogram.append(value, labels: labels, into: &out)
+            histogram.append(value, labels: labels, exemplars: exemplars, into: &out)
         }
     }
 

@@ -15,8 +15,8 @@ extension MetricsRegistry {
             var writer = ProtobufFamilyWriter()
             for family in sortedFamilies() {
                 writer.begin(family.descriptor)
-                family.forEachSeriesWithCreated { labels, value, created in
-                    writer.append(labels, value, createdMilliseconds: created)
+                family.forEachSeriesWithCreated { labels, value, created, exemplars in
+                    writer.append(labels, value, createdMilliseconds: created, exemplars: exemplars?.read())
                 }
                 writer.end(into: &buffer)
             }
@@ -25,7 +25,9 @@ extension MetricsRegistry {
         let encoder = ExpositionEncoder(format: format)
         for family in sortedFamilies() {
             var writer = FamilyWriter(encoder: encoder, descriptor: family.descriptor)
-            family.forEachSeries { labels, value in writer.append(labels, value, into: &buffer) }
+            family.forEachSeries { labels, value, exemplars in
+                writer.append(labels, value, exemplars: exemplars, into: &buffer)
+            }
         }
         encoder.finish(into: &buffer)
     }

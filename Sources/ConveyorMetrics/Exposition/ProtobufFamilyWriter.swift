@@ -1,13 +1,15 @@
 /// Writes families as length-delimited `io.prometheus.client.MetricFamily` messages
 /// (client_model's `metrics.proto`), one series at a time as the registry reads them.
 ///
-/// - Counter: `Metric.counter` with its value and created timestamp.
+/// - Counter: `Metric.counter` with its value, its latest exemplar and created timestamp.
 /// - Gauge: `Metric.gauge`.
 /// - Histogram: `sample_count`, `sample_sum`, one `bucket` per finite classic bound (the
 ///   `+Inf` bucket is left out, as client_golang does: it equals the count), the created
 ///   timestamp, and for a native histogram its schema, zero bucket, spans and deltas. A
 ///   native-only family has no finite bounds, so no classic buckets: a scraper reads its
-///   schema and spans; a "both" family carries both representations.
+///   schema and spans; a "both" family carries both representations. A classic bucket
+///   carries its latest exemplar (a `+Inf` bucket is added for the `+Inf` one, as
+///   client_golang does); a native family also lists all its exemplars in `exemplars`.
 ///
 /// A family without series is not written (Prometheus 2.42 reads the first series of a
 /// histogram family to tell native from classic). The buffers are kept between families and
@@ -40,7 +42,10 @@ struct ProtobufFamilyWriter {
 
     /// Adds one series: its rendered labels, its value, and when it was created (ms since the
     /// epoch; 0 for none).
-    mutating func append(_ labels: UnsafeRawBufferPointer, _ seriesValue: SeriesValue, createdMilliseconds: Int64) {
+    mutating func append(
+        _ labels: UnsafeRawBufferPointer, _ seriesValue: SeriesValue, createdMilliseconds: Int64,
+        exemplars: SeriesExemplars? = nil
+    ) {
         guard let descriptor else { return }
         if seriesCount == 0 {
             ProtobufWire.appendString(1, descriptor.name, to: &family)
@@ -57,10 +62,12 @@ struct ProtobufFamilyWriter {
             ProtobufWire.appendLengthDelimited(2, value, to: &metric)
         case .counter(let scalar):
             ProtobufWire.appendDouble(1, scalar, to: &value)
+            if let exemplar = exemplars?.slot(0) { ProtobufExemplar.append(2, exemplar, to: &value) }
             Self.appendCreated(3, createdMilliseconds, to: &value)
             ProtobufWire.appendLengthDelimited(3, value, to: &metric)
         case .histogram(let histogram):
-            Self.appendHistogram(histogram, createdMilliseconds: createdMilliseconds, to: &value)
+            Self.appendHistogram(
+                histogram, createdMilliseconds: createdMilliseconds, exemplars: exemplars, to: &value)
             ProtobufWire.appendLengthDelimited(7, value, to: &metric)
         }
         ProtobufWire.appendLengthDelimited(4, metric, to: &family)
@@ -81,17 +88,19 @@ struct ProtobufFamilyWriter {
     }
 
     /// A `Histogram` message's fields, in field-number order.
-    private static func appendHistogram(_ histogram: HistogramValue, createdMilliseconds: Int64, to out: inout [UInt8])
-    {
+    private static func appendHistogram(
+        _ histogram: HistogramValue, createdMilliseconds: Int64, exemplars: SeriesExemplars?, to out: inout [UInt8]
+    ) {
         let native = histogram.native
         ProtobufWire.appendUnsigned(1, native?.count ?? histogram.count, to: &out)
         ProtobufWire.appendDouble(2, native?.sum ?? histogram.sum, to: &out)
-        for (bound, count) in zip(histogram.upperBounds, histogram.cumulativeCounts) where bound.isFinite {
-            // Bucket: cumulative_count (varint), upper_bound (double).
-            ProtobufWire.appendTag(3, .lengthDelimited, to: &out)
-            ProtobufWire.appendVarint(UInt64(1 + ProtobufWire.varintSize(count) + 1 + 8), to: &out)
-            ProtobufWire.appendUnsigned(1, count, to: &out)
-            ProtobufWire.appendDouble(2, bound, to: &out)
+        for (index, (bound, count)) in zip(histogram.upperBounds, histogram.cumulativeCounts).enumerated()
+        where bound.isFinite {
+            appendBucket(bound: bound, count: count, exemplar: exemplars?.slot(index), to: &out)
+        }
+        let infinity = histogram.upperBounds.count
+        if !histogram.upperBounds.isEmpty, let exemplar = exemplars?.slot(infinity) {
+            appendBucket(bound: .infinity, count: histogram.count, exemplar: exemplar, to: &out)
         }
         if let native {
             ProtobufWire.appendZigzag(5, Int64(native.schema), to: &out)
@@ -103,6 +112,25 @@ struct ProtobufFamilyWriter {
             for delta in native.positiveDeltas { ProtobufWire.appendZigzag(13, delta, to: &out) }
         }
         appendCreated(15, createdMilliseconds, to: &out)
+        if native != nil, let exemplars {
+            for exemplar in exemplars.all { ProtobufExemplar.append(16, exemplar, to: &out) }
+        }
+    }
+
+    /// A `Bucket`: cumulative_count (varint), upper_bound (double), exemplar.
+    private static func appendBucket(bound: Double, count: UInt64, exemplar: RecordedExemplar?, to out: inout [UInt8]) {
+        guard let exemplar else {
+            ProtobufWire.appendTag(3, .lengthDelimited, to: &out)
+            ProtobufWire.appendVarint(UInt64(1 + ProtobufWire.varintSize(count) + 1 + 8), to: &out)
+            ProtobufWire.appendUnsigned(1, count, to: &out)
+            ProtobufWire.appendDouble(2, bound, to: &out)
+            return
+        }
+        var bucket: [UInt8] = []
+        ProtobufWire.appendUnsigned(1, count, to: &bucket)
+        ProtobufWire.appendDouble(2, bound, to: &bucket)
+        ProtobufExemplar.append(3, exemplar, to: &bucket)
+        ProtobufWire.appendLengthDelimited(3, bucket, to: &out)
     }
 
     /// `BucketSpan` messages (offset and length, both always written).
@@ -122,7 +150,7 @@ struct ProtobufFamilyWriter {
 
     /// A `google.protobuf.Timestamp` field for `milliseconds` since the epoch; nothing for 0.
     /// Timestamp is proto3: zero seconds or nanos are left out.
-    private static func appendCreated(_ field: UInt64, _ milliseconds: Int64, to out: inout [UInt8]) {
+    static func appendCreated(_ field: UInt64, _ milliseconds: Int64, to out: inout [UInt8]) {
         guard milliseconds > 0 else { return }
         let seconds = milliseconds / 1000
         let nanos = (milliseconds % 1000) * 1_000_000

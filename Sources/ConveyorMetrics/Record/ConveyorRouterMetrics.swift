@@ -146,6 +146,54 @@ public struct ConveyorRouterMetrics: Sendable {
         groupRebalances.storage.withSeries(.one(groupID)) { $0.increment() }
     }
 
+    // MARK: With an exemplar
+
+    /// ``recordRecordsReceived(sourceID:count:)`` with an exemplar for the increment (nil:
+    /// the registry's ``ExemplarProvider``, if any).
+    public func recordRecordsReceived(sourceID: String, count: UInt64, exemplar: Exemplar?) {
+        recordsReceived.storage.withSeries(.one(sourceID)) { $0.increment(by: count, exemplar: exemplar) }
+    }
+
+    /// ``recordRecordsRouted(pipelineID:stageID:count:)`` with an exemplar for the increment.
+    public func recordRecordsRouted(pipelineID: String, stageID: String, count: UInt64, exemplar: Exemplar?) {
+        recordsRouted.storage.withSeries(.two(pipelineID, stageID)) { $0.increment(by: count, exemplar: exemplar) }
+    }
+
+    /// ``recordRecordsDelivered(sinkID:count:)`` with an exemplar for the increment.
+    public func recordRecordsDelivered(sinkID: String, count: UInt64, exemplar: Exemplar?) {
+        recordsDelivered.storage.withSeries(.one(sinkID)) { $0.increment(by: count, exemplar: exemplar) }
+    }
+
+    /// ``recordRoutingLatency(pipelineID:latencyMs:)`` with an exemplar for the observation
+    /// (typically the trace of the routed record): kept as the latest of its bucket.
+    public func recordRoutingLatency(pipelineID: String, latencyMs: Double, exemplar: Exemplar?) {
+        guard latencyMs >= 0 && latencyMs.isFinite else {
+            return reject(
+                latencyMs.isNaN ? .notANumber : .outOfRange, ConveyorMetric.routingLatency, "latency \(latencyMs) ms")
+        }
+        routingLatency.storage.withSeries(.one(pipelineID)) { $0.observe(latencyMs, exemplar: exemplar) }
+    }
+
+    /// ``recordBackpressureEvents(sourceID:)`` with an exemplar.
+    public func recordBackpressureEvents(sourceID: String, exemplar: Exemplar?) {
+        backpressureEvents.storage.withSeries(.one(sourceID)) { $0.increment(exemplar: exemplar) }
+    }
+
+    /// ``recordRetryEvents(stageID:)`` with an exemplar.
+    public func recordRetryEvents(stageID: String, exemplar: Exemplar?) {
+        retryEvents.storage.withSeries(.one(stageID)) { $0.increment(exemplar: exemplar) }
+    }
+
+    /// ``recordCheckpointSaved(serviceID:)`` with an exemplar.
+    public func recordCheckpointSaved(serviceID: String, exemplar: Exemplar?) {
+        checkpointsSaved.storage.withSeries(.one(serviceID)) { $0.increment(exemplar: exemplar) }
+    }
+
+    /// ``recordGroupRebalance(groupID:)`` with an exemplar.
+    public func recordGroupRebalance(groupID: String, exemplar: Exemplar?) {
+        groupRebalances.storage.withSeries(.one(groupID)) { $0.increment(exemplar: exemplar) }
+    }
+
     private func reject(_ reason: RejectionReason, _ metric: ConveyorMetric, _ detail: @autoclosure () -> String) {
         registry.rejections.reject(reason, metric: metric.name, detail())
     }

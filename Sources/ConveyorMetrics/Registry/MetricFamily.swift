@@ -28,7 +28,7 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
 
     package init(
         descriptor: FamilyDescriptor, configuration: Series.Configuration, seriesLimit: Int,
-        maxLabelValueBytes: Int, rejections: RejectedValueRecorder?
+        maxLabelValueBytes: Int, rejections: RejectedValueRecorder?, exemplarProvider: ExemplarProvider? = nil
     ) {
         self.descriptor = descriptor
         self.configuration = configuration
@@ -36,7 +36,8 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
         self.maxLabelValueBytes = maxLabelValueBytes
         self.rejections = rejections
         self.context = SeriesContext(
-            metricName: descriptor.name, labelNames: descriptor.labelNames, rejections: rejections)
+            metricName: descriptor.name, labelNames: descriptor.labelNames, rejections: rejections,
+            exemplarProvider: exemplarProvider)
         let (table, writer) = SeriesLookupTable<Series>.make()
         self.table = table
         self.state = Mutex(State(table: writer))
@@ -161,7 +162,7 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
             series: sortedSeries().map {
                 SeriesSnapshot(
                     key: $0.lookupKey, context: $0.context, value: $0.snapshotValue(), source: $0,
-                    createdMilliseconds: $0.createdMilliseconds)
+                    createdMilliseconds: $0.createdMilliseconds, exemplars: $0.exemplars)
             })
     }
 
@@ -181,12 +182,13 @@ package protocol RegisteredFamily: AnyObject, Sendable {
     func retireIfEmpty() -> Bool
     var histogramConfigurationForConflictCheck: HistogramConfiguration? { get }
     func snapshot() -> MetricFamilySnapshot
-    /// Calls `body` with each series' rendered labels and current value, sorted by labels:
-    /// the read path of `/metrics`, which needs no snapshot.
-    func forEachSeries(_ body: (UnsafeRawBufferPointer, SeriesValue) -> Void)
+    /// Calls `body` with each series' rendered labels, current value and exemplar store (nil
+    /// before its first exemplar), sorted by labels: the read path of `/metrics`, which needs
+    /// no snapshot.
+    func forEachSeries(_ body: (UnsafeRawBufferPointer, SeriesValue, ExemplarStore?) -> Void)
     /// The same, with when each series was created (ms since the epoch; 0 for gauges): the
     /// read path of the protobuf exposition.
-    func forEachSeriesWithCreated(_ body: (UnsafeRawBufferPointer, SeriesValue, Int64) -> Void)
+    func forEachSeriesWithCreated(_ body: (UnsafeRawBufferPointer, SeriesValue, Int64, ExemplarStore?) -> Void)
 }
 
 extension MetricFamily: RegisteredFamily {
@@ -194,15 +196,19 @@ extension MetricFamily: RegisteredFamily {
         configuration as? HistogramConfiguration
     }
 
-    package func forEachSeries(_ body: (UnsafeRawBufferPointer, SeriesValue) -> Void) {
+    package func forEachSeries(_ body: (UnsafeRawBufferPointer, SeriesValue, ExemplarStore?) -> Void) {
         sortedSeries().withUnsafeBufferPointer { buffer in
-            for item in buffer { body(item.renderedLabels, item.snapshotValue()) }
+            for item in buffer { body(item.renderedLabels, item.snapshotValue(), item.exemplarStore) }
         }
     }
 
-    package func forEachSeriesWithCreated(_ body: (UnsafeRawBufferPointer, SeriesValue, Int64) -> Void) {
+    package func forEachSeriesWithCreated(
+        _ body: (UnsafeRawBufferPointer, SeriesValue, Int64, ExemplarStore?) -> Void
+    ) {
         sortedSeries().withUnsafeBufferPointer { buffer in
-            for item in buffer { body(item.renderedLabels, item.snapshotValue(), item.createdMilliseconds) }
+            for item in buffer {
+                body(item.renderedLabels, item.snapshotValue(), item.createdMilliseconds, item.exemplarStore)
+            }
         }
     }
 }

@@ -33,6 +33,10 @@ public final class MetricsRegistry: Sendable {
         public var logger = Logger(label: "conveyor-metrics")
         /// Buckets for swift-metrics recorders with `aggregate: true` and timers (seconds).
         public var defaultBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+        /// Asked for an exemplar on every counter increment and histogram observation that
+        /// brings none (``ExemplarProvider/serviceContext`` reads the trace id of the current
+        /// `ServiceContext`); nil, the default, records exemplars only where they are passed.
+        public var exemplarProvider: ExemplarProvider?
 
         /// The defaults: 10,000 series per family, 4 KiB label values, a log line per reason per 10 s.
         public init() {}
@@ -164,7 +168,8 @@ public final class MetricsRegistry: Sendable {
         let make = { (limit: Int) in
             MetricFamily<Series>(
                 descriptor: descriptor, configuration: seriesConfiguration, seriesLimit: limit,
-                maxLabelValueBytes: self.configuration.maxLabelValueBytes, rejections: self.rejections)
+                maxLabelValueBytes: self.configuration.maxLabelValueBytes, rejections: self.rejections,
+                exemplarProvider: self.configuration.exemplarProvider)
         }
         if let problem = Self.validate(descriptor) {
             rejections.reject(.invalidName, metric: name, problem)

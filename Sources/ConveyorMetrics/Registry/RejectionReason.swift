@@ -21,4 +21,7 @@ public enum RejectionReason: String, Sendable, CaseIterable {
     case conflictingRegistration = "conflicting_registration"
     /// A metric or label name that Prometheus cannot accept.
     case invalidName = "invalid_name"
+    /// An exemplar with an invalid or repeated label name, or labels longer than
+    /// ``Exemplar/maxLabelCodePoints``; the value it came with is still recorded.
+    case invalidExemplar = "invalid_exemplar"
 }

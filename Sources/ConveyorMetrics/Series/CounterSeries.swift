@@ -5,6 +5,10 @@ import Synchronization
 /// Integer increments are a single relaxed atomic add; floating-point increments add to a
 /// separate CAS-updated `Double`, so integer recording never loops.
 ///
+/// An increment can carry an ``Exemplar``; the series keeps the latest. Its exemplar store
+/// is made on the first one, so a counter without exemplars pays only for checking the
+/// registry's ``ExemplarProvider`` (one branch).
+///
 /// ```swift
 /// let requests = registry.counterFamily(name: "http_requests_total", help: "Requests", labelNames: ["method"])
 /// requests.series("GET").increment()
@@ -12,7 +16,7 @@ import Synchronization
 public final class CounterSeries: SeriesStorage {
     package typealias Configuration = Void
 
-    // Stored in this order so the object is 104 bytes (a 112-byte heap block, not 128):
+    // Stored in this order so the object is 112 bytes (a 112-byte heap block, not 128):
     // the key's 33 bytes, then the 4-byte label length fill the tail.
     // Immutable after init; freed in deinit.
     nonisolated(unsafe) private let renderedLabelsStart: UnsafeRawPointer?
@@ -22,6 +26,8 @@ public final class CounterSeries: SeriesStorage {
     package let context: SeriesContext
     /// When it was created (ms since the epoch).
     package let createdMilliseconds = WallClock.unixMilliseconds()
+    /// The exemplar store, made on the first exemplar and kept for the series' life.
+    private let exemplarSlot = AtomicLazyReference<ExemplarStore>()
     package let lookupKey: LabelValuesKey
     private let renderedLabelsCount: UInt32
 
@@ -38,10 +44,21 @@ public final class CounterSeries: SeriesStorage {
 
     deinit { RenderedLabels.free(renderedLabels) }
 
-    /// Adds a whole number; one relaxed atomic add, no allocation.
+    /// Adds a whole number; one relaxed atomic add, no allocation (and an exemplar from the
+    /// registry's provider, when it has one).
     @inline(__always)
     public func increment(by amount: UInt64 = 1) {
         integerPart.wrappingAdd(amount, ordering: .relaxed)
+        if context.providesExemplars { provideExemplar(value: Double(amount)) }
+    }
+
+    /// Adds a whole number and keeps `exemplar` (its value set to `amount`, its timestamp to
+    /// now when it has none) as the counter's latest; an invalid exemplar is dropped and
+    /// counted as ``RejectionReason/invalidExemplar``. With nil, the registry's provider is
+    /// asked as `increment(by:)` does.
+    public func increment(by amount: UInt64 = 1, exemplar: Exemplar?) {
+        integerPart.wrappingAdd(amount, ordering: .relaxed)
+        recordExemplar(exemplar, value: Double(amount))
     }
 
     /// Adds a signed whole number; a negative amount is rejected and counted.
@@ -51,19 +68,56 @@ public final class CounterSeries: SeriesStorage {
             return
         }
         integerPart.wrappingAdd(UInt64(amount), ordering: .relaxed)
+        if context.providesExemplars { provideExemplar(value: Double(amount)) }
     }
 
     /// Adds a fractional amount; NaN, ±Infinity and negative amounts are rejected and counted.
     public func increment(by amount: Double) {
+        guard add(amount) else { return }
+        if context.providesExemplars { provideExemplar(value: amount) }
+    }
+
+    /// Adds a fractional amount and keeps `exemplar` as the counter's latest (see
+    /// the `UInt64` variant); a rejected amount records no exemplar.
+    /// (Disfavored, so that an integer literal picks the `UInt64` variant.)
+    @_disfavoredOverload
+    public func increment(by amount: Double, exemplar: Exemplar?) {
+        guard add(amount) else { return }
+        recordExemplar(exemplar, value: amount)
+    }
+
+    /// Adds a fractional amount; false when it was rejected (counted).
+    private func add(_ amount: Double) -> Bool {
         guard amount.isFinite, amount >= 0 else {
             let reason: RejectionReason =
                 amount.isNaN ? .notANumber : amount.isInfinite ? .infinite : .negativeIncrement
             context.reject(reason, "increment by \(amount)")
-            return
+            return false
         }
-        guard amount > 0 else { return }
-        floatingPart.addDouble(amount)
+        if amount > 0 { floatingPart.addDouble(amount) }
+        return true
     }
+
+    /// Keeps `exemplar`, or the provider's when it is nil.
+    private func recordExemplar(_ exemplar: Exemplar?, value: Double) {
+        if let exemplar {
+            guard let recorded = context.validated(exemplar, value: value) else { return }
+            exemplarSlot.store(layout: .perSlot(1)).record(recorded, slot: 0)
+        } else if context.providesExemplars {
+            provideExemplar(value: value)
+        }
+    }
+
+    /// Asks `provider` for an exemplar and keeps it (the rare path: kept out of line).
+    @inline(never)
+    private func provideExemplar(value: Double) {
+        guard let exemplar = context.exemplarProvider?.make(), let recorded = context.validated(exemplar, value: value)
+        else { return }
+        exemplarSlot.store(layout: .perSlot(1)).record(recorded, slot: 0)
+    }
+
+    /// The exemplar store; nil before the first exemplar.
+    package var exemplarStore: ExemplarStore? { exemplarSlot.load() }
 
     /// Sets the counter back to zero (swift-metrics `reset()`).
     public func reset() {

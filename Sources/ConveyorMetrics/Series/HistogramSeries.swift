@@ -9,6 +9,11 @@ import Synchronization
 /// A family with ``NativeHistogramOptions`` records into a ``NativeHistogramStorage`` instead
 /// (its classic buckets too, when it keeps them); a classic-only family pays one branch.
 ///
+/// An observation can carry an ``Exemplar``: the series keeps the latest per classic bucket
+/// (`+Inf` included), or, in a native-only family (which has no classic buckets), the latest
+/// 4 in all, as Prometheus keeps a native histogram's exemplars
+/// per series rather than per bucket. The store is made on the first exemplar.
+///
 /// ```swift
 /// let latency = registry.histogramFamily(
 ///     name: "request_seconds", help: "Request latency", labelNames: ["route"], buckets: [0.1, 0.5, 1])
@@ -34,6 +39,11 @@ public final class HistogramSeries: SeriesStorage {
     package let context: SeriesContext
     /// When it was created (ms since the epoch).
     package let createdMilliseconds = WallClock.unixMilliseconds()
+    /// The exemplar store, made on the first exemplar and kept for the series' life.
+    private let exemplarSlot = AtomicLazyReference<ExemplarStore>()
+    /// The registry has an exemplar provider (`context.providesExemplars`, held here so that
+    /// an observation without one pays a load and a branch on this object only).
+    private let providesExemplars: Bool
 
     package init(identity: SeriesIdentity, configuration: HistogramConfiguration, context: SeriesContext) {
         self.renderedLabels = RenderedLabels.allocate(identity.labels)
@@ -50,6 +60,7 @@ public final class HistogramSeries: SeriesStorage {
             (counts + index).initialize(to: Atomic(0))
         }
         self.context = context
+        self.providesExemplars = context.providesExemplars
     }
 
     deinit {
@@ -64,6 +75,27 @@ public final class HistogramSeries: SeriesStorage {
     /// buckets.
     @inline(__always)
     public func observe(_ value: Double) {
+        record(value)
+        if providesExemplars { provideExemplar(value: value) }
+    }
+
+    /// Records one observation as ``observe(_:)`` does and keeps `exemplar` (its value set to
+    /// `value`, its timestamp to now when it has none) as the latest of the observation's
+    /// classic bucket; an invalid exemplar is dropped and counted as
+    /// ``RejectionReason/invalidExemplar``. NaN and ±Infinity record no exemplar. With nil,
+    /// the registry's provider is asked as ``observe(_:)`` does.
+    public func observe(_ value: Double, exemplar: Exemplar?) {
+        record(value)
+        if let exemplar {
+            guard value.isFinite, let recorded = context.validated(exemplar, value: value) else { return }
+            keep(recorded)
+        } else if providesExemplars {
+            provideExemplar(value: value)
+        }
+    }
+
+    @inline(__always)
+    private func record(_ value: Double) {
         if let native {
             native._withUnsafeGuaranteedRef { $0.observe(value) }
             return
@@ -75,6 +107,28 @@ public final class HistogramSeries: SeriesStorage {
         counts[bucketIndex(for: value)].wrappingAdd(1, ordering: .relaxed)
         sumBits.addDouble(value)
     }
+
+    /// Asks `provider` for an exemplar and keeps it (the rare path: kept out of line).
+    @inline(never)
+    private func provideExemplar(value: Double) {
+        guard value.isFinite, let exemplar = context.exemplarProvider?.make(),
+            let recorded = context.validated(exemplar, value: value)
+        else { return }
+        keep(recorded)
+    }
+
+    /// Stores `recorded` in its classic bucket's slot, or among the latest (native-only).
+    private func keep(_ recorded: RecordedExemplar) {
+        if upperBounds.isEmpty && native != nil {
+            exemplarSlot.store(layout: .latest(ExemplarStore.latestKept)).record(recorded, slot: 0)
+        } else {
+            exemplarSlot.store(layout: .perSlot(upperBounds.count &+ 1))
+                .record(recorded, slot: bucketIndex(for: recorded.value))
+        }
+    }
+
+    /// The exemplar store; nil before the first exemplar.
+    package var exemplarStore: ExemplarStore? { exemplarSlot.load() }
 
     /// The index of the first bucket whose upper bound is ≥ `value` (`le` semantics).
     @inline(__always)

@@ -4,11 +4,31 @@ package final class SeriesContext: Sendable {
     /// The family's label names in value order; nil when series bring their own (`.pairs`).
     package let labelNames: [String]?
     let rejections: RejectedValueRecorder?
+    /// Asked for an exemplar on every recording that brings none; nil: none.
+    let exemplarProvider: ExemplarProvider?
+    /// Whether `exemplarProvider` is set: the one branch recording pays without a provider
+    /// (a plain load, where reading the optional closure could retain its context).
+    let providesExemplars: Bool
 
-    init(metricName: String, labelNames: [String]?, rejections: RejectedValueRecorder?) {
+    init(
+        metricName: String, labelNames: [String]?, rejections: RejectedValueRecorder?,
+        exemplarProvider: ExemplarProvider? = nil
+    ) {
         self.metricName = metricName
         self.labelNames = labelNames
         self.rejections = rejections
+        self.exemplarProvider = exemplarProvider
+        self.providesExemplars = exemplarProvider != nil
+    }
+
+    /// `exemplar` stamped with `value`, or nil (counted and logged) when it is invalid.
+    @inline(never)
+    func validated(_ exemplar: Exemplar, value: Double) -> RecordedExemplar? {
+        if let problem = exemplar.problem {
+            reject(.invalidExemplar, "exemplar: \(problem)")
+            return nil
+        }
+        return RecordedExemplar(exemplar, value: value)
     }
 
     /// Counts and logs one rejected value of this family.

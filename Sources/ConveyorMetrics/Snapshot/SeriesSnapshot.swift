@@ -23,6 +23,8 @@ public struct SeriesSnapshot: Sendable {
     package let sourceID: ObjectIdentifier?
     /// When the series was created (ms since the epoch; 0 for gauges and hand-built snapshots).
     package let createdMilliseconds: Int64
+    /// The series' exemplars at snapshot time; nil when it never had one.
+    package let exemplars: SeriesExemplars?
 
     /// Creates a series snapshot (tests, hand-built snapshots); labels are sorted by name.
     public init(labels: [Label], value: SeriesValue) {
@@ -31,16 +33,28 @@ public struct SeriesSnapshot: Sendable {
         self.source = nil
         self.sourceID = nil
         self.createdMilliseconds = 0
+        self.exemplars = nil
     }
 
     package init(
         key: LabelValuesKey, context: SeriesContext, value: SeriesValue, source: any AnyObject & Sendable,
-        createdMilliseconds: Int64 = 0
+        createdMilliseconds: Int64 = 0, exemplars: SeriesExemplars? = nil
     ) {
         self.labelSource = .derived(key, context)
         self.value = value
         self.source = source
         self.sourceID = ObjectIdentifier(source)
         self.createdMilliseconds = createdMilliseconds
+        self.exemplars = exemplars
+    }
+
+    /// A hand-built series with exemplars (tests of the push path).
+    package init(labels: [Label], value: SeriesValue, exemplars: SeriesExemplars?) {
+        self.labelSource = .explicit(labels.sortedByName())
+        self.value = value
+        self.source = nil
+        self.sourceID = nil
+        self.createdMilliseconds = 0
+        self.exemplars = exemplars
     }
 }

@@ -26,7 +26,7 @@ struct RemoteWriteConfigReader {
             allowed: [
                 "url", "name", "push_interval", "remote_timeout", "headers", "basic_auth", "authorization",
                 "tls_config", "proxy_url", "queue_config", "protobuf_message", "protobuf_message_probe_interval",
-                "send_native_histograms",
+                "send_native_histograms", "send_exemplars",
             ])
         guard let urlNode = fields["url"] else {
             throw ConfigError(file: reader.file, key: "\(key).url", reason: "required")
@@ -55,6 +55,9 @@ struct RemoteWriteConfigReader {
         }
         if let node = fields["send_native_histograms"] {
             target.sendNativeHistograms = try reader.bool(node, at: "\(key).send_native_histograms")
+        }
+        if let node = fields["send_exemplars"] {
+            target.sendExemplars = try reader.bool(node, at: "\(key).send_exemplars")
         }
         if let node = fields["proxy_url"] { target.proxyURL = try reader.string(node, at: "\(key).proxy_url") }
         if let node = fields["basic_auth"] {

@@ -33,6 +33,11 @@ public struct RemoteWriteTargetConfiguration: Sendable {
     /// refused them (Prometheus without `--enable-feature=native-histograms` answers 500), a
     /// native family is sent as its classic buckets, `_sum` and `_count`.
     public var sendNativeHistograms = false
+    /// Whether exemplars go out (Prometheus' `send_exemplars`, off by default): each new
+    /// exemplar of a counter or histogram bucket is sent once, with the sample it belongs to,
+    /// in remote write 1.0's `TimeSeries.exemplars`. Remote write 2.0 requests carry none.
+    /// Prometheus stores them only with `--enable-feature=exemplar-storage`.
+    public var sendExemplars = false
 
     /// A target with Prometheus' defaults: 15 s push interval, 30 s timeout.
     public init(url: String) {

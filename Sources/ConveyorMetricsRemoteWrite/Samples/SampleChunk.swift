@@ -9,23 +9,30 @@ struct SampleChunk: Sendable {
     /// Native histograms, by position (nil where the position is a float sample); nil when
     /// the chunk has none.
     let histograms: [NativeHistogramValue?]?
+    /// Exemplars to send with the sample at a position (new since the previous chunk); nil
+    /// when the chunk has none.
+    let exemplars: [Int: [RecordedExemplar]]?
     let timestamp: Int64
     /// The encoded label bytes of all of `series` (an upper bound for any slice).
     let labelBytes: Int
     /// The encoded bytes of all of `histograms` with their framing (an upper bound for any slice).
     let histogramBytes: Int
+    /// The encoded bytes of all of `exemplars` as remote write 1.0 fields (an upper bound for any slice).
+    let exemplarBytes: Int
     /// The samples of this chunk are `start..<end`: the rest was sent, dropped, or belongs
     /// to another slice of the same snapshot.
     var start: Int = 0
     var end: Int
 
     init(
-        series: [RemoteSeries], values: [Double], histograms: [NativeHistogramValue?]? = nil, timestamp: Int64,
-        labelBytes: Int? = nil
+        series: [RemoteSeries], values: [Double], histograms: [NativeHistogramValue?]? = nil,
+        exemplars: [Int: [RecordedExemplar]]? = nil, timestamp: Int64, labelBytes: Int? = nil
     ) {
         self.series = series
         self.values = values
         self.histograms = histograms
+        self.exemplars = exemplars?.isEmpty == true ? nil : exemplars
+        self.exemplarBytes = exemplars?.values.reduce(0) { $0 + ExemplarEncoding.fieldsSize($1) } ?? 0
         self.timestamp = timestamp
         self.labelBytes = labelBytes ?? series.reduce(0) { $0 + $1.encodedLabels.count }
         // (+ 12: a 2.0 start timestamp, tag and up to 10 varint bytes)
@@ -44,6 +51,12 @@ struct SampleChunk: Sendable {
     func histogram(at index: Int) -> NativeHistogramValue? {
         guard let histograms, index < histograms.count else { return nil }
         return histograms[index]
+    }
+
+    /// The exemplars to send with the sample at `index` (none: empty).
+    @inline(__always)
+    func exemplars(at index: Int) -> [RecordedExemplar] {
+        exemplars?[index] ?? []
     }
 
     var count: Int { end - start }

@@ -15,6 +15,10 @@ import ConveyorMetrics
 /// registry series that differ only by empty label values (`{a=""}` and `{}`) are one series,
 /// the first in snapshot order winning; the other's samples are not sent (counted in
 /// `duplicateSamples`). Used by one thread at a time.
+///
+/// With `sendsExemplars`, an exemplar goes with the sample of its counter or classic bucket
+/// (a native-only histogram's with its native histogram, or its `+Inf` bucket when native
+/// histograms are not sent), once: only exemplars newer than those already taken are added.
 final class SnapshotSampler {
     /// One remote series (or a histogram's set) and the last generation that emitted it.
     private final class Tracked {
@@ -64,10 +68,18 @@ final class SnapshotSampler {
     private let sendsNativeHistograms: @Sendable () -> Bool
     /// What `sendsNativeHistograms` said at the previous snapshot.
     private var sentNativeHistograms = false
+    /// Whether exemplars are sent (`send_exemplars`).
+    private let sendsExemplars: Bool
+    /// Per registry series, the newest exemplar sequence taken, per slot.
+    private var exemplarsTaken: [ObjectIdentifier: [UInt64]] = [:]
 
-    init(externalLabels: [String: String], sendsNativeHistograms: @escaping @Sendable () -> Bool = { false }) {
+    init(
+        externalLabels: [String: String], sendsNativeHistograms: @escaping @Sendable () -> Bool = { false },
+        sendsExemplars: Bool = false
+    ) {
         self.externalLabels = externalLabels.map { Label(name: $0.key, value: $0.value) }.filter { !$0.value.isEmpty }
         self.sendsNativeHistograms = sendsNativeHistograms
+        self.sendsExemplars = sendsExemplars
     }
 
     /// Timestamps from now on are above `timestamp` (ms): the newest a previous run used.
@@ -92,11 +104,11 @@ final class SnapshotSampler {
             lastOrder = []
             lastSources = []
         }
-        if let (values, histograms) = valuesIfUnchanged(snapshot) {
+        if let (values, histograms, exemplars) = valuesIfUnchanged(snapshot) {
             return [
                 SampleChunk(
-                    series: lastOrder, values: values, histograms: histograms, timestamp: timestamp,
-                    labelBytes: lastOrderLabelBytes)
+                    series: lastOrder, values: values, histograms: histograms, exemplars: commit(exemplars),
+                    timestamp: timestamp, labelBytes: lastOrderLabelBytes)
             ]
         }
         generation &+= 1
@@ -105,6 +117,7 @@ final class SnapshotSampler {
         var values: [Double] = []
         values.reserveCapacity(lastOrder.count)
         var natives = NativeColumn()
+        var exemplars = ExemplarColumn()
         var order = OrderBuilder(previous: lastOrder)
         for family in snapshot.families {
             for series in family.series {
@@ -112,6 +125,9 @@ final class SnapshotSampler {
                 guard let remote = remoteSeries(family, series) else {
                     duplicateSamples += series.value.sampleCount
                     continue
+                }
+                if sendsExemplars, let held = series.exemplars {
+                    takeExemplars(held, of: series, at: values.count, into: &exemplars)
                 }
                 switch series.value {
                 case .counter(let value), .gauge(let value):
@@ -141,7 +157,8 @@ final class SnapshotSampler {
         lastOrder = order.finish()
         lastSources = sources
         let chunk = SampleChunk(
-            series: lastOrder, values: values, histograms: natives.column(count: values.count), timestamp: timestamp)
+            series: lastOrder, values: values, histograms: natives.column(count: values.count),
+            exemplars: commit(exemplars), timestamp: timestamp)
         lastOrderLabelBytes = chunk.labelBytes
         var result = [chunk]
         var vanished: [ObjectIdentifier] = []
@@ -156,7 +173,10 @@ final class SnapshotSampler {
             byLabels[entry.tracked.key] = nil
             stale.append(contentsOf: entry.tracked.remote)
         }
-        for key in vanished { cache[key] = nil }
+        for key in vanished {
+            cache[key] = nil
+            exemplarsTaken[key] = nil
+        }
         stale.sort { $0.sortKey < $1.sortKey }  // the same order on every run (replayable)
         if !stale.isEmpty {
             result.append(
@@ -170,11 +190,15 @@ final class SnapshotSampler {
 
     /// The steady state: the snapshot holds exactly the series of the previous one, in the
     /// same order (compared by identity, no reference counting), so only values are read.
-    private func valuesIfUnchanged(_ snapshot: MetricsSnapshot) -> ([Double], [NativeHistogramValue?]?)? {
+    private func valuesIfUnchanged(_ snapshot: MetricsSnapshot) -> (
+        [Double], [NativeHistogramValue?]?, ExemplarColumn
+    )? {
         guard !lastSources.isEmpty else { return nil }
         var values: [Double] = []
         values.reserveCapacity(lastOrder.count)
         var natives = NativeColumn()
+        var exemplars = ExemplarColumn()
+        let sendsExemplars = sendsExemplars
         let native = sentNativeHistograms
         var position = 0
         let complete = snapshot.families.withUnsafeBufferPointer { families -> Bool in
@@ -185,6 +209,9 @@ final class SnapshotSampler {
                             return false
                         }
                         position += 1
+                        if sendsExemplars, let held = series[index].exemplars {
+                            takeExemplars(held, of: series[index], at: values.count, into: &exemplars)
+                        }
                         switch series[index].value {
                         case .counter(let value), .gauge(let value):
                             values.append(Self.normalized(value))
@@ -207,7 +234,56 @@ final class SnapshotSampler {
         }
         guard complete else { return nil }
         guard position == lastSources.count, values.count == lastOrder.count else { return nil }
-        return (values, natives.column(count: values.count))
+        return (values, natives.column(count: values.count), exemplars)
+    }
+
+    /// The exemplars of a chunk by position, and the sequences taken per registry series,
+    /// kept aside until the chunk is made (the steady path may give up half way).
+    private struct ExemplarColumn {
+        var byPosition: [Int: [RecordedExemplar]] = [:]
+        var taken: [(ObjectIdentifier, [UInt64])] = []
+    }
+
+    /// Records what `column` took; returns its exemplars by position.
+    private func commit(_ column: ExemplarColumn) -> [Int: [RecordedExemplar]] {
+        for (id, taken) in column.taken { exemplarsTaken[id] = taken }
+        return column.byPosition
+    }
+
+    /// Adds the exemplars of `series` not taken before to `column`, at the positions of their
+    /// samples: `first` is the position of the series' first sample (its native histogram
+    /// when those are sent, else its first bucket).
+    private func takeExemplars(
+        _ held: SeriesExemplars, of series: SeriesSnapshot, at first: Int, into column: inout ExemplarColumn
+    ) {
+        let nativeFirst: Bool
+        switch series.value {
+        case .gauge: return
+        case .counter: nativeFirst = false
+        case .histogram(let histogram): nativeFirst = histogram.native != nil && sentNativeHistograms
+        }
+        let id = series.sourceID
+        var taken = id.flatMap { exemplarsTaken[$0] } ?? []
+        if held.perSlot.isEmpty {
+            // A native-only histogram: its latest few go with the native histogram, or with
+            // its `+Inf` bucket (its first classic sample) when those are not sent.
+            if taken.isEmpty { taken = [0] }
+            let fresh = held.all.filter { $0.sequence > taken[0] }
+            guard let newest = fresh.last else { return }
+            taken[0] = newest.sequence
+            column.byPosition[first, default: []].append(contentsOf: fresh)
+        } else {
+            if taken.count < held.perSlot.count {
+                taken += Array(repeating: 0, count: held.perSlot.count - taken.count)
+            }
+            let classicFirst = nativeFirst ? first + 1 : first
+            for (slot, exemplar) in held.perSlot.enumerated() {
+                guard let exemplar, exemplar.sequence > taken[slot] else { continue }
+                taken[slot] = exemplar.sequence
+                column.byPosition[classicFirst + slot, default: []].append(exemplar)
+            }
+        }
+        if let id { column.taken.append((id, taken)) }
     }
 
     /// The native histograms of a chunk by position, gathered as the values are.
@@ -238,6 +314,7 @@ final class SnapshotSampler {
         let timestamp = nextTimestamp(wallClock)
         let series = byLabels.keys.sorted().flatMap { byLabels[$0]?.remote ?? [] }
         cache = [:]
+        exemplarsTaken = [:]
         byLabels = [:]
         lastOrder = []
         lastSources = []

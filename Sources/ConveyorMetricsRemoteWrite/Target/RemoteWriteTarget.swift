@@ -64,7 +64,8 @@ final class RemoteWriteTarget: Sendable {
             SnapshotProducer(
                 sampler: SnapshotSampler(
                     externalLabels: externalLabels,
-                    sendsNativeHistograms: { recordFormat.nativeHistograms.load(ordering: .relaxed) }),
+                    sendsNativeHistograms: { recordFormat.nativeHistograms.load(ordering: .relaxed) },
+                    sendsExemplars: configuration.sendExemplars),
                 memory: context.memory,
                 maxSamplesPerRecord: configuration.queue.maxSamplesPerSend,
                 recordsAsV2: { recordFormat.recordFormat.load(ordering: .relaxed) }))

@@ -15,15 +15,20 @@ enum HistogramStripping {
             }
             var series: [RemoteSeries] = []
             var values: [Double] = []
+            var exemplars: [Int: [RecordedExemplar]] = [:]
             for index in chunk.start..<chunk.end {
                 if chunk.histogram(at: index) != nil {
                     dropped += 1
                 } else {
+                    if let kept = chunk.exemplars?[index] { exemplars[values.count] = kept }
                     series.append(chunk.series[index])
                     values.append(chunk.values[index])
                 }
             }
-            if !values.isEmpty { kept.append(SampleChunk(series: series, values: values, timestamp: chunk.timestamp)) }
+            if !values.isEmpty {
+                kept.append(
+                    SampleChunk(series: series, values: values, exemplars: exemplars, timestamp: chunk.timestamp))
+            }
         }
         return (kept, dropped)
     }

@@ -3,6 +3,8 @@ import ConveyorMetrics
 /// Writes `prometheus.WriteRequest` bodies of samples from their series' pre-encoded label
 /// bytes: one `TimeSeries` per sample, as Prometheus' own sender does.
 ///
+/// A sample or histogram with new exemplars carries them in `TimeSeries.exemplars`.
+///
 /// The hot path of every flush: one pass sizes the request, a second writes it through a
 /// raw pointer into a buffer that is kept and reused between flushes. Its output is
 /// byte-for-byte what protobuf-c's `prometheus__write_request__pack` produces for the same
@@ -27,7 +29,10 @@ final class WriteRequestWriter {
     func write(_ chunks: [SampleChunk]) {
         // (+ 8: a packed timestamp stores 8 bytes at once, 2 past the last one's end)
         let bound =
-            8 + chunks.reduce(0) { $0 + $1.labelBytes + $1.histogramBytes + $1.count * Self.maxOverheadPerSample }
+            8
+            + chunks.reduce(0) {
+                $0 + $1.labelBytes + $1.histogramBytes + $1.exemplarBytes + $1.count * Self.maxOverheadPerSample
+            }
         let start = buffer.reserve(bound)
         var cursor = start
         for chunk in chunks {
@@ -38,14 +43,23 @@ final class WriteRequestWriter {
             let common = timestampSize == 1 + RemoteSeries.commonTimestampSize
             let packed = PackedVarint(timestamp)
             let hasHistograms = chunk.histograms != nil
+            let hasExemplars = chunk.exemplars != nil
             chunk.series.withUnsafeBufferPointer { series in
                 chunk.values.withUnsafeBufferPointer { values in
                     for index in chunk.start..<chunk.end {
                         if hasHistograms, let histogram = chunk.histogram(at: index) {
-                            cursor = Self.put(series[index].encodedLabels, histogram, chunk.timestamp, at: cursor)
+                            cursor = Self.put(
+                                series[index].encodedLabels, histogram, chunk.timestamp,
+                                exemplars: hasExemplars ? chunk.exemplars(at: index) : [], at: cursor)
                             continue
                         }
                         let value = values[index]
+                        if hasExemplars, let exemplars = chunk.exemplars?[index] {
+                            cursor = Self.put(
+                                series[index].encodedLabels, value, timestamp, timestampSize, exemplars: exemplars,
+                                at: cursor)
+                            continue
+                        }
                         if common && value != 0 {
                             cursor = ProtobufWriter.put(series[index].commonPrefix, cursor)
                             cursor = ProtobufWriter.put(0x09, cursor)  // Sample.value (fixed64)
@@ -100,29 +114,34 @@ final class WriteRequestWriter {
         return 1 + ProtobufWriter.varintSize(UInt64(series)) + series
     }
 
-    /// One `TimeSeries` with one native histogram at `start`; returns the position after it.
+    /// One `TimeSeries` with one native histogram (and its exemplars) at `start`; returns the
+    /// position after it.
     private static func put(
         _ labels: UnsafeRawBufferPointer, _ histogram: NativeHistogramValue, _ timestamp: Int64,
-        at start: UnsafeMutableRawPointer
+        exemplars: [RecordedExemplar], at start: UnsafeMutableRawPointer
     ) -> UnsafeMutableRawPointer {
         let body = HistogramEncoding.size(histogram, timestamp: timestamp, start: 0)
-        let series = labels.count + 1 + ProtobufWriter.varintSize(UInt64(body)) + body
+        let exemplarBytes = exemplars.isEmpty ? 0 : ExemplarEncoding.fieldsSize(exemplars)
+        let series = labels.count + exemplarBytes + 1 + ProtobufWriter.varintSize(UInt64(body)) + body
         var cursor = ProtobufWriter.put(0x0A, start)  // WriteRequest.timeseries
         cursor = ProtobufWriter.putVarint(UInt64(series), cursor)
         cursor = ProtobufWriter.put(labels, cursor)  // TimeSeries.labels
+        if !exemplars.isEmpty { cursor = ExemplarEncoding.putFields(exemplars, at: cursor) }  // TimeSeries.exemplars
         cursor = ProtobufWriter.put(0x22, cursor)  // TimeSeries.histograms
         cursor = ProtobufWriter.putVarint(UInt64(body), cursor)
         return HistogramEncoding.put(histogram, timestamp: timestamp, start: 0, at: cursor)
     }
 
-    /// One `TimeSeries` with one `Sample` at `cursor`; returns the position after it.
+    /// One `TimeSeries` with one `Sample` (and its exemplars) at `cursor`; returns the
+    /// position after it.
     @inline(__always)
     private static func put(
         _ labels: UnsafeRawBufferPointer, _ value: Double, _ timestamp: UInt64, _ timestampSize: Int,
-        at start: UnsafeMutableRawPointer
+        exemplars: [RecordedExemplar] = [], at start: UnsafeMutableRawPointer
     ) -> UnsafeMutableRawPointer {
         let sample = sampleSize(value, timestampSize)
-        let series = labels.count + 1 + ProtobufWriter.varintSize(UInt64(sample)) + sample
+        let exemplarBytes = exemplars.isEmpty ? 0 : ExemplarEncoding.fieldsSize(exemplars)
+        let series = labels.count + 1 + ProtobufWriter.varintSize(UInt64(sample)) + sample + exemplarBytes
         var cursor = start
         cursor = ProtobufWriter.put(0x0A, cursor)  // WriteRequest.timeseries
         cursor = ProtobufWriter.putVarint(UInt64(series), cursor)
@@ -138,6 +157,7 @@ final class WriteRequestWriter {
             cursor = ProtobufWriter.put(0x10, cursor)  // Sample.timestamp (varint)
             cursor = ProtobufWriter.putVarint(timestamp, cursor)
         }
+        if !exemplars.isEmpty { cursor = ExemplarEncoding.putFields(exemplars, at: cursor) }  // TimeSeries.exemplars
         return cursor
     }
 }

@@ -23,7 +23,7 @@ enum ProtobufExpositionDecoder {
 
     /// Doubles as bit patterns, so NaN compares equal to itself and -0 differs from 0.
     enum Value: Equatable {
-        case counter(bits: UInt64, createdMilliseconds: Int64)
+        case counter(bits: UInt64, createdMilliseconds: Int64, exemplar: Exemplar? = nil)
         case gauge(bits: UInt64)
         case histogram(Histogram)
     }
@@ -34,11 +34,32 @@ enum ProtobufExpositionDecoder {
         var buckets: [Bucket]
         var native: Native?
         var createdMilliseconds: Int64
+        var exemplars: [Exemplar] = []
     }
 
     struct Bucket: Equatable {
         var cumulativeCount: UInt64
         var upperBoundBits: UInt64
+        var exemplar: Exemplar? = nil
+    }
+
+    /// An exemplar, its value as bits.
+    struct Exemplar: Equatable {
+        var labels: [Label]
+        var valueBits: UInt64
+        var timestampMilliseconds: Int64
+
+        init(labels: [Label], valueBits: UInt64, timestampMilliseconds: Int64) {
+            self.labels = labels
+            self.valueBits = valueBits
+            self.timestampMilliseconds = timestampMilliseconds
+        }
+
+        init(_ recorded: RecordedExemplar) {
+            self.init(
+                labels: recorded.labels, valueBits: recorded.value.bitPattern,
+                timestampMilliseconds: recorded.timestampMilliseconds)
+        }
     }
 
     struct Native: Equatable {
@@ -103,9 +124,10 @@ enum ProtobufExpositionDecoder {
             try #require(kinds.count == 1, "one value per metric")
             let value: Value
             if let counter = metric.counter?.pointee {
-                #expect(counter.has_value != 0 && counter.exemplar == nil)
+                #expect(counter.has_value != 0)
                 value = .counter(
-                    bits: counter.value.bitPattern, createdMilliseconds: created(counter.created_timestamp))
+                    bits: counter.value.bitPattern, createdMilliseconds: created(counter.created_timestamp),
+                    exemplar: try counter.exemplar.map { try exemplar($0.pointee) })
             } else if let gauge = metric.gauge?.pointee {
                 #expect(gauge.has_value != 0)
                 value = .gauge(bits: gauge.value.bitPattern)
@@ -122,11 +144,16 @@ enum ProtobufExpositionDecoder {
     private static func histogram(_ histogram: Io__Prometheus__Client__Histogram) throws -> Histogram {
         #expect(histogram.has_sample_count != 0 && histogram.has_sample_sum != 0)
         #expect(histogram.has_sample_count_float == 0 && histogram.has_zero_count_float == 0)
-        #expect(histogram.n_positive_count == 0 && histogram.n_negative_count == 0 && histogram.n_exemplars == 0)
+        #expect(histogram.n_positive_count == 0 && histogram.n_negative_count == 0)
         let buckets = try (0..<histogram.n_bucket).map { index in
             let bucket = try #require(histogram.bucket[index]).pointee
-            #expect(bucket.has_cumulative_count != 0 && bucket.has_upper_bound != 0 && bucket.exemplar == nil)
-            return Bucket(cumulativeCount: bucket.cumulative_count, upperBoundBits: bucket.upper_bound.bitPattern)
+            #expect(bucket.has_cumulative_count != 0 && bucket.has_upper_bound != 0)
+            return Bucket(
+                cumulativeCount: bucket.cumulative_count, upperBoundBits: bucket.upper_bound.bitPattern,
+                exemplar: try bucket.exemplar.map { try exemplar($0.pointee) })
+        }
+        let exemplars = try (0..<histogram.n_exemplars).map {
+            try exemplar(try #require(histogram.exemplars[$0]).pointee)
         }
         func spans(
             _ count: Int, _ spans: UnsafeMutablePointer<UnsafeMutablePointer<Io__Prometheus__Client__BucketSpan>?>?
@@ -154,7 +181,18 @@ enum ProtobufExpositionDecoder {
         }
         return Histogram(
             count: histogram.sample_count, sumBits: histogram.sample_sum.bitPattern, buckets: buckets, native: native,
-            createdMilliseconds: created(histogram.created_timestamp))
+            createdMilliseconds: created(histogram.created_timestamp), exemplars: exemplars)
+    }
+
+    private static func exemplar(_ exemplar: Io__Prometheus__Client__Exemplar) throws -> Exemplar {
+        #expect(exemplar.has_value != 0)
+        let labels = try (0..<exemplar.n_label).map { index in
+            let pair = try #require(exemplar.label[index]).pointee
+            return Label(name: string(pair.name) ?? "<none>", value: string(pair.value) ?? "<none>")
+        }
+        return Exemplar(
+            labels: labels, valueBits: exemplar.value.bitPattern,
+            timestampMilliseconds: created(exemplar.timestamp))
     }
 
     private static func created(_ timestamp: UnsafeMutablePointer<Google__Protobuf__Timestamp>?) -> Int64 {
@@ -178,30 +216,46 @@ enum ProtobufExpositionDecoder {
                 name: family.name, help: family.help.isEmpty ? nil : family.help, type: type,
                 unit: !family.unit.isEmpty && baseName.hasSuffix("_" + family.unit) ? family.unit : nil,
                 metrics: family.series.map { series in
-                    Metric(labels: series.labels, value: value(series.value, created: series.createdMilliseconds))
+                    Metric(
+                        labels: series.labels,
+                        value: value(series.value, created: series.createdMilliseconds, exemplars: series.exemplars))
                 })
         }
     }
 
-    private static func value(_ value: SeriesValue, created: Int64) -> Value {
+    /// The exemplars as client_golang writes them: a counter's, each classic bucket's (a
+    /// `+Inf` bucket added for its exemplar), and for a native histogram all of them again.
+    private static func value(_ value: SeriesValue, created: Int64, exemplars: SeriesExemplars?) -> Value {
         switch value {
-        case .counter(let scalar): return .counter(bits: scalar.bitPattern, createdMilliseconds: created)
+        case .counter(let scalar):
+            return .counter(
+                bits: scalar.bitPattern, createdMilliseconds: created, exemplar: exemplars?.slot(0).map(Exemplar.init))
         case .gauge(let scalar): return .gauge(bits: scalar.bitPattern)
         case .histogram(let histogram):
             let native = histogram.native
+            var buckets = zip(histogram.upperBounds, histogram.cumulativeCounts).enumerated().map {
+                Bucket(
+                    cumulativeCount: $1.1, upperBoundBits: $1.0.bitPattern,
+                    exemplar: exemplars?.slot($0).map(Exemplar.init))
+            }
+            if !histogram.upperBounds.isEmpty, let infinity = exemplars?.slot(histogram.upperBounds.count) {
+                buckets.append(
+                    Bucket(
+                        cumulativeCount: histogram.count, upperBoundBits: Double.infinity.bitPattern,
+                        exemplar: Exemplar(infinity)))
+            }
             return .histogram(
                 Histogram(
                     count: native?.count ?? histogram.count, sumBits: (native?.sum ?? histogram.sum).bitPattern,
-                    buckets: zip(histogram.upperBounds, histogram.cumulativeCounts).map {
-                        Bucket(cumulativeCount: $1, upperBoundBits: $0.bitPattern)
-                    },
+                    buckets: buckets,
                     native: native.map {
                         Native(
                             schema: $0.schema, zeroThresholdBits: $0.zeroThreshold.bitPattern,
                             zeroCount: $0.zeroCount, negativeSpans: $0.negativeSpans,
                             negativeDeltas: $0.negativeDeltas, positiveSpans: $0.positiveSpans,
                             positiveDeltas: $0.positiveDeltas)
-                    }, createdMilliseconds: created))
+                    }, createdMilliseconds: created,
+                    exemplars: native == nil ? [] : (exemplars?.all ?? []).map(Exemplar.init)))
         }
     }
 }

@@ -28,7 +28,9 @@ struct ProtobufFamilyWriterTests {
         let runs = HeavyTestWork.iterations(1_000)
         await HeavyTestWork.run {
             var random = SplitMix64(seed: seed)
-            var seen = (families: 0, native: 0, both: 0, nativeBuckets: 0, negativeBuckets: 0, escapes: 0)
+            var seen = (
+                families: 0, native: 0, both: 0, nativeBuckets: 0, negativeBuckets: 0, escapes: 0, exemplars: 0
+            )
             for run in 0..<runs {
                 let runSeed = random.next()
                 let registry = Self.randomRegistry(seed: runSeed)
@@ -51,9 +53,13 @@ struct ProtobufFamilyWriterTests {
                         if metric.labels.contains(where: { $0.value.contains(where: { "\"\\\n".contains($0) }) }) {
                             seen.escapes += 1
                         }
-                        guard case .histogram(let histogram) = metric.value, let native = histogram.native else {
-                            continue
+                        if case .counter(_, _, let exemplar?) = metric.value, !exemplar.labels.isEmpty {
+                            seen.exemplars += 1
                         }
+                        guard case .histogram(let histogram) = metric.value else { continue }
+                        seen.exemplars += histogram.buckets.filter { $0.exemplar != nil }.count
+                        seen.exemplars += histogram.exemplars.count
+                        guard let native = histogram.native else { continue }
                         seen.native += 1
                         if !histogram.buckets.isEmpty { seen.both += 1 }
                         seen.nativeBuckets += native.positiveDeltas.count
@@ -66,6 +72,7 @@ struct ProtobufFamilyWriterTests {
             #expect(seen.native > runs / 4 && seen.both > 0, "seed \(seed)")
             #expect(seen.nativeBuckets > 0 && seen.negativeBuckets > 0, "seed \(seed)")
             #expect(seen.escapes > 0, "seed \(seed)")
+            #expect(seen.exemplars > runs, "seed \(seed)")
         }
     }
 
@@ -88,6 +95,19 @@ struct ProtobufFamilyWriterTests {
         }
         let registry = MetricsRegistry()
         let alphabet = ["a", "Z", " ", "\"", "\\", "\n", "ü", "🙂", "=", ",", "{", "le"]
+        /// Nil, or an exemplar with 0…2 labels of random text (over 128 code points at times:
+        /// rejected) and a random timestamp (stamped when nil).
+        func exemplar() -> Exemplar? {
+            guard random.next() % 3 != 0 else { return nil }
+            var labels: [Label] = []
+            for name in ["trace_id", "span_id"].prefix(Int(random.next() % 3)) {
+                var value = ""
+                for _ in 0..<Int(random.next() % 70) { value += pick(alphabet) }
+                labels.append(Label(name: name, value: value))
+            }
+            let timestamps: [Int64?] = [nil, 1, 999, 1_520_879_607_789]
+            return Exemplar(labels: labels, timestampMilliseconds: pick(timestamps))
+        }
         for index in 0..<Int(random.next() % 6 + 1) {
             let labelNames = Array(["route", "code", "_x", "shard"].prefix(Int(random.next() % 4)))
             let unit = pick(["", "", "seconds"])
@@ -102,7 +122,8 @@ struct ProtobufFamilyWriterTests {
             case 0:
                 let family = registry.counterFamily(name: name, help: help, labelNames: labelNames, unit: unit)
                 for labelValues in values {
-                    family.series(labelValues).increment(by: pick([0, 1, 2.5, 1e300, observation()]))
+                    family.series(labelValues).increment(
+                        by: pick([0, 1, 2.5, 1e300, observation()]), exemplar: exemplar())
                 }
             case 1:
                 let family = registry.gaugeFamily(name: name, help: help, labelNames: labelNames, unit: unit)
@@ -122,7 +143,7 @@ struct ProtobufFamilyWriterTests {
                     native: native)
                 for labelValues in values {
                     let series = family.series(labelValues)
-                    for _ in 0..<Int(random.next() % 60) { series.observe(observation()) }
+                    for _ in 0..<Int(random.next() % 60) { series.observe(observation(), exemplar: exemplar()) }
                 }
             }
         }
