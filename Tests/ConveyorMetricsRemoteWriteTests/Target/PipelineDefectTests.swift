@@ -133,8 +133,10 @@ struct PipelineDefectTests {
         harness.target.produce(harness.registry.snapshot(), final: false)
         let errors = capture.all.filter { $0.hasPrefix("error") }
         #expect(errors.contains { $0.contains("raise max_memory_bytes") && $0.contains("max_memory_bytes=4096") })
-        // 600 series and the registry's 9 rejection counters.
-        #expect(errors.contains { $0.contains("larger than the memory queue's bound") && $0.contains("samples=609") })
+        // 600 series and the registry's rejection counters, one per reason.
+        let samples = 600 + RejectionReason.allCases.count
+        #expect(
+            errors.contains { $0.contains("larger than the memory queue's bound") && $0.contains("samples=\(samples)") })
         let dropped = harness.metrics.snapshot().family(named: "conveyor_metrics_remote_write_samples_dropped_total")?
             .series.compactMap(\.value.scalar).reduce(0, +)
         #expect((dropped ?? 0) > 0)
