@@ -16,7 +16,7 @@ import Synchronization
 public final class CounterSeries: SeriesStorage {
     package typealias Configuration = Void
 
-    // Stored in this order so the object is 112 bytes (a 112-byte heap block, not 128):
+    // Stored in this order so the object is 104 bytes (a 112-byte heap block, not 128):
     // the key's 33 bytes, then the 4-byte label length fill the tail.
     // Immutable after init; freed in deinit.
     nonisolated(unsafe) private let renderedLabelsStart: UnsafeRawPointer?
@@ -26,8 +26,6 @@ public final class CounterSeries: SeriesStorage {
     package let context: SeriesContext
     /// When it was created (ms since the epoch).
     package let createdMilliseconds = WallClock.unixMilliseconds()
-    /// The exemplar store, made on the first exemplar and kept for the series' life.
-    private let exemplarSlot = AtomicLazyReference<ExemplarStore>()
     package let lookupKey: LabelValuesKey
     private let renderedLabelsCount: UInt32
 
@@ -42,7 +40,10 @@ public final class CounterSeries: SeriesStorage {
         self.context = context
     }
 
-    deinit { RenderedLabels.free(renderedLabels) }
+    deinit {
+        RenderedLabels.free(renderedLabels)
+        context.counterExemplars.forget(ObjectIdentifier(self))
+    }
 
     /// Adds a whole number; one relaxed atomic add, no allocation (and an exemplar from the
     /// registry's provider, when it has one).
@@ -102,7 +103,7 @@ public final class CounterSeries: SeriesStorage {
     private func recordExemplar(_ exemplar: Exemplar?, value: Double) {
         if let exemplar {
             guard let recorded = context.validated(exemplar, value: value) else { return }
-            exemplarSlot.store(layout: .perSlot(1)).record(recorded, slot: 0)
+            context.counterExemplars.store(for: ObjectIdentifier(self), layout: .perSlot(1)).record(recorded, slot: 0)
         } else if context.providesExemplars {
             provideExemplar(value: value)
         }
@@ -113,11 +114,11 @@ public final class CounterSeries: SeriesStorage {
     private func provideExemplar(value: Double) {
         guard let exemplar = context.exemplarProvider?.make(), let recorded = context.validated(exemplar, value: value)
         else { return }
-        exemplarSlot.store(layout: .perSlot(1)).record(recorded, slot: 0)
+        context.counterExemplars.store(for: ObjectIdentifier(self), layout: .perSlot(1)).record(recorded, slot: 0)
     }
 
     /// The exemplar store; nil before the first exemplar.
-    package var exemplarStore: ExemplarStore? { exemplarSlot.load() }
+    package var exemplarStore: ExemplarStore? { context.counterExemplars.store(of: ObjectIdentifier(self)) }
 
     /// Sets the counter back to zero (swift-metrics `reset()`).
     public func reset() {

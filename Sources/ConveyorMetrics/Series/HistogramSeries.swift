@@ -41,9 +41,13 @@ public final class HistogramSeries: SeriesStorage {
     package let createdMilliseconds = WallClock.unixMilliseconds()
     /// The exemplar store, made on the first exemplar and kept for the series' life.
     private let exemplarSlot = AtomicLazyReference<ExemplarStore>()
-    /// The registry has an exemplar provider (`context.providesExemplars`, held here so that
-    /// an observation without one pays a load and a branch on this object only).
+    /// The registry has an exemplar provider (`context.providesExemplars`).
     private let providesExemplars: Bool
+    /// Classic buckets only and no exemplar provider: the one branch an observation of such a
+    /// family pays; everything else (native, provided exemplars) is out of line.
+    private let plain: Bool
+    /// `native` when there is no exemplar provider: such an observation goes straight there.
+    nonisolated(unsafe) private let nativeWithoutProvider: Unmanaged<NativeHistogramStorage>?
 
     package init(identity: SeriesIdentity, configuration: HistogramConfiguration, context: SeriesContext) {
         self.renderedLabels = RenderedLabels.allocate(identity.labels)
@@ -61,6 +65,8 @@ public final class HistogramSeries: SeriesStorage {
         }
         self.context = context
         self.providesExemplars = context.providesExemplars
+        self.plain = native == nil && !context.providesExemplars
+        self.nativeWithoutProvider = context.providesExemplars ? nil : native
     }
 
     deinit {
@@ -75,6 +81,20 @@ public final class HistogramSeries: SeriesStorage {
     /// buckets.
     @inline(__always)
     public func observe(_ value: Double) {
+        guard plain else {
+            if let native = nativeWithoutProvider {
+                native._withUnsafeGuaranteedRef { $0.observe(value) }
+                return
+            }
+            return observeSlowly(value)
+        }
+        recordClassic(value)
+    }
+
+    /// A native histogram and/or an exemplar provider (out of line: a plain family's
+    /// `observe` stays one branch and the classic recording).
+    @inline(never)
+    private func observeSlowly(_ value: Double) {
         record(value)
         if providesExemplars { provideExemplar(value: value) }
     }
@@ -100,6 +120,12 @@ public final class HistogramSeries: SeriesStorage {
             native._withUnsafeGuaranteedRef { $0.observe(value) }
             return
         }
+        recordClassic(value)
+    }
+
+    /// Into the classic buckets (a classic-only family).
+    @inline(__always)
+    private func recordClassic(_ value: Double) {
         guard value.isFinite else {
             context.reject(value.isNaN ? .notANumber : .infinite, "observe \(value)")
             return

@@ -76,10 +76,9 @@ package final class NativeHistogramBank: Sendable {
             zeroCount.wrappingAdd(1, ordering: .relaxed)
         } else {
             let negative = value < 0
-            guard
-                let layout = UnsafePointer<NativeHistogramSchema.KeyLayout>(
-                    bitPattern: keyLayout.load(ordering: .relaxed))
-            else { return .full(negative: negative) }
+            // Never 0: set to an immortal layout in init and on every schema change.
+            let layout = UnsafePointer<NativeHistogramSchema.KeyLayout>(bitPattern: keyLayout.load(ordering: .relaxed))
+                .unsafelyUnwrapped
             let key = NativeHistogramSchema.key(forMagnitude: magnitude, layout: layout.pointee)
             guard let table = negative ? self.negative : positive else { return .full(negative: negative) }
             switch table.add(1, to: key) {

@@ -136,7 +136,8 @@ struct PipelineDefectTests {
         // 600 series and the registry's rejection counters, one per reason.
         let samples = 600 + RejectionReason.allCases.count
         #expect(
-            errors.contains { $0.contains("larger than the memory queue's bound") && $0.contains("samples=\(samples)") })
+            errors.contains { $0.contains("larger than the memory queue's bound") && $0.contains("samples=\(samples)") }
+        )
         let dropped = harness.metrics.snapshot().family(named: "conveyor_metrics_remote_write_samples_dropped_total")?
             .series.compactMap(\.value.scalar).reduce(0, +)
         #expect((dropped ?? 0) > 0)
