@@ -51,12 +51,25 @@ package final class RouterSimulation: Service, Sendable {
 /// The simulation's evolving state; `step` records one tick's worth of traffic.
 struct SimulationState {
     private var random: SplitMix64
+    /// Trace ids for the latency exemplars (a stream of its own: the recorded values are the
+    /// same with or without them).
+    private var traces: SplitMix64
     private var term: UInt64 = 1
     private var isLeader = true
     private var ticks: UInt64 = 0
 
     init(seed: UInt64) {
         random = SplitMix64(seed: seed)
+        traces = SplitMix64(seed: seed ^ 0x7472_6163_6573)
+    }
+
+    /// A W3C-style trace id: 32 lowercase hex digits.
+    private mutating func traceID() -> String {
+        func hex(_ value: UInt64) -> String {
+            let digits = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+        return hex(traces.next()) + hex(traces.next())
     }
 
     mutating func step(_ metrics: ConveyorRouterMetrics, everything: Bool) {
@@ -78,7 +91,10 @@ struct SimulationState {
             for _ in 0..<5 {
                 // Log-normal-ish latency: mostly a few ms, sometimes hundreds.
                 let latency = 0.3 * Double(1 + random.next(below: 20)) * (random.chance(0.02) ? 100 : 1)
-                metrics.recordRoutingLatency(pipelineID: pipeline.id, latencyMs: latency)
+                // Each with the trace it came from: an exemplar per bucket links a slow bucket to
+                // a trace (OpenMetrics, protobuf, and remote write with send_exemplars).
+                metrics.recordRoutingLatency(
+                    pipelineID: pipeline.id, latencyMs: latency, exemplar: Exemplar(["trace_id": traceID()]))
             }
         }
         for sink in RouterSimulation.sinks {
