@@ -22,6 +22,15 @@ package enum ExpositionChecker {
         package let name: String
         package let labels: [Label]
         package let value: Double
+        /// OpenMetrics: the exemplar after ` # `, if the line has one.
+        package var exemplar: ExemplarText?
+    }
+
+    /// An OpenMetrics exemplar: `# {labels} value [timestamp]`.
+    package struct ExemplarText {
+        package let labels: [Label]
+        package let value: Double
+        package let timestamp: Double?
     }
 
     package struct Parsed {
@@ -58,70 +67,116 @@ package enum ExpositionChecker {
                 }
                 continue
             }
-            parsed.samples.append(try sample(Array(line), line: number))
+            parsed.samples.append(try sample(Array(line), line: number, openMetrics: openMetrics))
         }
         if openMetrics && !sawEOF { throw Failure(line: lines.count, reason: "no # EOF") }
         return parsed
     }
 
-    private static func sample(_ line: [UInt8], line number: Int) throws(Failure) -> Sample {
+    private static func sample(_ line: [UInt8], line number: Int, openMetrics: Bool) throws(Failure) -> Sample {
         var index = 0
         while index < line.count && line[index] != UInt8(ascii: "{") && line[index] != UInt8(ascii: " ") { index += 1 }
         let name = String(decoding: line[0..<index], as: UTF8.self)
         guard isMetricName(Substring(name)) else { throw Failure(line: number, reason: "bad metric name \(name)") }
         var labels: [Label] = []
         if index < line.count && line[index] == UInt8(ascii: "{") {
-            index += 1
-            while index < line.count && line[index] != UInt8(ascii: "}") {
-                let start = index
-                while index < line.count && line[index] != UInt8(ascii: "=") { index += 1 }
-                let labelName = String(decoding: line[start..<index], as: UTF8.self)
-                guard isLabelName(labelName), index + 1 < line.count, line[index + 1] == UInt8(ascii: "\"") else {
-                    throw Failure(line: number, reason: "bad label name \(labelName.debugDescription)")
-                }
-                index += 2
-                var value: [UInt8] = []
-                while true {
-                    guard index < line.count else { throw Failure(line: number, reason: "unterminated label value") }
-                    let byte = line[index]
-                    if byte == UInt8(ascii: "\"") { break }
-                    if byte == UInt8(ascii: "\\") {
-                        guard index + 1 < line.count else { throw Failure(line: number, reason: "dangling backslash") }
-                        switch line[index + 1] {
-                        case UInt8(ascii: "\\"): value.append(UInt8(ascii: "\\"))
-                        case UInt8(ascii: "\""): value.append(UInt8(ascii: "\""))
-                        case UInt8(ascii: "n"): value.append(UInt8(ascii: "\n"))
-                        default: throw Failure(line: number, reason: "bad escape in a label value")
-                        }
-                        index += 2
-                        continue
-                    }
-                    value.append(byte)
-                    index += 1
-                }
-                labels.append(Label(name: labelName, value: String(decoding: value, as: UTF8.self)))
-                index += 1
-                if index < line.count && line[index] == UInt8(ascii: ",") { index += 1 }
-            }
-            guard index < line.count else { throw Failure(line: number, reason: "unterminated label set") }
-            index += 1
+            labels = try labelSet(line, at: &index, line: number)
         }
         guard index < line.count, line[index] == UInt8(ascii: " ") else {
             throw Failure(line: number, reason: "no space before the value")
         }
-        let valueText = String(decoding: line[(index + 1)...], as: UTF8.self)
-        let value: Double
-        switch valueText {
-        case "NaN": value = .nan
-        case "+Inf": value = .infinity
-        case "-Inf": value = -.infinity
-        default:
-            guard let parsed = Double(valueText), parsed.isFinite, !valueText.contains(" ") else {
-                throw Failure(line: number, reason: "bad value \(valueText.debugDescription)")
-            }
-            value = parsed
+        var rest = Array(line[(index + 1)...])
+        var exemplar: ExemplarText?
+        if openMetrics, let marker = find(Array(" # ".utf8), in: rest) {
+            exemplar = try exemplarText(Array(rest[(marker + 3)...]), line: number)
+            rest = Array(rest[..<marker])
         }
-        return Sample(name: name, labels: labels, value: value)
+        let value = try Self.number(String(decoding: rest, as: UTF8.self), line: number)
+        return Sample(name: name, labels: labels, value: value, exemplar: exemplar)
+    }
+
+    /// `{name="value",…}` from `index` (at the `{`); leaves `index` after the `}`.
+    private static func labelSet(_ line: [UInt8], at index: inout Int, line number: Int) throws(Failure) -> [Label] {
+        var labels: [Label] = []
+        index += 1
+        while index < line.count && line[index] != UInt8(ascii: "}") {
+            let start = index
+            while index < line.count && line[index] != UInt8(ascii: "=") { index += 1 }
+            let labelName = String(decoding: line[start..<index], as: UTF8.self)
+            guard isLabelName(labelName), index + 1 < line.count, line[index + 1] == UInt8(ascii: "\"") else {
+                throw Failure(line: number, reason: "bad label name \(labelName.debugDescription)")
+            }
+            index += 2
+            var value: [UInt8] = []
+            while true {
+                guard index < line.count else { throw Failure(line: number, reason: "unterminated label value") }
+                let byte = line[index]
+                if byte == UInt8(ascii: "\"") { break }
+                if byte == UInt8(ascii: "\\") {
+                    guard index + 1 < line.count else { throw Failure(line: number, reason: "dangling backslash") }
+                    switch line[index + 1] {
+                    case UInt8(ascii: "\\"): value.append(UInt8(ascii: "\\"))
+                    case UInt8(ascii: "\""): value.append(UInt8(ascii: "\""))
+                    case UInt8(ascii: "n"): value.append(UInt8(ascii: "\n"))
+                    default: throw Failure(line: number, reason: "bad escape in a label value")
+                    }
+                    index += 2
+                    continue
+                }
+                value.append(byte)
+                index += 1
+            }
+            labels.append(Label(name: labelName, value: String(decoding: value, as: UTF8.self)))
+            index += 1
+            if index < line.count && line[index] == UInt8(ascii: ",") { index += 1 }
+        }
+        guard index < line.count else { throw Failure(line: number, reason: "unterminated label set") }
+        index += 1
+        return labels
+    }
+
+    /// `{labels} value [timestamp]`, its labels within OpenMetrics' 128 code points.
+    private static func exemplarText(_ text: [UInt8], line number: Int) throws(Failure) -> ExemplarText {
+        guard text.first == UInt8(ascii: "{") else { throw Failure(line: number, reason: "an exemplar without labels") }
+        var index = 0
+        let labels = try labelSet(text, at: &index, line: number)
+        let codePoints = labels.reduce(0) { $0 + $1.name.unicodeScalars.count + $1.value.unicodeScalars.count }
+        guard codePoints <= 128 else {
+            throw Failure(line: number, reason: "exemplar labels of \(codePoints) code points (at most 128)")
+        }
+        guard index < text.count, text[index] == UInt8(ascii: " ") else {
+            throw Failure(line: number, reason: "no space before the exemplar value")
+        }
+        let parts = String(decoding: text[(index + 1)...], as: UTF8.self).split(
+            separator: " ", omittingEmptySubsequences: false)
+        guard parts.count == 1 || parts.count == 2 else {
+            throw Failure(line: number, reason: "an exemplar is a value and an optional timestamp")
+        }
+        let value = try Self.number(String(parts[0]), line: number)
+        let timestamp = parts.count == 2 ? try Self.number(String(parts[1]), line: number) : nil
+        return ExemplarText(labels: labels, value: value, timestamp: timestamp)
+    }
+
+    private static func number(_ text: String, line number: Int) throws(Failure) -> Double {
+        switch text {
+        case "NaN": return .nan
+        case "+Inf": return .infinity
+        case "-Inf": return -.infinity
+        default:
+            guard let parsed = Double(text), parsed.isFinite, !text.contains(" ") else {
+                throw Failure(line: number, reason: "bad value \(text.debugDescription)")
+            }
+            return parsed
+        }
+    }
+
+    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for start in 0...(haystack.count - needle.count)
+        where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+            return start
+        }
+        return nil
     }
 
     private static func validEscapes(_ text: Substring.UTF8View, quote: Bool) -> Bool {

@@ -94,8 +94,10 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
             name: "fuzz_seconds", help: "Fuzzed histogram", labelNames: ["b"], buckets: [0.1, 1, 10])
         let rejectedBefore = RejectionReason.allCases.reduce(0) { $0 + registry.rejectedCount($1) }
         gauge.series(labels).set(value)
-        counter.series(labels[0]).increment(by: value)
-        histogram.series(labels[1]).observe(value)
+        // The third label value is also an exemplar's trace id (invalid ones are rejected).
+        let exemplar = Exemplar(["trace_id": labels[2]])
+        counter.series(labels[0]).increment(by: value, exemplar: exemplar)
+        histogram.series(labels[1]).observe(value, exemplar: exemplar)
         let rejected = RejectionReason.allCases.reduce(0) { $0 + registry.rejectedCount($1) } > rejectedBefore
         for format in [ExpositionFormat.prometheusText, .openMetrics] {
             var buffer: [UInt8] = []
@@ -127,6 +129,22 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
                 }
             } else if !rejected {
                 throw Finding(description: "an accepted gauge series is missing from the output")
+            }
+            // An accepted exemplar is on the counter's line (OpenMetrics only), as recorded.
+            let exemplars = parsed.samples.compactMap(\.exemplar)
+            if format == .prometheusText, !exemplars.isEmpty {
+                throw Finding(description: "exemplars in the Prometheus text format")
+            }
+            if format == .openMetrics, !rejected, value > 0,
+                let line = parsed.samples.first(where: { $0.name == "fuzz_total" })
+            {
+                guard let written = line.exemplar,
+                    written.labels == [ExpositionChecker.Label(name: "trace_id", value: labels[2])],
+                    written.value.bitPattern == value.bitPattern
+                else {
+                    throw Finding(
+                        description: "the counter's exemplar \(String(describing: line.exemplar)) for \(labels[2])")
+                }
             }
         }
     }
