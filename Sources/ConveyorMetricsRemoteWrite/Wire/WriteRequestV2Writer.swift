@@ -17,7 +17,7 @@ import ConveyorMetrics
 /// to that): proto3 defaults (a ±0.0 value, zero timestamps and refs) are left out, label
 /// refs are packed, and metadata is written for every series that has a type.
 final class WriteRequestV2Writer {
-    private let buffer = RequestBuffer()
+    let buffer = RequestBuffer()
     /// The series of the request being written, before the symbols go in front of them.
     private let scratch = RequestBuffer()
     /// Per symbol slot: the request's stamp (high 32 bits) and the symbol's index in it (low).
@@ -26,17 +26,17 @@ final class WriteRequestV2Writer {
     private var stamp: UInt32 = 0
     /// The request's symbols after `""`, in order.
     private var symbols: [UnsafeRawBufferPointer] = []
-    private var symbolBytes = 0
+    var symbolBytes = 0
     /// Flat copies of what the writer reads per sample, for the last few series lists.
-    private var layouts: [SeriesLayout] = []
+    var layouts: [SeriesLayout] = []
     /// Whether requests are written from templates of batches written before.
     private let usesTemplates: Bool
     /// The templates of the batches written at least twice.
-    private var templates: [V2RequestTemplate] = []
+    var templates: [V2RequestTemplate] = []
     /// Requests written so far (templates note when they were last used).
-    private var writes = 0
+    var writes = 0
     /// The batches written once lately, most recent first.
-    private var recentSlices: [[V2RequestTemplate.Slice]] = []
+    var recentSlices: [[V2RequestTemplate.Slice]] = []
     /// Requests written from a template (tests).
     private(set) var templateWrites = 0
     /// The templates kept now, and their bytes (tests).
@@ -122,88 +122,10 @@ final class WriteRequestV2Writer {
         buffer.count = cursor - start
     }
 
-    /// Writes the request for `chunks` from the template recorded for the same slices: the
-    /// symbols and each series' refs and metadata are copied, the samples written. False
-    /// (nothing written) if the template does not have one piece per sample.
-    private func write(_ chunks: [SampleChunk], from template: V2RequestTemplate) -> Bool {
-        let samples = chunks.reduce(0) { $0 + $1.count }
-        guard samples == template.lengths.count, chunks.count == template.layouts.count,
-            var piece = UnsafeRawPointer(template.pieces.baseAddress)
-        else { return false }
-        // Per sample besides its pieces: series tag and length (≤ 6) and sample (≤ 33); then
-        // room for the last word copied or varint stored past the end.
-        let histogramBytes = chunks.reduce(0) { $0 + $1.histogramBytes }
-        let start = buffer.reserve(template.symbolCount + template.pieces.count + samples * 40 + histogramBytes + 16)
-        if let symbols = template.symbols.baseAddress {
-            start.copyMemory(from: symbols, byteCount: template.symbolCount)
-        }
-        var cursor = start + template.symbolCount
-        var next = 0
-        template.lengths.withUnsafeBufferPointer { lengths in
-            for (chunk, layout) in zip(chunks, template.layouts) {
-                let packed = PackedVarint(UInt64(bitPattern: chunk.timestamp))
-                Self.withHistograms(of: chunk) { histograms in
-                    layout.entries.withUnsafeBufferPointer { entries in
-                        chunk.values.withUnsafeBufferPointer { values in
-                            for index in chunk.start..<chunk.end {
-                                let length = lengths[next]
-                                next &+= 1
-                                let refs = Int(length & 0xFF_FFFF)
-                                let metadata = Int(length >> 24)
-                                cursor = ProtobufWriter.put(0x2A, cursor)  // Request.timeseries
-                                let body = cursor + 1
-                                V2RequestTemplate.copyWords(piece, body, refs)
-                                piece += V2RequestTemplate.padded(refs)
-                                cursor = Self.putSample(
-                                    entries[index], value: values[index], histograms: histograms, index: index,
-                                    timestamp: chunk.timestamp, packed: packed, at: body + refs)
-                                V2RequestTemplate.copyWords(piece, cursor, metadata)
-                                piece += V2RequestTemplate.padded(metadata)
-                                cursor = Self.closeLength(body: body, end: cursor + metadata)
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        buffer.count = cursor - start
-        return true
-    }
-
-    /// Records the template of the request just written when the same slices were written
-    /// before (a batch seen once may never come again: with a backlog the slices shift).
-    /// A full cache makes room only from templates idle for a while: a flush's batches come
-    /// round in a cycle, which an LRU cache smaller than the cycle would never hit.
-    private func keepTemplate(of chunks: [SampleChunk], _ slices: [V2RequestTemplate.Slice]) {
-        guard let seen = recentSlices.firstIndex(of: slices) else {
-            recentSlices.insert(slices, at: 0)
-            if recentSlices.count > 2 * Self.maxTemplates { recentSlices.removeLast() }
-            return
-        }
-        recentSlices.remove(at: seen)
-        // Templates of series lists the writer no longer writes, and idle ones, go first.
-        templates.removeAll { old in
-            old.layouts.contains { used in !layouts.contains { $0 === used } }
-                || writes - old.lastUsed > 4 * Self.maxTemplates
-        }
-        let symbolsLength = 2 + symbolBytes
-        let body = buffer.body
-        guard templates.count < Self.maxTemplates, body.count >= symbolsLength,
-            let template = V2RequestTemplate(
-                slices: slices, layouts: chunks.map { layout(of: $0.series) },
-                symbols: UnsafeRawBufferPointer(rebasing: body[0..<symbolsLength]),
-                series: UnsafeRawBufferPointer(rebasing: body[symbolsLength...]),
-                samples: chunks.reduce(0) { $0 + $1.count }),
-            templateBytes + template.byteCount <= Self.maxTemplateBytes
-        else { return }
-        template.lastUsed = writes
-        templates.append(template)
-    }
-
     /// Calls `body` with `chunk`'s native histograms by position, or nil when it has none (a
     /// pointer, so a sample without one costs a test of nil, not an optional value's copy).
     @inline(__always)
-    private static func withHistograms<R>(of chunk: SampleChunk, _ body: (UnsafePointer<NativeHistogramValue?>?) -> R)
+    static func withHistograms<R>(of chunk: SampleChunk, _ body: (UnsafePointer<NativeHistogramValue?>?) -> R)
         -> R
     {
         guard let histograms = chunk.histograms else { return body(nil) }
@@ -262,7 +184,7 @@ final class WriteRequestV2Writer {
         }
     }
 
-    private func layout(of series: [RemoteSeries]) -> SeriesLayout {
+    func layout(of series: [RemoteSeries]) -> SeriesLayout {
         if let index = layouts.firstIndex(where: { $0.describes(series) }) {
             let found = layouts[index]
             if index > 0 {
@@ -374,7 +296,7 @@ final class WriteRequestV2Writer {
     /// than the sample); returns the position after it (8 bytes of room past it are used).
     /// A native histogram goes in `TimeSeries.histograms` instead, with the same start.
     @inline(__always)
-    private static func putSample(
+    static func putSample(
         _ entry: Entry, value: Double, histograms: UnsafePointer<NativeHistogramValue?>?, index: Int, timestamp: Int64,
         packed: PackedVarint,
         at start: UnsafeMutableRawPointer
@@ -411,7 +333,7 @@ final class WriteRequestV2Writer {
     /// Writes the length of `body..<end` into the byte before `body` (moving the body along
     /// when the length needs more than one byte); returns the body's new end.
     @inline(__always)
-    private static func closeLength(body: UnsafeMutableRawPointer, end: UnsafeMutableRawPointer)
+    static func closeLength(body: UnsafeMutableRawPointer, end: UnsafeMutableRawPointer)
         -> UnsafeMutableRawPointer
     {
         let length = end - body
