@@ -47,23 +47,15 @@ struct ProtobufExpositionPrometheusTests {
             name: "both_seconds", help: "Classic and native", buckets: [0.01, 0.1, 1],
             native: NativeHistogramOptions(bucketFactor: 1.1, maxBucketCount: 0, keepClassicBuckets: true))
         let values = Self.logNormal(count: Self.observations, seed: Self.seed)
-        var observedSum = 0.0
-        for value in values {
-            latency.series().observe(value)
-            both.series().observe(value)
-            observedSum += value
-        }
+        let observedSum = values.reduce(0, +)
+        // Empty until Prometheus scraped them once: `rate` over a minute then sees exactly the
+        // observations (recorded below, after that scrape).
+        _ = latency.series()
+        _ = both.series()
         registry.counterFamily(name: "jobs_total", help: "Jobs", labelNames: ["queue"]).series("mail").increment(
             by: 42 as UInt64)
         let wait = registry.histogramFamily(name: "wait_seconds", help: "Wait", buckets: [0.1, 1, 10])
         for value in [0.05, 0.5, 0.5, 5, 50] { wait.series().observe(value) }
-        guard let native = latency.series().value.native else {
-            Issue.record("latency_seconds records no native histogram")
-            return
-        }
-        #expect(native.schema == Self.schema && native.count == UInt64(Self.observations))
-        #expect(!native.positiveDeltas.isEmpty && native.negativeDeltas.isEmpty)
-
         let exporter = MetricsExporter(
             configuration: MetricsExporter.Configuration(host: "127.0.0.1", port: 0), registry: registry)
         try await exporter.start()
@@ -90,8 +82,28 @@ struct ProtobufExpositionPrometheusTests {
             }
             server = prometheus
 
-            // Polls until the first scrape is in (a native histogram only arrives over protobuf).
-            let count = try await Self.poll(prometheus, "histogram_count(latency_seconds)", deadline: .seconds(30))
+            // Polls until the first scrape is in (a native histogram only arrives over protobuf),
+            // then records the observations and polls until a scrape has them.
+            let empty = try await Self.poll(prometheus, "histogram_count(latency_seconds)", deadline: .seconds(30))
+            #expect(empty == 0)
+            await HeavyTestWork.run {
+                for value in values {
+                    latency.series().observe(value)
+                    both.series().observe(value)
+                }
+            }
+            guard let native = latency.series().value.native else {
+                Issue.record("latency_seconds records no native histogram")
+                return
+            }
+            #expect(native.schema == Self.schema && native.count == UInt64(Self.observations))
+            #expect(!native.positiveDeltas.isEmpty && native.negativeDeltas.isEmpty)
+            var count = 0.0
+            let end = ContinuousClock.now + .seconds(30)
+            while count != Double(Self.observations) && ContinuousClock.now < end {
+                try await Task.sleep(for: .milliseconds(250))
+                count = try await Self.poll(prometheus, "histogram_count(latency_seconds)", deadline: .seconds(5))
+            }
             #expect(count == Double(Self.observations), "histogram_count is exact")
             let sum = try await Self.value(prometheus, "histogram_sum(latency_seconds)")
             #expect(sum == native.sum, "histogram_sum is the recorded sum, bit for bit")
@@ -105,7 +117,7 @@ struct ProtobufExpositionPrometheusTests {
             var report: [String] = []
             for q in [0.5, 0.9, 0.99] {
                 let truth = sorted[Int((q * Double(sorted.count)).rounded(.up)) - 1]
-                let estimate = try await Self.value(prometheus, "histogram_quantile(\(q), latency_seconds)")
+                let estimate = try await Self.value(prometheus, "histogram_quantile(\(q), rate(latency_seconds[1m]))")
                 let error = abs(estimate - truth) / truth
                 #expect(error <= bound, "q \(q): estimate \(estimate), true \(truth), error \(error) > \(bound)")
                 report.append(
