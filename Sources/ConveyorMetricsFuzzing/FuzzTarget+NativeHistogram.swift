@@ -47,8 +47,11 @@ extension FuzzTarget {
             throw Finding(
                 description: "buckets \(buckets) + zero \(native.zeroCount) + NaN \(nans) != count \(native.count)")
         }
+        // Past the bucket limit the resolution is halved; at the coarsest schema (−4) it
+        // cannot be, and a histogram spanning the doubles may keep more buckets. A delta per
+        // bucket, and at most two more per gap between buckets (empty buckets in a span).
         guard
-            options.maxBucketCount == 0
+            options.maxBucketCount == 0 || native.schema == Int32(NativeHistogramSchema.minimum)
                 || native.positiveDeltas.count + native.negativeDeltas.count
                     <= max(options.maxBucketCount, 1) * 3 + 4
         else {
