@@ -102,7 +102,9 @@ struct ExemplarEncodingTests {
                 }
                 #expect(position == request.pointee.n_timeseries, "seed \(seed), run \(run)")
             }
-            #expect(seen.exemplars > 500 && seen.onHistograms > 50, "seed \(seed): \(seen)")
+            #expect(
+                seen.exemplars > HeavyTestWork.iterations(500) && seen.onHistograms > HeavyTestWork.iterations(50),
+                "seed \(seed): \(seen)")
         }
     }
 }

@@ -216,7 +216,7 @@ struct WriteRequestV2WriterTests {
             hits += writer.templateWrites
             #expect(writer.templateCount <= WriteRequestV2Writer.maxTemplates, "seed \(seed)")
         }
-        #expect(hits > 1000, "templates were used: \(hits) requests")
+        #expect(hits > HeavyTestWork.iterations(1000), "templates were used: \(hits) requests")
     }
 
     /// Templates are bounded in number and bytes, however many batches come again; a
