@@ -68,7 +68,9 @@ struct NativeHistogramConcurrencyTests {
         let populated = (positive + negative).filter { $0.count > 0 }.count
         #expect(populated <= 24, "seed \(seed): \(populated) buckets populated at rest")
         #expect(readerFailure.withLock { $0 } == nil, "seed \(seed)")
-        #expect(snapshotsTaken.load(ordering: .relaxed) > 10, "seed \(seed)")
+        // The reader swapped and read while observers ran (fewer rounds under a sanitizer,
+        // where the observers' shorter loops end sooner).
+        #expect(snapshotsTaken.load(ordering: .relaxed) > (HeavyTestWork.sanitized ? 2 : 10), "seed \(seed)")
     }
 
     /// Runs `body(0..<count)` on `count` threads of their own at once and waits for all.
