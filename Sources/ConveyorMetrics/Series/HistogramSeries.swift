@@ -6,7 +6,7 @@ import Synchronization
 /// and a CAS add on the sum. Buckets are stored per bucket and made cumulative when read,
 /// and `_count` is the sum of all buckets, so `_count` always equals the `+Inf` bucket.
 ///
-/// A family with ``NativeHistogramOptions`` records into a ``NativeHistogramStorage`` instead
+/// A family with ``NativeHistogramOptions`` records into a native histogram instead
 /// (its classic buckets too, when it keeps them); a classic-only family pays one branch.
 ///
 /// An observation can carry an ``Exemplar``: the series keeps the latest per classic bucket
@@ -35,7 +35,7 @@ public final class HistogramSeries: SeriesStorage {
     private let nativeStorage: NativeHistogramStorage?
     /// The same, used without retaining it (`nativeStorage` keeps it alive): a classic-only
     /// family pays one load and one branch.
-    nonisolated(unsafe) private let native: Unmanaged<NativeHistogramStorage>?
+    private let native: Unmanaged<NativeHistogramStorage>?
     package let context: SeriesContext
     /// When it was created (ms since the epoch).
     package let createdMilliseconds = WallClock.unixMilliseconds()
@@ -47,7 +47,7 @@ public final class HistogramSeries: SeriesStorage {
     /// family pays; everything else (native, provided exemplars) is out of line.
     private let plain: Bool
     /// `native` when there is no exemplar provider: such an observation goes straight there.
-    nonisolated(unsafe) private let nativeWithoutProvider: Unmanaged<NativeHistogramStorage>?
+    private let nativeWithoutProvider: Unmanaged<NativeHistogramStorage>?
 
     package init(identity: SeriesIdentity, configuration: HistogramConfiguration, context: SeriesContext) {
         self.renderedLabels = RenderedLabels.allocate(identity.labels)
