@@ -77,38 +77,34 @@ struct HistogramEncodingTests {
                 let chunks = Self.randomChunks(&random)
                 let writer = WriteRequestWriter()
                 writer.write(chunks)
-                let bytes = writer.bytes
-                let unpacked = bytes.withUnsafeBufferPointer {
-                    prometheus__write_request__unpack(nil, $0.count, $0.baseAddress)
+                let checked = ProtobufCRoundTrip.v1(writer.bytes) { request, identical -> Int in
+                    #expect(identical, "seed \(seed): byte-identical to protobuf-c's packing")
+                    var position = 0
+                    for chunk in chunks {
+                        for index in chunk.start..<chunk.end {
+                            guard position < request.n_timeseries, let series = request.timeseries[position]?.pointee
+                            else {
+                                Issue.record("seed \(seed): series missing")
+                                return position
+                            }
+                            position += 1
+                            if let histogram = chunk.histogram(at: index) {
+                                histograms += 1
+                                #expect(series.n_samples == 0 && series.n_histograms == 1, "seed \(seed)")
+                                Self.expectEqual(
+                                    series.histograms[0]?.pointee, histogram, chunk.timestamp, "seed \(seed)")
+                            } else {
+                                #expect(series.n_samples == 1 && series.n_histograms == 0, "seed \(seed)")
+                            }
+                        }
+                    }
+                    #expect(position == request.n_timeseries, "seed \(seed)")
+                    return position
                 }
-                guard let request = unpacked else {
+                guard checked != nil else {
                     Issue.record("seed \(seed): protobuf-c refuses the writer's output")
                     return
                 }
-                defer { prometheus__write_request__free_unpacked(request, nil) }
-                var repacked = [UInt8](repeating: 0, count: prometheus__write_request__get_packed_size(request))
-                _ = repacked.withUnsafeMutableBufferPointer { prometheus__write_request__pack(request, $0.baseAddress) }
-                #expect(repacked == bytes, "seed \(seed): byte-identical to protobuf-c's packing")
-                var position = 0
-                for chunk in chunks {
-                    for index in chunk.start..<chunk.end {
-                        guard position < request.pointee.n_timeseries,
-                            let series = request.pointee.timeseries[position]?.pointee
-                        else {
-                            Issue.record("seed \(seed): series missing")
-                            return
-                        }
-                        position += 1
-                        if let histogram = chunk.histogram(at: index) {
-                            histograms += 1
-                            #expect(series.n_samples == 0 && series.n_histograms == 1, "seed \(seed)")
-                            Self.expectEqual(series.histograms[0]?.pointee, histogram, chunk.timestamp, "seed \(seed)")
-                        } else {
-                            #expect(series.n_samples == 1 && series.n_histograms == 0, "seed \(seed)")
-                        }
-                    }
-                }
-                #expect(position == request.pointee.n_timeseries, "seed \(seed)")
             }
             #expect(histograms > HeavyTestWork.iterations(500), "histograms were written: \(histograms)")
         }
@@ -130,48 +126,34 @@ struct HistogramEncodingTests {
                     #expect(writer.bytes == fresh.bytes, "seed \(seed) round \(round)")
                 }
                 #expect(writer.templateWrites == 1, "seed \(seed): the third request came from a template")
-                let bytes = writer.bytes
-                let unpacked = bytes.withUnsafeBufferPointer {
-                    io__prometheus__write__v2__request__unpack(nil, $0.count, $0.baseAddress)
-                }
-                guard let request = unpacked else {
-                    Issue.record("seed \(seed): protobuf-c refuses the writer's output")
-                    return
-                }
-                defer { io__prometheus__write__v2__request__free_unpacked(request, nil) }
-                var repacked = [UInt8](
-                    repeating: 0, count: io__prometheus__write__v2__request__get_packed_size(request))
-                _ = repacked.withUnsafeMutableBufferPointer {
-                    io__prometheus__write__v2__request__pack(request, $0.baseAddress)
-                }
-                #expect(repacked == bytes, "seed \(seed): byte-identical to protobuf-c's packing")
-                var position = 0
-                for chunk in chunks {
-                    for index in chunk.start..<chunk.end {
-                        guard position < request.pointee.n_timeseries,
-                            let series = request.pointee.timeseries[position]?.pointee
-                        else {
-                            Issue.record("seed \(seed): series missing")
-                            return
+                let checked = ProtobufCRoundTrip.v2(writer.bytes) { request, identical -> Bool in
+                    #expect(identical, "seed \(seed): byte-identical to protobuf-c's packing")
+                    var position = 0
+                    for chunk in chunks {
+                        for index in chunk.start..<chunk.end {
+                            guard position < request.n_timeseries, let series = request.timeseries[position]?.pointee
+                            else { return false }
+                            position += 1
+                            guard let histogram = chunk.histogram(at: index) else { continue }
+                            histograms += 1
+                            guard series.n_histograms == 1, series.n_samples == 0,
+                                let decoded = series.histograms[0]?.pointee
+                            else { return false }
+                            let start = chunk.series[index].startTimestamp
+                            let expectedStart = start > 0 && start <= chunk.timestamp ? start : 0
+                            #expect(
+                                decoded.count_int == histogram.count && decoded.start_timestamp == expectedStart,
+                                "seed \(seed)")
+                            #expect(
+                                (0..<decoded.n_positive_deltas).map { decoded.positive_deltas[$0] }
+                                    == histogram.positiveDeltas)
                         }
-                        position += 1
-                        guard let histogram = chunk.histogram(at: index) else { continue }
-                        histograms += 1
-                        guard series.n_histograms == 1, series.n_samples == 0,
-                            let decoded = series.histograms[0]?.pointee
-                        else {
-                            Issue.record("seed \(seed): histogram missing")
-                            return
-                        }
-                        let start = chunk.series[index].startTimestamp
-                        let expectedStart = start > 0 && start <= chunk.timestamp ? start : 0
-                        #expect(
-                            decoded.count_int == histogram.count && decoded.start_timestamp == expectedStart,
-                            "seed \(seed)")
-                        #expect(
-                            (0..<decoded.n_positive_deltas).map { decoded.positive_deltas[$0] }
-                                == histogram.positiveDeltas)
                     }
+                    return true
+                }
+                guard checked == true else {
+                    Issue.record("seed \(seed): protobuf-c refuses the output, or a series or histogram is missing")
+                    return
                 }
             }
             #expect(histograms > HeavyTestWork.iterations(300), "histograms were written: \(histograms)")
