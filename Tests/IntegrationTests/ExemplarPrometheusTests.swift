@@ -78,24 +78,8 @@ struct ExemplarPrometheusTests {
         var server: ExternalServer?
         do {
             let exporterPort = try #require(exporter.boundPort)
-            let prometheus = try await ExternalServer(binary: binary, readyPath: "/-/ready") { port, directory in
-                let config = directory.appendingPathComponent("prometheus.yml")
-                try? """
-                global:
-                  scrape_interval: 1s
-                  scrape_timeout: 1s
-                scrape_configs:
-                  - job_name: exemplars
-                    static_configs:
-                      - targets: ['127.0.0.1:\(exporterPort)']
-
-                """.write(to: config, atomically: true, encoding: .utf8)
-                return [
-                    "--config.file=\(config.path)",
-                    "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
-                    "--web.listen-address=127.0.0.1:\(port)", "--enable-feature=exemplar-storage",
-                ]
-            }
+            let prometheus = try await ExternalServer.prometheusScraping(
+                binary: binary, targetPort: exporterPort, job: "exemplars", features: ["exemplar-storage"])
             server = prometheus
             let counter = try await Self.poll(prometheus, "scraped_jobs_total", expected: 1)
             #expect(counter == ["scraped_jobs_total 4bf92f3577b34da6a3ce929d0e0e4736/00f067aa0ba902b7 3"])

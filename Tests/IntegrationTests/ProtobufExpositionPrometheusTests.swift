@@ -62,24 +62,8 @@ struct ProtobufExpositionPrometheusTests {
         var server: ExternalServer?
         do {
             let exporterPort = try #require(exporter.boundPort)
-            let prometheus = try await ExternalServer(binary: binary, readyPath: "/-/ready") { port, directory in
-                let config = directory.appendingPathComponent("prometheus.yml")
-                try? """
-                global:
-                  scrape_interval: 1s
-                  scrape_timeout: 1s
-                scrape_configs:
-                  - job_name: proto
-                    static_configs:
-                      - targets: ['127.0.0.1:\(exporterPort)']
-
-                """.write(to: config, atomically: true, encoding: .utf8)
-                return [
-                    "--config.file=\(config.path)",
-                    "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
-                    "--web.listen-address=127.0.0.1:\(port)", "--enable-feature=native-histograms",
-                ]
-            }
+            let prometheus = try await ExternalServer.prometheusScraping(
+                binary: binary, targetPort: exporterPort, job: "proto", features: ["native-histograms"])
             server = prometheus
 
             // Polls until the first scrape is in (a native histogram only arrives over protobuf),

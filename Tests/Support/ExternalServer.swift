@@ -51,6 +51,29 @@ package final class ExternalServer: @unchecked Sendable {
         throw TestFailure("\(binary) did not become ready in 3 attempts:\n\(lastOutput.suffix(2000))")
     }
 
+    /// Prometheus scraping `127.0.0.1:targetPort` every second (job `job`), with `features`.
+    package static func prometheusScraping(
+        binary: String, targetPort: Int, job: String, features: [String]
+    ) async throws -> ExternalServer {
+        try await ExternalServer(binary: binary, readyPath: "/-/ready") { port, directory in
+            let config = directory.appendingPathComponent("prometheus.yml")
+            try? """
+            global:
+              scrape_interval: 1s
+              scrape_timeout: 1s
+            scrape_configs:
+              - job_name: \(job)
+                static_configs:
+                  - targets: ['127.0.0.1:\(targetPort)']
+
+            """.write(to: config, atomically: true, encoding: .utf8)
+            return [
+                "--config.file=\(config.path)", "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
+                "--web.listen-address=127.0.0.1:\(port)",
+            ] + features.map { "--enable-feature=\($0)" }
+        }
+    }
+
     /// Prometheus as a remote-write receiver (no scraping) in a temp directory.
     package static func prometheusReceiver(binary: String, features: [String] = []) async throws -> ExternalServer {
         try await ExternalServer(binary: binary, readyPath: "/-/ready") { port, directory in
