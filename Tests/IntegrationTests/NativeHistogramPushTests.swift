@@ -43,9 +43,23 @@ struct NativeHistogramPushTests {
             configuration: RemoteWriteConfiguration(targets: [target], externalLabels: ["instance": "native"]),
             registry: registry, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         let task = Task { try await writer.run() }
-        try await Task.sleep(for: .milliseconds(300))  // the first snapshot: an empty histogram
+        // The first snapshot (an empty histogram) delivered, then the observations, then a
+        // snapshot taken after them delivered: waited for, not timed (a loaded machine is slow).
+        func delivered(after seconds: Double) async throws {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < deadline {
+                let last =
+                    registry.snapshot().family(named: "conveyor_metrics_remote_write_last_success_timestamp_seconds")?
+                    .series.first?.value.scalar ?? 0
+                if last > seconds { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            Issue.record("nothing delivered after \(seconds)")
+        }
+        try await delivered(after: 0)
         await HeavyTestWork.run { for value in Self.observations { latency.observe(value) } }
-        try await Task.sleep(for: .milliseconds(2000))
+        let observed = Double(WallClock.unixMilliseconds()) / 1000
+        try await delivered(after: observed + 1)  // a snapshot taken after the observations
         let live = Double(WallClock.unixMilliseconds()) / 1000
         task.cancel()
         try await task.value

@@ -1,9 +1,10 @@
 import Synchronization
 
-/// The exemplar stores of one family's counters, by series identity, beside the series
-/// rather than in them: a counter then has no field for exemplars (8 bytes off every one of
-/// them, which keeps a counter in a 112-byte heap block), and only the exemplar path — a
-/// lock and an allocation already — pays a dictionary lookup.
+/// The exemplar stores of one family's series, by series identity, beside the series rather
+/// than in them: a series then has no field for exemplars (8 bytes off every one of them,
+/// which keeps a counter in a 112-byte heap block), only the exemplar path — a lock and an
+/// allocation already — pays a dictionary lookup, and a render of a family without
+/// exemplars reads one flag for the whole family.
 ///
 /// A series removes its entry when it is freed, before its identity can be reused.
 package final class ExemplarSideTable: Sendable {
@@ -23,6 +24,10 @@ package final class ExemplarSideTable: Sendable {
             return store
         }
     }
+
+    /// Whether any series of the family has had an exemplar.
+    @inline(__always)
+    package var isUsed: Bool { used.load(ordering: .acquiring) }
 
     /// The store of `series`; nil before its first exemplar.
     @inline(__always)

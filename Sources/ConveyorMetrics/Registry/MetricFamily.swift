@@ -157,12 +157,14 @@ package final class MetricFamily<Series: SeriesStorage>: Sendable {
     }
 
     package func snapshot() -> MetricFamilySnapshot {
-        MetricFamilySnapshot(
+        let exemplars = context.exemplars.isUsed ? context.exemplars : nil
+        return MetricFamilySnapshot(
             name: descriptor.name, help: descriptor.help, unit: descriptor.unit, type: descriptor.type,
             series: sortedSeries().map {
                 SeriesSnapshot(
                     key: $0.lookupKey, context: $0.context, value: $0.snapshotValue(), source: $0,
-                    createdMilliseconds: $0.createdMilliseconds, exemplars: $0.exemplars)
+                    createdMilliseconds: $0.createdMilliseconds,
+                    exemplars: exemplars?.store(of: ObjectIdentifier($0))?.read())
             })
     }
 
@@ -197,17 +199,24 @@ extension MetricFamily: RegisteredFamily {
     }
 
     package func forEachSeries(_ body: (UnsafeRawBufferPointer, SeriesValue, ExemplarStore?) -> Void) {
+        // One flag for the family: a family without exemplars looks up none per series.
+        let exemplars = context.exemplars.isUsed ? context.exemplars : nil
         sortedSeries().withUnsafeBufferPointer { buffer in
-            for item in buffer { body(item.renderedLabels, item.snapshotValue(), item.exemplarStore) }
+            for item in buffer {
+                body(item.renderedLabels, item.snapshotValue(), exemplars?.store(of: ObjectIdentifier(item)))
+            }
         }
     }
 
     package func forEachSeriesWithCreated(
         _ body: (UnsafeRawBufferPointer, SeriesValue, Int64, ExemplarStore?) -> Void
     ) {
+        let exemplars = context.exemplars.isUsed ? context.exemplars : nil
         sortedSeries().withUnsafeBufferPointer { buffer in
             for item in buffer {
-                body(item.renderedLabels, item.snapshotValue(), item.createdMilliseconds, item.exemplarStore)
+                body(
+                    item.renderedLabels, item.snapshotValue(), item.createdMilliseconds,
+                    exemplars?.store(of: ObjectIdentifier(item)))
             }
         }
     }

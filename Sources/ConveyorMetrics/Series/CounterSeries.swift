@@ -46,7 +46,7 @@ public final class CounterSeries: SeriesStorage {
 
     deinit {
         RenderedLabels.free(renderedLabels)
-        context.counterExemplars.forget(ObjectIdentifier(self))
+        context.exemplars.forget(ObjectIdentifier(self))
     }
 
     /// Adds a whole number; one relaxed atomic add, no allocation (and an exemplar from the
@@ -107,7 +107,7 @@ public final class CounterSeries: SeriesStorage {
     private func recordExemplar(_ exemplar: Exemplar?, value: Double) {
         if let exemplar {
             guard let recorded = context.validated(exemplar, value: value) else { return }
-            context.counterExemplars.store(for: ObjectIdentifier(self), layout: .perSlot(1)).record(recorded, slot: 0)
+            context.exemplars.store(for: ObjectIdentifier(self), layout: .perSlot(1)).record(recorded, slot: 0)
         } else if providesExemplars {
             provideExemplar(value: value)
         }
@@ -118,11 +118,11 @@ public final class CounterSeries: SeriesStorage {
     private func provideExemplar(value: Double) {
         guard let exemplar = context.exemplarProvider?.make(), let recorded = context.validated(exemplar, value: value)
         else { return }
-        context.counterExemplars.store(for: ObjectIdentifier(self), layout: .perSlot(1)).record(recorded, slot: 0)
+        context.exemplars.store(for: ObjectIdentifier(self), layout: .perSlot(1)).record(recorded, slot: 0)
     }
 
     /// The exemplar store; nil before the first exemplar.
-    package var exemplarStore: ExemplarStore? { context.counterExemplars.store(of: ObjectIdentifier(self)) }
+    package var exemplarStore: ExemplarStore? { context.exemplars.store(of: ObjectIdentifier(self)) }
 
     /// Sets the counter back to zero (swift-metrics `reset()`).
     public func reset() {

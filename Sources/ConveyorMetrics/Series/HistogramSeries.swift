@@ -39,8 +39,6 @@ public final class HistogramSeries: SeriesStorage {
     package let context: SeriesContext
     /// When it was created (ms since the epoch).
     package let createdMilliseconds = WallClock.unixMilliseconds()
-    /// The exemplar store, made on the first exemplar and kept for the series' life.
-    private let exemplarSlot = AtomicLazyReference<ExemplarStore>()
     /// The registry has an exemplar provider (`context.providesExemplars`).
     private let providesExemplars: Bool
     /// Classic buckets only and no exemplar provider: the one branch an observation of such a
@@ -73,6 +71,7 @@ public final class HistogramSeries: SeriesStorage {
         counts.deinitialize(count: max(bucketCount, 1))
         counts.deallocate()
         RenderedLabels.free(renderedLabels)
+        context.exemplars.forget(ObjectIdentifier(self))
     }
 
     /// Records one observation. In a classic-only family NaN and ±Infinity are rejected and
@@ -146,15 +145,16 @@ public final class HistogramSeries: SeriesStorage {
     /// Stores `recorded` in its classic bucket's slot, or among the latest (native-only).
     private func keep(_ recorded: RecordedExemplar) {
         if upperBounds.isEmpty && native != nil {
-            exemplarSlot.store(layout: .latest(ExemplarStore.latestKept)).record(recorded, slot: 0)
+            context.exemplars.store(for: ObjectIdentifier(self), layout: .latest(ExemplarStore.latestKept))
+                .record(recorded, slot: 0)
         } else {
-            exemplarSlot.store(layout: .perSlot(upperBounds.count &+ 1))
+            context.exemplars.store(for: ObjectIdentifier(self), layout: .perSlot(upperBounds.count &+ 1))
                 .record(recorded, slot: bucketIndex(for: recorded.value))
         }
     }
 
     /// The exemplar store; nil before the first exemplar.
-    package var exemplarStore: ExemplarStore? { exemplarSlot.load() }
+    package var exemplarStore: ExemplarStore? { context.exemplars.store(of: ObjectIdentifier(self)) }
 
     /// The index of the first bucket whose upper bound is ≥ `value` (`le` semantics).
     @inline(__always)

@@ -9,8 +9,8 @@ package final class SeriesContext: Sendable {
     /// Whether `exemplarProvider` is set: the one branch recording pays without a provider
     /// (a plain load, where reading the optional closure could retain its context).
     let providesExemplars: Bool
-    /// The exemplars of the family's counters (histograms hold theirs).
-    package let counterExemplars = ExemplarSideTable()
+    /// The exemplars of the family's series, beside them (see ``ExemplarSideTable``).
+    package let exemplars = ExemplarSideTable()
 
     init(
         metricName: String, labelNames: [String]?, rejections: RejectedValueRecorder?,
