@@ -98,12 +98,17 @@ package final class ExternalServer: @unchecked Sendable {
         }
     }
 
+    /// Ends the server. The wait for its exit (Prometheus flushes its TSDB first: up to a few
+    /// seconds) and the clean-up happen on a thread of their own: called from an async test,
+    /// a blocking wait would hold one of the two threads of the Swift concurrency pool and
+    /// starve every test that awaits meanwhile.
     package func stop() {
-        if process.isRunning {
-            process.terminate()
+        let (process, directory) = (process, directory)
+        if process.isRunning { process.terminate() }
+        Thread {
             process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(at: directory)
+            try? FileManager.default.removeItem(at: directory)
+        }.start()
     }
 
     package static func freePort() throws -> Int {
