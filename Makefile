@@ -44,9 +44,13 @@ run: release
 # victoria-metrics, openssl and the demo executable), the core-only consumer, the examples.
 # The simulation runs after the rest: its seconds of CPU on both cores would starve the
 # tests that measure real time.
+# The 60 s outage test counts flushes against the clock: it runs on its own, after the suite
+# (among 370 tests on 2 cores its flushes ran seconds late).
+ALONE := aSixtySecondOutageAtOneSecondIntervalsLosesNothing
 test: deps-test lint check-proto
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip PushSimulationTests
+	$(SWIFT) test --skip-build --skip PushSimulationTests --skip $(ALONE)
+	$(SWIFT) test --skip-build --filter $(ALONE)
 	$(SWIFT) test --skip-build --filter PushSimulationTests
 	$(MAKE) test-core-only examples
 
