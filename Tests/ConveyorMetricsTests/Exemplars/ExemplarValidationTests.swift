@@ -90,6 +90,9 @@ struct ExemplarValidationTests {
                 for _ in 0..<Int(random.next() % 70) { value += pieces[Int(random.next() % UInt64(pieces.count))] }
                 labels.append(Label(name: name, value: value))
             }
+            if run % 10 == 0 {  // the boundary on purpose: 127, 128 and 129 code points
+                labels = [Label(name: "trace_id", value: String(repeating: "a", count: 119 + (run / 10) % 3))]
+            }
             var codePoints = 0
             for label in labels { codePoints += label.name.unicodeScalars.count + label.value.unicodeScalars.count }
             let namesOK =
