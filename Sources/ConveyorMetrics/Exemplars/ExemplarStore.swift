@@ -92,13 +92,3 @@ package struct SeriesExemplars: Sendable, Equatable {
 
     package var isEmpty: Bool { all.isEmpty }
 }
-
-extension AtomicLazyReference<ExemplarStore> {
-    /// The store, made with `layout` if there is none yet (the first exemplar; a racing
-    /// first exemplar on another thread may make one too, and only one is kept).
-    @inline(__always)
-    func store(layout: ExemplarStore.Layout) -> ExemplarStore {
-        if let store = load() { return store }
-        return storeIfNil(ExemplarStore(layout: layout))
-    }
-}

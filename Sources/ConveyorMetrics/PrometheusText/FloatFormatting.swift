@@ -3,22 +3,14 @@ package enum FloatFormatting {
     /// A sample value: `NaN`, `+Inf`, `-Inf`, whole numbers below 2^53 without a fraction,
     /// everything else in the shortest form that reads back to the same `Double`.
     package static func appendValue(_ value: Double, to out: inout [UInt8]) {
-        if value.isNaN {
-            out.append(contentsOf: "NaN".utf8)
-        } else if value.isInfinite {
-            out.append(contentsOf: (value > 0 ? "+Inf" : "-Inf").utf8)
-        } else if value == value.rounded(.towardZero) && abs(value) < 9_007_199_254_740_992 {
-            appendInteger(Int64(value), to: &out)
-        } else {
-            out.append(contentsOf: value.description.utf8)
-        }
+        out.appendRaw(upTo: maxValueBytes) { putValue(value, at: $0) }
     }
 
     /// The most bytes ``putValue(_:at:)`` writes.
     package static let maxValueBytes = 32
 
-    /// ``appendValue(_:to:)`` through a raw pointer (room for ``maxValueBytes`` at `cursor`);
-    /// returns the position after the value.
+    /// The value as ``appendValue(_:to:)`` spells it, through a raw pointer (room for
+    /// ``maxValueBytes`` at `cursor`); returns the position after the value.
     @inline(__always)
     package static func putValue(_ value: Double, at cursor: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
         if value == value.rounded(.towardZero) && abs(value) < 9_007_199_254_740_992 {
@@ -64,29 +56,9 @@ package enum FloatFormatting {
         return cursor + text.utf8CodeUnitCount
     }
 
-    /// A whole number in decimal.
-    package static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        appendUnsigned(value.magnitude, to: &out)
-    }
-
     /// An unsigned whole number in decimal, written without allocating.
     package static func appendUnsigned(_ value: UInt64, to out: inout [UInt8]) {
-        if value < 10 {
-            out.append(UInt8(ascii: "0") &+ UInt8(value))
-            return
-        }
-        var digits: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)  // 40 bytes ≥ 20 digits
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var remaining = value
-            while remaining > 0 {
-                buffer[count] = UInt8(ascii: "0") &+ UInt8(remaining % 10)
-                remaining /= 10
-                count &+= 1
-            }
-            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
-        }
+        out.appendRaw(upTo: 20) { putUnsigned(value, at: $0) }
     }
 
     /// Go's `strconv.FormatFloat(v, 'g', -1, 64)`, which client_golang uses for `le`:

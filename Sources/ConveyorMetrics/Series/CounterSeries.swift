@@ -121,9 +121,6 @@ public final class CounterSeries: SeriesStorage {
         context.exemplars.store(for: ObjectIdentifier(self), layout: .perSlot(1)).record(recorded, slot: 0)
     }
 
-    /// The exemplar store; nil before the first exemplar.
-    package var exemplarStore: ExemplarStore? { context.exemplars.store(of: ObjectIdentifier(self)) }
-
     /// Sets the counter back to zero (swift-metrics `reset()`).
     public func reset() {
         integerPart.store(0, ordering: .relaxed)

@@ -153,9 +153,6 @@ public final class HistogramSeries: SeriesStorage {
         }
     }
 
-    /// The exemplar store; nil before the first exemplar.
-    package var exemplarStore: ExemplarStore? { context.exemplars.store(of: ObjectIdentifier(self)) }
-
     /// The index of the first bucket whose upper bound is ≥ `value` (`le` semantics).
     @inline(__always)
     private func bucketIndex(for value: Double) -> Int {

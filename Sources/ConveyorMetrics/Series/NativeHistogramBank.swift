@@ -66,7 +66,7 @@ package final class NativeHistogramBank: Sendable {
     /// `classicIndex` is counted when the family keeps classic buckets.
     @inline(__always)
     package func record(
-        _ value: Double, classicIndex: Int, zeroThreshold: Double, bounds: UnsafePointer<Double>
+        _ value: Double, classicIndex: Int, zeroThreshold: Double
     ) -> Outcome {
         var outcome = Outcome.counted
         let magnitude = value.magnitude
@@ -100,9 +100,9 @@ package final class NativeHistogramBank: Sendable {
     /// `observe` stays small.
     @inline(never)
     package func recordAndFinish(
-        _ value: Double, _ classicIndex: Int, _ zeroThreshold: Double, _ bounds: UnsafePointer<Double>, _ limit: Int
+        _ value: Double, _ classicIndex: Int, _ zeroThreshold: Double, _ limit: Int
     ) -> Int {
-        let outcome = record(value, classicIndex: classicIndex, zeroThreshold: zeroThreshold, bounds: bounds)
+        let outcome = record(value, classicIndex: classicIndex, zeroThreshold: zeroThreshold)
         finished.wrappingAdd(1, ordering: .releasing)
         switch outcome {
         case .counted: return 0

@@ -134,7 +134,7 @@ package enum NativeHistogramSchema {
     /// The index of the bucket holding the finite, positive `magnitude` under `schema`
     /// (−4…8), from the binary exponent and fraction of `magnitude` (`frexp`).
     @inline(__always)
-    package static func key(_ magnitude: Double, schema: Int, bounds: UnsafePointer<Double>) -> Int {
+    package static func key(_ magnitude: Double, schema: Int) -> Int {
         key(magnitude, layout: layout(schema).pointee)
     }
 
@@ -176,7 +176,7 @@ package enum NativeHistogramSchema {
     /// The bucket of any non-NaN, non-zero magnitude: ±Infinity is one bucket past the one of
     /// the largest finite value, as client_golang counts it.
     @inline(__always)
-    package static func key(forMagnitude magnitude: Double, schema: Int, bounds: UnsafePointer<Double>) -> Int {
+    package static func key(forMagnitude magnitude: Double, schema: Int) -> Int {
         key(forMagnitude: magnitude, layout: layout(schema).pointee)
     }
 

@@ -56,14 +56,10 @@ package final class NativeHistogramStorage: Sendable {
 
     private let countAndHot = Atomic<UInt64>(0)
     private let banks: (NativeHistogramBank, NativeHistogramBank)
-    /// The same banks, used without retaining them (`banks` keeps them alive): the hot path
-    /// does no reference counting.
-    nonisolated(unsafe) private let unretainedBanks: (Unmanaged<NativeHistogramBank>, Unmanaged<NativeHistogramBank>)
     package let settings: NativeHistogramSettings
     /// The classic upper bounds recorded (empty for a native-only family).
     private let upperBounds: [Double]
     private let classicCount: Int
-    nonisolated(unsafe) private let bounds: UnsafePointer<Double> = NativeHistogramSchema.bounds
     private let clock: @Sendable () -> Int64
     private let rare: Mutex<RareState>
 
@@ -86,7 +82,6 @@ package final class NativeHistogramStorage: Sendable {
             NativeHistogramBank(schema: settings.schema, classicCount: classicCount),
             NativeHistogramBank(schema: settings.schema, classicCount: classicCount)
         )
-        unretainedBanks = (Unmanaged.passUnretained(banks.0), Unmanaged.passUnretained(banks.1))
         banks.0.prepare(schema: settings.schema, positiveCapacity: Self.initialCapacity, negativeCapacity: 0)
         self.clock = clock
         rare = Mutex(RareState(lastReset: clock(), resetDue: nil))
@@ -103,14 +98,13 @@ package final class NativeHistogramStorage: Sendable {
             classicCount == 0 ? 0 : value.isNaN ? upperBounds.count : HistogramBuckets.index(of: value, in: upperBounds)
         let zeroThreshold = settings.zeroThreshold
         let limit = settings.maxBucketCount
-        let bounds = bounds
         while true {
             let started = countAndHot.wrappingAdd(1, ordering: .acquiring).newValue
             // (The banks are `let`s of this object: called directly, no reference counting.)
             let result =
                 started & Self.hotBit == 0
-                ? banks.0.recordAndFinish(value, classicIndex, zeroThreshold, bounds, limit)
-                : banks.1.recordAndFinish(value, classicIndex, zeroThreshold, bounds, limit)
+                ? banks.0.recordAndFinish(value, classicIndex, zeroThreshold, limit)
+                : banks.1.recordAndFinish(value, classicIndex, zeroThreshold, limit)
             if result == 0 { return }
             if result == 1 {
                 makeRoom(recorded: value, classicIndex: classicIndex, missing: nil)
@@ -236,7 +230,7 @@ package final class NativeHistogramStorage: Sendable {
             negativeCapacity: (value ?? 0) < 0 ? Self.initialCapacity : 0)
         var kept: UInt64 = 0
         if let value {
-            _ = fresh.record(value, classicIndex: classicIndex, zeroThreshold: settings.zeroThreshold, bounds: bounds)
+            _ = fresh.record(value, classicIndex: classicIndex, zeroThreshold: settings.zeroThreshold)
             fresh.finished.store(1, ordering: .relaxed)
             kept = 1
         }

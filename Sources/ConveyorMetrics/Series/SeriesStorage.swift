@@ -18,13 +18,13 @@ package protocol SeriesStorage: AnyObject, Sendable {
     /// When the series was created (ms since the epoch): counters and histograms start
     /// counting then (remote write 2.0's `start_timestamp`); 0 for gauges.
     var createdMilliseconds: Int64 { get }
-    /// The series' exemplars, nil until its first one (and always for gauges).
-    var exemplarStore: ExemplarStore? { get }
 }
 
 extension SeriesStorage {
     package var createdMilliseconds: Int64 { 0 }
-    package var exemplarStore: ExemplarStore? { nil }
+    /// The series' exemplar store in its family's side table; nil before its first exemplar
+    /// (always, for a gauge).
+    package var exemplarStore: ExemplarStore? { context.exemplars.store(of: ObjectIdentifier(self)) }
     /// The series' exemplars as they are now; nil when it never had one.
     package var exemplars: SeriesExemplars? { exemplarStore?.read() }
 

@@ -132,7 +132,7 @@ final class SnapshotSampler {
                 switch series.value {
                 case .counter(let value), .gauge(let value):
                     order.append(remote[0])
-                    values.append(Self.normalized(value))
+                    values.append(RemoteSample.normalized(value))
                 case .histogram(let histogram):
                     var classic = remote[...]
                     if let value = histogram.native, sentNativeHistograms, let first = remote.first {
@@ -148,7 +148,7 @@ final class SnapshotSampler {
                         values.append(Double(histogram.cumulativeCounts[index]))
                     }
                     order.append(classic[classic.endIndex - 2])
-                    values.append(Self.normalized(histogram.sum))
+                    values.append(RemoteSample.normalized(histogram.sum))
                     order.append(classic[classic.endIndex - 1])
                     values.append(Double(histogram.count))
                 }
@@ -214,7 +214,7 @@ final class SnapshotSampler {
                         }
                         switch series[index].value {
                         case .counter(let value), .gauge(let value):
-                            values.append(Self.normalized(value))
+                            values.append(RemoteSample.normalized(value))
                         case .histogram(let histogram):
                             if native, let value = histogram.native {
                                 natives.add(value, at: values.count)
@@ -222,7 +222,7 @@ final class SnapshotSampler {
                                 if histogram.upperBounds.isEmpty { continue }  // native only
                             }
                             for count in histogram.cumulativeCounts { values.append(Double(count)) }
-                            values.append(Self.normalized(histogram.sum))
+                            values.append(RemoteSample.normalized(histogram.sum))
                             values.append(Double(histogram.count))
                         }
                     }
@@ -258,11 +258,6 @@ final class SnapshotSampler {
             series: series,
             values: Array(repeating: Double(bitPattern: RemoteSample.staleNaNBits), count: series.count),
             timestamp: timestamp)
-    }
-
-    @inline(__always)
-    private static func normalized(_ value: Double) -> Double {
-        value.isNaN ? Double(bitPattern: RemoteSample.normalNaNBits) : value
     }
 
     /// The remote series of `series`; nil when another series of this snapshot already

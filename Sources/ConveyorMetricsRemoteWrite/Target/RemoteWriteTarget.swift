@@ -59,16 +59,16 @@ final class RemoteWriteTarget: Sendable {
             configuration: configuration, metrics: metrics, logger: logger, clock: clock,
             seed: UInt64(bitPattern: clock.monotonicNanoseconds()))
         context.recordFormat.store(configuration.protobufMessage != .v1, ordering: .relaxed)
-        let recordFormat = context
+        let shared = context  // (the closures below may not capture self in init)
         producer = Mutex(
             SnapshotProducer(
                 sampler: SnapshotSampler(
                     externalLabels: externalLabels,
-                    sendsNativeHistograms: { recordFormat.nativeHistograms.load(ordering: .relaxed) },
+                    sendsNativeHistograms: { shared.nativeHistograms.load(ordering: .relaxed) },
                     sendsExemplars: configuration.sendExemplars),
                 memory: context.memory,
                 maxSamplesPerRecord: configuration.queue.maxSamplesPerSend,
-                recordsAsV2: { recordFormat.recordFormat.load(ordering: .relaxed) }))
+                recordsAsV2: { shared.recordFormat.load(ordering: .relaxed) }))
         self.fileSystem = fileSystem
         let context = context
         self.makeTransport =

@@ -59,7 +59,7 @@ enum ExemplarEncoding {
         }
         if exemplar.value != 0 {
             cursor = ProtobufWriter.put(0x11, cursor)  // Exemplar.value (fixed64)
-            let value = exemplar.value.isNaN ? Double(bitPattern: RemoteSample.normalNaNBits) : exemplar.value
+            let value = RemoteSample.normalized(exemplar.value)
             cursor.storeBytes(of: value.bitPattern.littleEndian, as: UInt64.self)
             cursor += 8
         }

@@ -31,7 +31,7 @@ enum HistogramEncoding {
         cursor = ProtobufWriter.putVarint(histogram.count, cursor)
         if histogram.sum != 0 || histogram.sum.isNaN {
             cursor = ProtobufWriter.put(0x19, cursor)  // sum (fixed64)
-            let sum = histogram.sum.isNaN ? Double(bitPattern: RemoteSample.normalNaNBits) : histogram.sum
+            let sum = RemoteSample.normalized(histogram.sum)
             cursor.storeBytes(of: sum.bitPattern.littleEndian, as: UInt64.self)
             cursor += 8
         }

@@ -38,12 +38,7 @@ enum HistogramStripping {
     static func withoutHistograms(body: [UInt8], format: RequestFormat) throws(RequestEncoder.TranscodeError) -> (
         body: [UInt8], dropped: Int
     ) {
-        let protobuf: [UInt8]
-        do {
-            protobuf = try Snappy.decompress(body, limit: DiskRecord.maxPayload)
-        } catch {
-            throw RequestEncoder.TranscodeError(description: error.description)
-        }
+        let protobuf = try RequestEncoder.decompressed(body)
         let repacked: ([UInt8], Int)? =
             switch format {
             case .v1: stripV1(protobuf)

@@ -22,6 +22,12 @@ public struct RemoteSample: Sendable, Equatable {
     /// The NaN every other NaN is sent as, so it is never taken for a stale marker.
     public static let normalNaNBits: UInt64 = 0x7ff8_0000_0000_0001
 
+    /// `value`, with any NaN made the normal NaN (a stale marker is only ever made on purpose).
+    @inline(__always)
+    static func normalized(_ value: Double) -> Double {
+        value.isNaN ? Double(bitPattern: normalNaNBits) : value
+    }
+
     /// Whether this sample is the stale marker (series ended).
     public var isStaleMarker: Bool { value.bitPattern == Self.staleNaNBits }
 

@@ -22,6 +22,15 @@ final class RequestEncoder {
         return compressed
     }
 
+    /// The protobuf of a stored (snappy-compressed) body, at most a disk record's payload.
+    static func decompressed(_ body: [UInt8]) throws(TranscodeError) -> [UInt8] {
+        do {
+            return try Snappy.decompress(body, limit: DiskRecord.maxPayload)
+        } catch {
+            throw TranscodeError(description: error.description)
+        }
+    }
+
     /// Why a stored body could not be turned into 1.0.
     struct TranscodeError: Error, CustomStringConvertible {
         let description: String
@@ -31,12 +40,7 @@ final class RequestEncoder {
     /// same series and samples (2.0's inline metadata and start timestamps have no place in
     /// 1.0's sample requests and are left out, and so are native histograms).
     static func v1(fromV2 body: [UInt8]) throws(TranscodeError) -> [UInt8] {
-        let protobuf: [UInt8]
-        do {
-            protobuf = try Snappy.decompress(body, limit: DiskRecord.maxPayload)
-        } catch {
-            throw TranscodeError(description: error.description)
-        }
+        let protobuf = try decompressed(body)
         let unpacked = protobuf.withUnsafeBufferPointer {
             io__prometheus__write__v2__request__unpack(nil, $0.count, $0.baseAddress)
         }

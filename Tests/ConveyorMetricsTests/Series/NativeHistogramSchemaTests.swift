@@ -67,7 +67,7 @@ struct NativeHistogramSchemaTests {
             for schema in NativeHistogramSchema.minimum...NativeHistogramSchema.maximum {
                 for value in values where value > 0 && !value.isNaN {
                     let fast = NativeHistogramSchema.key(
-                        forMagnitude: value, schema: schema, bounds: NativeHistogramSchema.bounds)
+                        forMagnitude: value, schema: schema)
                     let exact = NativeHistogramReference.key(value, schema: schema)
                     compared += 1
                     if fast != exact && mismatches.count < 5 {
@@ -90,9 +90,8 @@ struct NativeHistogramSchemaTests {
             for _ in 0..<iterations {
                 let value = Self.randomMagnitude(&random)
                 for schema in (NativeHistogramSchema.minimum + 1)...NativeHistogramSchema.maximum {
-                    let bounds = NativeHistogramSchema.bounds
-                    let fine = NativeHistogramSchema.key(forMagnitude: value, schema: schema, bounds: bounds)
-                    let coarse = NativeHistogramSchema.key(forMagnitude: value, schema: schema - 1, bounds: bounds)
+                    let fine = NativeHistogramSchema.key(forMagnitude: value, schema: schema)
+                    let coarse = NativeHistogramSchema.key(forMagnitude: value, schema: schema - 1)
                     if NativeHistogramSchema.halved(fine, times: 1) != coarse && failures.count < 5 {
                         failures.append("schema \(schema) value \(value): \(fine) → \(coarse)")
                     }
@@ -103,23 +102,22 @@ struct NativeHistogramSchemaTests {
     }
 
     @Test func exactBoundsEndTheirBucket() {
-        let bounds = NativeHistogramSchema.bounds
         var checked = 0
         for schema in NativeHistogramSchema.minimum...NativeHistogramSchema.maximum {
             for key in stride(from: -4000, through: 4000, by: 7) {
                 let (fraction, exponent) = NativeHistogramReference.upperBound(key, schema: schema)
                 let bound = scalbn(fraction, Int32(exponent))
                 guard bound.isNormal else { continue }
-                #expect(NativeHistogramSchema.key(bound, schema: schema, bounds: bounds) == key, "\(schema) \(key)")
-                #expect(NativeHistogramSchema.key(bound.nextUp, schema: schema, bounds: bounds) == key + 1)
+                #expect(NativeHistogramSchema.key(bound, schema: schema) == key, "\(schema) \(key)")
+                #expect(NativeHistogramSchema.key(bound.nextUp, schema: schema) == key + 1)
                 checked += 1
             }
         }
         #expect(checked > 1000)
         // 1 ends bucket 0 and 2 bucket 2^schema, at every schema ≥ 0.
         for schema in 0...NativeHistogramSchema.maximum {
-            #expect(NativeHistogramSchema.key(1, schema: schema, bounds: bounds) == 0)
-            #expect(NativeHistogramSchema.key(2, schema: schema, bounds: bounds) == 1 << schema)
+            #expect(NativeHistogramSchema.key(1, schema: schema) == 0)
+            #expect(NativeHistogramSchema.key(2, schema: schema) == 1 << schema)
         }
     }
 
