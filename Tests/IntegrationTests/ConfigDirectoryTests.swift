@@ -8,13 +8,13 @@ import Testing
 /// The files in config/ are checked by the real promtool.
 @Suite("config/ directory")
 struct ConfigDirectoryTests {
-    private func promtool(_ arguments: [String]) throws -> ExternalTool.Result? {
+    private func promtool(_ arguments: [String]) async throws -> ExternalTool.Result? {
         guard let promtool = ExternalTool.require("promtool") else { return nil }
-        return try ExternalTool.run(promtool, arguments)
+        return try await ExternalTool.run(promtool, arguments)
     }
 
-    @Test func prometheusConfigIsValid() throws {
-        guard let result = try promtool(["check", "config", PackagePaths.file("config/prometheus.yml").path]) else {
+    @Test func prometheusConfigIsValid() async throws {
+        guard let result = try await promtool(["check", "config", PackagePaths.file("config/prometheus.yml").path]) else {
             return
         }
         #expect(result.status == 0, "\(result.output)")
@@ -31,7 +31,7 @@ struct ConfigDirectoryTests {
         defer { pki.remove() }
         let web = pki.path("web-config.yml")
         try FileManager.default.copyItem(atPath: PackagePaths.file("config/web-config.yml").path, toPath: web)
-        if let result = try promtool(["check", "web-config", web]) {
+        if let result = try await promtool(["check", "web-config", web]) {
             #expect(result.status == 0, "\(result.output)")
             #expect(result.output.contains("SUCCESS"), "\(result.output)")
         }
@@ -42,13 +42,13 @@ struct ConfigDirectoryTests {
         let main = pki.path("conveyor-metrics.yml")
         try "exporter:\n  listen: 127.0.0.1:9090\n  web_config_file: web-config.yml\n".write(
             toFile: main, atomically: true, encoding: .utf8)
-        let check = try ExternalTool.run(PackagePaths.executable.path, ["check-config", main])
+        let check = try await ExternalTool.run(PackagePaths.executable.path, ["check-config", main])
         #expect(check.status == 0, "\(check.output)")
         #expect(check.output.contains("TLS (client auth RequireAndVerifyClientCert), basic auth (1 user)"))
         // Without the key file both refuse it, and ours names the key, its line and the path.
         try FileManager.default.removeItem(atPath: pki.serverKeyFile)
-        if let result = try promtool(["check", "web-config", web]) { #expect(result.status != 0) }
-        let broken = try ExternalTool.run(PackagePaths.executable.path, ["check-config", main])
+        if let result = try await promtool(["check", "web-config", web]) { #expect(result.status != 0) }
+        let broken = try await ExternalTool.run(PackagePaths.executable.path, ["check-config", main])
         #expect(broken.status != 0)
         #expect(
             broken.output.contains("\(web):24:3: tls_server_config.key_file: \(pki.serverKeyFile)"), "\(broken.output)")
@@ -61,17 +61,17 @@ struct ConfigDirectoryTests {
         #expect(text.contains("['conveyor-router-0:9090', 'conveyor-router-1:9090', 'conveyor-router-2:9090']"))
     }
 
-    @Test func alertRulesAreValidAndTheirUnitTestsPass() throws {
-        guard let check = try promtool(["check", "rules", PackagePaths.file("config/alerts.yml").path]) else { return }
+    @Test func alertRulesAreValidAndTheirUnitTestsPass() async throws {
+        guard let check = try await promtool(["check", "rules", PackagePaths.file("config/alerts.yml").path]) else { return }
         #expect(check.status == 0, "\(check.output)")
         #expect(check.output.contains("SUCCESS: 6 rules found"))
-        guard let test = try promtool(["test", "rules", PackagePaths.file("config/alerts_test.yml").path]) else {
+        guard let test = try await promtool(["test", "rules", PackagePaths.file("config/alerts_test.yml").path]) else {
             return
         }
         #expect(test.status == 0, "\(test.output)")
     }
 
-    @Test func dashboardQueriesAreValidPromQLAndCoverEveryMetric() throws {
+    @Test func dashboardQueriesAreValidPromQLAndCoverEveryMetric() async throws {
         let data = try Data(contentsOf: PackagePaths.file("config/grafana/conveyor-router.json"))
         let dashboard = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let panels = try #require(dashboard["panels"] as? [[String: Any]])
@@ -99,7 +99,7 @@ struct ConfigDirectoryTests {
             "dashboard-rules-\(UUID().uuidString).yml")
         try rules.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        guard let result = try promtool(["check", "rules", file.path]) else { return }
+        guard let result = try await promtool(["check", "rules", file.path]) else { return }
         #expect(result.status == 0, "\(result.output)")
     }
 }

@@ -23,7 +23,7 @@ struct DemoTests {
             #expect(response.text.contains("# TYPE \(name) "), "\(name) served")
         }
         #expect(response.text.contains("# TYPE process_cpu_seconds_total counter\n"), "process metrics on by default")
-        if let findings = try Promtool.findings(response.text) { #expect(findings == []) }
+        if let findings = try await Promtool.findings(response.text) { #expect(findings == []) }
         try await run
         await #expect(throws: (any Error).self) {
             try await RawHTTPClient(port: port.load(ordering: .relaxed)).get("/metrics")
@@ -69,18 +69,18 @@ extension DemoTests {
 struct ExecutableTests {
     private var executable: String { PackagePaths.executable.path }
 
-    @Test func checkConfigAcceptsTheExampleAndRejectsABadFile() throws {
+    @Test func checkConfigAcceptsTheExampleAndRejectsABadFile() async throws {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             Issue.record("conveyor-metrics not built at \(executable)")
             return
         }
-        let good = try ExternalTool.run(
+        let good = try await ExternalTool.run(
             executable, ["check-config", PackagePaths.file("config/conveyor-metrics.yml").path])
         #expect(good.status == 0, "\(good.output)")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yml")
         try "exporter:\n  listen: nowhere\n".write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let bad = try ExternalTool.run(executable, ["check-config", file.path])
+        let bad = try await ExternalTool.run(executable, ["check-config", file.path])
         #expect(bad.status != 0)
         #expect(
             bad.output.contains("\(file.path):2:3: exporter.listen: invalid listen address 'nowhere'"), "\(bad.output)")
@@ -144,14 +144,14 @@ struct ExecutableTests {
         #expect(text.contains(" families, ") && text.contains("| push embedded: ok "), "status line printed: \(text)")
         #expect(text.contains("| receiver: "), "the embedded receiver is shown")
 
-        var timed = try ExternalTool.run(
+        var timed = try await ExternalTool.run(
             executable, ["demo", "--listen", "127.0.0.1:\(try ExternalServer.freePort())", "--duration", "1"])
         if timed.status != 0 && timed.output.contains("in use") {  // the freed port was taken meanwhile
-            timed = try ExternalTool.run(
+            timed = try await ExternalTool.run(
                 executable, ["demo", "--listen", "127.0.0.1:\(try ExternalServer.freePort())", "--duration", "1"])
         }
         #expect(timed.status == 0, "\(timed.output)")
-        let invalid = try ExternalTool.run(executable, ["demo", "--listen", "nowhere"])
+        let invalid = try await ExternalTool.run(executable, ["demo", "--listen", "nowhere"])
         #expect(invalid.status != 0)
         #expect(invalid.output.contains("invalid listen address"))
     }

@@ -104,10 +104,10 @@ struct ExemplarPrometheusTests {
 
     /// Prometheus text 0.0.4 carries no exemplars and stays promtool-clean with them recorded
     /// (promtool 2.42 reads only that format: the OpenMetrics text is checked by the scrape).
-    @Test func prometheusTextWithExemplarsRecordedIsPromtoolClean() throws {
+    @Test func prometheusTextWithExemplarsRecordedIsPromtoolClean() async throws {
         let text = Self.registry(prefix: "linted").exposition(format: .prometheusText)
         #expect(!text.contains("trace_id"))
-        if let findings = try Promtool.findings(text) { #expect(findings == [], "\(text)") }
+        if let findings = try await Promtool.findings(text) { #expect(findings == [], "\(text)") }
     }
 
     @Test func prometheusReceivesPushedExemplars() async throws {

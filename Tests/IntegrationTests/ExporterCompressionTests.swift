@@ -22,7 +22,7 @@ struct ExporterCompressionTests {
             #expect(response.header("content-encoding") == "gzip")
             #expect(response.body.starts(with: [0x1f, 0x8b]), "gzip magic")
             if let gzip = ExternalTool.require("gzip") {
-                let gunzip = try ExternalTool.run(gzip, ["-dc"], input: Data(response.body))
+                let gunzip = try await ExternalTool.run(gzip, ["-dc"], input: Data(response.body))
                 #expect(gunzip.status == 0)
                 #expect(gunzip.output == plain.text)
             }

@@ -27,7 +27,7 @@ struct FailingTargetTests {
         try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
         let key = directory.path + "/key.pem"
         let cert = directory.path + "/cert.pem"
-        let made = try ExternalTool.run(
+        let made = try await ExternalTool.run(
             openssl,
             [
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout",

@@ -8,10 +8,10 @@ import Testing
 /// Hostile values (see ``HostileInput``) against real peers: promtool and Prometheus.
 @Suite("Hostile input, real peers")
 struct HostileInputIntegrationTests {
-    @Test func theExpositionOfHostileValuesStaysPromtoolClean() throws {
+    @Test func theExpositionOfHostileValuesStaysPromtoolClean() async throws {
         let registry = MetricsRegistry()
         HostileInput.record(into: registry)
-        if let findings = try Promtool.findings(registry.exposition()) {
+        if let findings = try await Promtool.findings(registry.exposition()) {
             #expect(findings.allSatisfy { $0.contains("_ms") }, "only the spec's own _ms names: \(findings)")
         }
     }
@@ -46,7 +46,7 @@ struct HostileInputIntegrationTests {
 /// promtool on label values that need escaping.
 @Suite("Exposition, promtool")
 struct ExpositionPromtoolTests {
-    @Test func oddLabelValuesArePromtoolClean() throws {
+    @Test func oddLabelValuesArePromtoolClean() async throws {
         let registry = MetricsRegistry()
         let family = registry.counterFamily(name: "odd_total", help: "Odd values", labelNames: ["v"])
         for value in [
@@ -54,7 +54,7 @@ struct ExpositionPromtoolTests {
         ] {
             family.series(value).increment()
         }
-        if let findings = try Promtool.findings(registry.exposition()) {
+        if let findings = try await Promtool.findings(registry.exposition()) {
             #expect(findings == [])
         }
     }

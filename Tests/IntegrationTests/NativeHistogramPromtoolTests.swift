@@ -5,7 +5,7 @@ import Testing
 /// The text output of native-only and "both" histogram families, checked by promtool.
 @Suite("Native histograms, promtool")
 struct NativeHistogramPromtoolTests {
-    @Test func nativeOnlyAndBothFamiliesArePromtoolClean() throws {
+    @Test func nativeOnlyAndBothFamiliesArePromtoolClean() async throws {
         let registry = MetricsRegistry()
         let nativeOnly = registry.histogramFamily(
             name: "native_only_seconds", help: "Native only", labelNames: ["route"], buckets: [0.1, 1],
@@ -22,7 +22,7 @@ struct NativeHistogramPromtoolTests {
             let text = registry.exposition(format: format)
             #expect(text.contains("native_only_seconds_bucket{route=\"/a\",le=\"+Inf\"} 8"))
             #expect(text.contains("both_seconds_bucket{route=\"/a\",le=\"0.1\"} 3"))
-            if format == .prometheusText, let findings = try Promtool.findings(text) {
+            if format == .prometheusText, let findings = try await Promtool.findings(text) {
                 #expect(findings == [], "\(text)")
             }
         }

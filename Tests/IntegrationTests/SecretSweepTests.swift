@@ -129,7 +129,7 @@ struct SecretSweepTests {
                     for (index, text) in files.enumerated() {
                         let path = directory.path + "/sweep-\(index).yml"
                         try text.write(toFile: path, atomically: true, encoding: .utf8)
-                        let result = try ExternalTool.run(executable, ["check-config", path])
+                        let result = try ExternalTool.runBlocking(executable, ["check-config", path])
                         results.append((result.status, result.output))
                     }
                     continuation.resume(returning: results)
@@ -228,7 +228,7 @@ struct SecretSweepTests {
                     var outputs: [String] = []
                     for text in [Self.validWeb] + files {
                         try text.write(toFile: directory.path + "/web.yml", atomically: true, encoding: .utf8)
-                        let result = try ExternalTool.run(executable, ["check-config", main])
+                        let result = try ExternalTool.runBlocking(executable, ["check-config", main])
                         outputs.append("\(result.status) \(result.output)")
                     }
                     continuation.resume(returning: outputs)

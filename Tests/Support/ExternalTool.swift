@@ -27,13 +27,25 @@ package enum ExternalTool {
         return nil
     }
 
-    package struct Result {
+    package struct Result: Sendable {
         package let status: Int32
         package let output: String
     }
 
-    /// Runs `executable` with `arguments`, feeding `input` on stdin; returns status and stdout+stderr.
-    package static func run(_ executable: String, _ arguments: [String], input: Data? = nil) throws -> Result {
+    /// Runs `executable` with `arguments` on a thread of its own (a process and its pipes block;
+    /// the Swift pool has two threads here), feeding `input` on stdin; returns status and
+    /// stdout+stderr.
+    package static func run(_ executable: String, _ arguments: [String], input: Data? = nil) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Swift.Result { try runBlocking(executable, arguments, input: input) })
+            }.start()
+        }
+    }
+
+    /// ``run(_:_:input:)`` on the calling thread: only for threads of the test's own, never
+    /// the Swift pool.
+    package static func runBlocking(_ executable: String, _ arguments: [String], input: Data? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -82,7 +82,7 @@ package struct TestCertificates: Sendable {
     }
 
     private func run(_ binary: String, _ arguments: [String]) throws {
-        let result = try ExternalTool.run(binary, arguments)
+        let result = try ExternalTool.runBlocking(binary, arguments)
         guard result.status == 0 else {
             throw TestFailure("openssl \(arguments.prefix(2).joined(separator: " ")) failed: \(result.output)")
         }

@@ -25,7 +25,7 @@ struct ReceiverWriterProtocolTests {
         target.queue.minBackoff = .milliseconds(10)
         let writer = try RemoteWriter(configuration: RemoteWriteConfiguration(targets: [target]), registry: registry)
         let pushing = Task { try await writer.run() }
-        let arrived = try await receiver.waitUntil(timeout: .seconds(10), condition)
+        let arrived = try await receiver.waitUntil(timeout: .seconds(30), condition)
         pushing.cancel()
         try await pushing.value
         await receiver.shutdown()
