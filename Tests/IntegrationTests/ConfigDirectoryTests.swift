@@ -14,7 +14,8 @@ struct ConfigDirectoryTests {
     }
 
     @Test func prometheusConfigIsValid() async throws {
-        guard let result = try await promtool(["check", "config", PackagePaths.file("config/prometheus.yml").path]) else {
+        guard let result = try await promtool(["check", "config", PackagePaths.file("config/prometheus.yml").path])
+        else {
             return
         }
         #expect(result.status == 0, "\(result.output)")
@@ -62,7 +63,9 @@ struct ConfigDirectoryTests {
     }
 
     @Test func alertRulesAreValidAndTheirUnitTestsPass() async throws {
-        guard let check = try await promtool(["check", "rules", PackagePaths.file("config/alerts.yml").path]) else { return }
+        guard let check = try await promtool(["check", "rules", PackagePaths.file("config/alerts.yml").path]) else {
+            return
+        }
         #expect(check.status == 0, "\(check.output)")
         #expect(check.output.contains("SUCCESS: 6 rules found"))
         guard let test = try await promtool(["test", "rules", PackagePaths.file("config/alerts_test.yml").path]) else {
