@@ -108,7 +108,7 @@ struct RemoteWriteConfigReader {
                 node, at: prefix,
                 allowed: [
                     "capacity", "max_memory_bytes", "max_samples_per_send", "min_backoff", "max_backoff",
-                    "retry_on_http_429",
+                    "retry_on_http_429", "min_shards", "max_shards", "batch_send_deadline",
                     "storage_path", "max_disk_bytes", "fsync", "fsync_interval", "sample_age_limit",
                 ])
             if let n = queue["capacity"] {
@@ -121,6 +121,15 @@ struct RemoteWriteConfigReader {
             if let n = queue["max_samples_per_send"] {
                 target.queue.maxSamplesPerSend = try reader.integer(
                     n, at: "\(prefix).max_samples_per_send", range: 1...1_000_000)
+            }
+            if let n = queue["min_shards"] {
+                target.queue.minShards = try reader.integer(n, at: "\(prefix).min_shards", range: 1...1_000)
+            }
+            if let n = queue["max_shards"] {
+                target.queue.maxShards = try reader.integer(n, at: "\(prefix).max_shards", range: 1...1_000)
+            }
+            if let n = queue["batch_send_deadline"] {
+                target.queue.batchSendDeadline = try reader.duration(n, at: "\(prefix).batch_send_deadline")
             }
             if let n = queue["min_backoff"] {
                 target.queue.minBackoff = try reader.duration(n, at: "\(prefix).min_backoff")

@@ -16,6 +16,21 @@ extension RemoteWriteTargetConfiguration {
         public static let defaultMaxMemoryBytes = 128 << 20
         /// The most samples in one request.
         public var maxSamplesPerSend = 2_000
+        /// The fewest requests in flight at once (Prometheus' `min_shards`). Each series is
+        /// always sent by one shard at a time, so its samples arrive in timestamp order.
+        public var minShards = 1
+        /// The most requests in flight at once (Prometheus' `max_shards`; Prometheus 3's
+        /// default). The target moves between `minShards` and `maxShards` by itself, from its
+        /// backlog, the rate samples come in and the measured time a request takes: one
+        /// shard is plenty on a LAN; after an outage, or over a link with a long round trip,
+        /// it sends in parallel until the backlog is gone.
+        public var maxShards = 50
+        /// How long samples may wait for a request to fill up to ``maxSamplesPerSend``
+        /// (Prometheus' `batch_send_deadline`). Zero, the default, sends each snapshot at
+        /// once: a snapshot is already a batch. A longer deadline makes fewer, larger requests
+        /// for a small registry pushed often over a slow link (samples then arrive up to that
+        /// much later). A backlog always goes out in full requests.
+        public var batchSendDeadline: Duration = .zero
         /// The first retry waits this long; each further retry doubles it.
         public var minBackoff: Duration = .milliseconds(30)
         /// Retries never wait longer than this (unless the server's `Retry-After` says so).

@@ -7,6 +7,9 @@ extension RemoteWriteTargetConfiguration {
         "host", "transfer-encoding", "expect",
     ]
 
+    /// The most shards a target may have (each shard holds one transfer and its buffers).
+    static let shardLimit = 1_000
+
     func validate(index: Int) throws(RemoteWriteConfigurationError) {
         let prefix = "remote_write[\(index)]"
         let parsed = RedactedURL(url)
@@ -78,6 +81,15 @@ extension RemoteWriteTargetConfiguration {
             throw RemoteWriteConfigurationError(
                 key: "\(prefix).queue_config",
                 reason: "capacity and max_samples_per_send must be positive, max_memory_bytes at least 4096")
+        }
+        guard queue.minShards >= 1, queue.minShards <= queue.maxShards, queue.maxShards <= Self.shardLimit else {
+            throw RemoteWriteConfigurationError(
+                key: "\(prefix).queue_config.max_shards",
+                reason: "min_shards must be at least 1 and at most max_shards, max_shards at most \(Self.shardLimit)")
+        }
+        guard queue.batchSendDeadline >= .zero else {
+            throw RemoteWriteConfigurationError(
+                key: "\(prefix).queue_config.batch_send_deadline", reason: "must not be negative")
         }
         if queue.storagePath?.isEmpty == true {
             throw RemoteWriteConfigurationError(key: "\(prefix).queue_config.storage_path", reason: "must not be empty")

@@ -119,6 +119,30 @@ final class RemoteWriteQueue: Sendable {
         }
     }
 
+    /// Removes and returns whole chunks from the head (what is left of each) that share the
+    /// head chunk's series list, so a position names the same series in all of them: as
+    /// many as fit in `maxSamples`, and at least one.
+    func takeChunks(maxSamples: Int) -> [SampleChunk] {
+        state.withLock { state in
+            var batch: [SampleChunk] = []
+            var list: UnsafeRawPointer?
+            var taken = 0
+            while state.head < state.chunks.count {
+                let chunk = state.chunks[state.head]
+                let chunkList = chunk.series.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+                if !batch.isEmpty && (chunkList != list || taken + chunk.count > maxSamples) { break }
+                list = chunkList
+                batch.append(chunk)
+                taken += chunk.count
+                state.bytes -= 8 * chunk.count
+                state.retireHead()
+            }
+            state.count -= taken
+            state.compact()
+            return batch
+        }
+    }
+
     /// Samples waiting (not counting a batch the sender holds).
     var count: Int { state.withLock { $0.count } }
 

@@ -20,6 +20,9 @@ final class RemoteWriteMetrics: Sendable {
     let diskDegraded: GaugeSeries?
     let protocolFallbacks: CounterSeries
     let nativeHistogramsRefused: CounterSeries
+    /// Requests the target keeps in flight now, and what its backlog and latency call for.
+    let shards: GaugeSeries
+    let shardsDesired: GaugeSeries
     private let dropped: CounterFamily
     private let requests: CounterFamily
     private let protocolInUse: GaugeFamily
@@ -48,6 +51,9 @@ final class RemoteWriteMetrics: Sendable {
             "Times a changed credential file could not be read again; the last value read stays in use")
         pending = gauge("samples_pending", "Samples queued or in flight")
         lastSuccess = gauge("last_success_timestamp_seconds", "Unix time of the last delivered request")
+        shards = gauge("shards", "Requests the target keeps in flight at most now (between min_shards and max_shards)")
+        shardsDesired = gauge(
+            "shards_desired", "Shards the backlog, the incoming rate and the measured request time call for")
         requestDuration = registry.histogramFamily(
             name: "conveyor_metrics_remote_write_request_duration_seconds", help: "Duration of remote-write requests",
             labelNames: ["remote_name"], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]

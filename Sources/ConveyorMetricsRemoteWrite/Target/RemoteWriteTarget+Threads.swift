@@ -133,23 +133,30 @@ extension RemoteWriteTarget {
         context.updatePending()
     }
 
-    /// Runs the sender machine until it finishes.
+    /// Runs the sender machine until it finishes: requests it starts go to the transport,
+    /// which runs them side by side on this thread; while none is in flight the thread
+    /// sleeps until new work, a retry time or shutdown.
     func senderLoop(_ transport: any RemoteWriteTransport) {
         let machine = SenderMachine(target: context, memory: context.memory)
         if let disk = context.disk { machine.attach(disk: disk) }
         while true {
             switch machine.step() {
-            case .post(let body, let format, let timeout):
-                let outcome = transport.post(body, format: format, timeout: timeout)
-                for failure in transport.takeCredentialFailures() {
-                    metrics.credentialReadFailures.increment()
-                    context.logger.warning("\(failure)")
-                }
-                machine.handle(outcome)
+            case .post(let id, let body, let format, let timeout):
+                transport.start(id: id, body: body, format: format, timeout: timeout)
             case .wait(let until):
                 var timeout: Int64 = 1_000_000_000
                 if let until { timeout = min(timeout, max(0, until - context.clock.monotonicNanoseconds())) }
-                context.memory.waitForWork(timeout: .nanoseconds(timeout))
+                if machine.inFlight > 0 {
+                    for (id, outcome) in transport.poll(timeout: .nanoseconds(timeout)) {
+                        machine.handle(outcome, id: id)
+                    }
+                    for failure in transport.takeCredentialFailures() {
+                        metrics.credentialReadFailures.increment()
+                        context.logger.warning("\(failure)")
+                    }
+                } else {
+                    context.memory.waitForWork(timeout: .nanoseconds(timeout))
+                }
             case .finished:
                 context.updatePending()
                 return

@@ -97,6 +97,7 @@ final class RemoteWriteTarget: Sendable {
     func produce(_ snapshot: MetricsSnapshot, final: Bool) -> SnapshotProducer.Outcome {
         let wall = context.clock.wallMilliseconds()
         let outcome = producer.withLock { $0.produce(snapshot, at: wall, final: final) }
+        context.producedSamples.add(outcome.produced, ordering: .relaxed)
         report(outcome)
         context.wakeSender()
         context.updatePending()

@@ -5,27 +5,49 @@ import Logging
 /// next, how long to wait, when to stop. The sender thread runs it against libcurl and real
 /// time; the simulation runs it step by step against a scripted receiver and a fake clock.
 ///
-/// Requests leave one at a time, oldest samples first (disk records before memory), each
-/// retried as ``RetryPolicy`` says until it is delivered, refused for good, too old, or the
-/// shutdown deadline passes.
+/// Samples leave in waves (``SendWave``), oldest first (disk records before memory): up to
+/// `shards` requests of a wave are in flight at once, each retried as ``RetryPolicy`` says
+/// until it is delivered, refused for good, too old, or the shutdown deadline passes. No
+/// series is in two streams of a wave, and a wave ends before the next starts, so every
+/// series keeps its timestamp order. Between waves ``ShardController`` picks the shards.
 final class SenderMachine {
     enum Step: Equatable {
-        case post(body: [UInt8], format: RequestFormat, timeout: Duration)
-        /// Nothing to do until `until` (monotonic ns), new work or shutdown; nil: no deadline.
+        /// Start POSTing `body`; its answer goes to ``handle(_:id:)`` with `id`.
+        case post(id: Int, body: [UInt8], format: RequestFormat, timeout: Duration)
+        /// Nothing to start until `until` (monotonic ns), an answer, new work or shutdown;
+        /// nil: no deadline.
         case wait(until: Int64?)
         case finished
     }
 
+    /// The request a stream is sending: posted and unanswered, or waiting to be retried.
+    struct Active {
+        let id: Int
+        var request: OutgoingRequest
+        var attempt = 0
+        var retryAt: Int64 = 0
+        var postedAt: Int64 = 0
+        var posted = false
+    }
+
+    struct Stream {
+        var pending: ArraySlice<PendingRequest>
+        var active: Active?
+    }
+
     let target: TargetContext
     private var sources: [any BatchSource]
-    private var current: OutgoingRequest?
-    private var attempt = 0
-    private var retryAt: Int64 = 0
-    private var postedAt: Int64 = 0
-    private let metadataEncoder = WriteRequestEncoder()
-    private let encoder = RequestEncoder()
+    private var wave: SendWave?
+    private(set) var streams: [Stream] = []
+    private var waveSource: (any BatchSource)?
+    /// Where the next stream to start is looked for (streams start in turn).
+    private var nextStream = 0
+    private var nextID = 0
+    private(set) var controller: ShardController
+    let metadataEncoder = WriteRequestEncoder()
+    let encoder = RequestEncoder()
     private var compressed: [UInt8] = []
-    private(set) var negotiation: ProtocolNegotiation
+    var negotiation: ProtocolNegotiation
     /// An explicit 2.0 target's receiver answered without the written counts (warned once).
     private var warnedUnconfirmed = false
     private(set) var isFinished = false
@@ -35,10 +57,14 @@ final class SenderMachine {
 
     init(target: TargetContext, memory: RemoteWriteQueue) {
         self.target = target
-        self.sources = [MemoryBatches(queue: memory, encoder: encoder)]
+        self.sources = [MemoryBatches(queue: memory)]
+        let queue = target.configuration.queue
+        controller = ShardController(minShards: queue.minShards, maxShards: queue.maxShards)
         negotiation = ProtocolNegotiation(
             setting: target.configuration.protobufMessage, probeInterval: target.configuration.protocolProbeInterval)
         target.metrics.protocolInUse(negotiation.current)
+        target.metrics.shards.set(Double(controller.shards))
+        target.metrics.shardsDesired.set(Double(controller.desired))
     }
 
     /// Reads `disk` before memory from now on.
@@ -49,11 +75,11 @@ final class SenderMachine {
     /// The format requests are sent in now.
     var format: RequestFormat { negotiation.current }
 
-    /// Samples of a memory request the sender holds (they are in no queue meanwhile).
-    var heldMemorySamples: Int {
-        if case .memory = current?.origin { return current?.samples ?? 0 }
-        return 0
-    }
+    /// Requests posted and not answered yet.
+    var inFlight: Int { streams.reduce(0) { $0 + ($1.active?.posted == true ? 1 : 0) } }
+
+    /// Requests being sent or waiting to be retried (at most the shards).
+    private var activeCount: Int { streams.reduce(0) { $0 + ($1.active == nil ? 0 : 1) } }
 
     /// What to do now (and the pending figures published).
     func step() -> Step {
@@ -70,37 +96,27 @@ final class SenderMachine {
                 abandon()
                 return .finished
             }
-            if let request = current {
-                if now < retryAt { return .wait(until: min(retryAt, deadline)) }
-                if attempt > 0, request.samples > 0, let oldestAllowed = oldestAllowedTimestamp(),
-                    request.newestTimestamp < oldestAllowed
-                {
-                    target.metrics.dropped(request.samples, reason: "too_old")
-                    target.logLimited(
-                        "samples passed sample_age_limit while retrying; dropped",
-                        [
-                            "samples": "\(request.samples)"
-                        ])
-                    release(request)
-                    continue
-                }
-                var timeout = target.configuration.remoteTimeout
-                if deadline != Int64.max { timeout = min(timeout, .nanoseconds(deadline - now)) }
-                postedAt = now
-                return .post(body: request.body, format: request.format, timeout: timeout)
+            if wave != nil {
+                if let step = advanceWave(now: now, deadline: deadline) { return step }
+                continue
             }
             // Remote write 2.0 carries metadata on every series: only 1.0 sends it on its own.
             // (Checked first, so that metadata queued while on 2.0 waits for a fall back.)
             if negotiation.current == .v1, let families = target.takeMetadata(), !families.isEmpty {
-                Snappy.compress(metadataEncoder.encode([], metadata: families), into: &compressed)
-                current = OutgoingRequest(
-                    body: compressed, format: .v1, samples: 0, oldestTimestamp: 0, newestTimestamp: 0,
-                    origin: .metadata)
-                attempt = 0
+                begin(
+                    SendWave(
+                        streams: [
+                            [
+                                PendingRequest(
+                                    content: .metadata(families), samples: 0, oldestTimestamp: 0, newestTimestamp: 0)
+                            ]
+                        ], origin: .metadata), from: nil)
                 continue
             }
+            if !finalQueued, let until = batchDeadline(now: now) { return .wait(until: min(until, deadline)) }
+            let taken: (SendWave, any BatchSource)?
             do {
-                current = try takeNext()
+                taken = try takeNext()
                 readFailures = 0
             } catch {
                 target.metrics.diskErrors?.increment()
@@ -116,49 +132,189 @@ final class SenderMachine {
                     continue
                 }
                 target.logLimited("disk queue read failed", ["error": "\(error.description)"])
-                retryAt = now.saturatingAdding(1_000_000_000)
-                return .wait(until: min(retryAt, deadline))
+                return .wait(until: min(now.saturatingAdding(1_000_000_000), deadline))
             }
-            attempt = 0
-            if let request = current, case .memory = request.origin {
-                target.heldMemory.store(request.samples, ordering: .relaxed)
-                target.heldOldest.store(request.oldestTimestamp, ordering: .relaxed)
-            }
-            if current == nil {
+            guard let (next, source) = taken else {
                 if finalQueued {
                     isFinished = true
                     return .finished
                 }
                 return .wait(until: deadline == Int64.max ? nil : deadline)
             }
+            begin(next, from: source)
         }
     }
 
-    private func takeNext() throws(DiskQueueError) -> OutgoingRequest? {
+    /// With `batch_send_deadline`, when less than a request waits in memory (and nothing on
+    /// disk), the time (monotonic ns) until which the sender waits for more.
+    private func batchDeadline(now: Int64) -> Int64? {
+        let deadline = target.configuration.queue.batchSendDeadline
+        guard deadline > .zero, target.disk.map({ $0.pendingSamples == 0 }) ?? true else { return nil }
+        let memory = target.memory
+        guard memory.count < target.configuration.queue.maxSamplesPerSend, let oldest = memory.oldestTimestamp
+        else { return nil }
+        let remaining = deadline.milliseconds - (target.clock.wallMilliseconds() - oldest)
+        guard remaining > 0 else { return nil }
+        return now.saturatingAdding(remaining.multipliedReportingOverflow(by: 1_000_000).partialValue)
+    }
+
+    private func takeNext() throws(DiskQueueError) -> (SendWave, any BatchSource)? {
         let notBefore = oldestAllowedTimestamp()
-        let (format, probing) = negotiation.format(now: target.clock.monotonicNanoseconds())
+        let (_, probing) = negotiation.format(now: target.clock.monotonicNanoseconds())
         if probing {
             switchedFormat(to: .v2)
             target.logger.info(
                 "trying remote write 2.0 again", metadata: ["protobuf_message": "\(RemoteWriteProtocol.v2Message)"])
         }
         for source in sources {
-            let request = try source.next(
-                maxSamples: target.configuration.queue.maxSamplesPerSend, notBefore: notBefore, format: format
+            let wave = try source.nextWave(
+                shards: controller.shards, maxSamples: target.configuration.queue.maxSamplesPerSend,
+                notBefore: notBefore
             ) { reason, samples in
                 target.metrics.dropped(samples, reason: reason)
                 target.logLimited("samples dropped before sending", ["reason": "\(reason)", "samples": "\(samples)"])
             }
-            if let request { return request }
+            if let wave { return (wave, source) }
         }
         return nil
     }
 
-    /// Takes the answer to the request of the last `.post` step.
-    func handle(_ outcome: TransportOutcome) {
-        guard let request = current else { return }
+    private func begin(_ next: SendWave, from source: (any BatchSource)?) {
+        wave = next
+        waveSource = source
+        streams = next.streams.map { Stream(pending: $0[...], active: nil) }
+        nextStream = 0
+        if case .memory = next.origin {
+            target.heldMemory.store(next.samples, ordering: .relaxed)
+            target.heldOldest.store(next.oldestTimestamp, ordering: .relaxed)
+        }
+    }
+
+    /// The next step within the wave, or nil when it ended (or a request was settled
+    /// without posting) and the caller should look again.
+    private func advanceWave(now: Int64, deadline: Int64) -> Step? {
+        var earliest: Int64?
+        // Requests whose retry time has come go again first.
+        for index in streams.indices {
+            guard let active = streams[index].active, !active.posted else { continue }
+            if now < active.retryAt {
+                earliest = min(earliest ?? active.retryAt, active.retryAt)
+                continue
+            }
+            if active.attempt > 0, active.request.samples > 0, let oldestAllowed = oldestAllowedTimestamp(),
+                active.request.newestTimestamp < oldestAllowed
+            {
+                target.metrics.dropped(active.request.samples, reason: "too_old")
+                target.logLimited(
+                    "samples passed sample_age_limit while retrying; dropped",
+                    ["samples": "\(active.request.samples)"])
+                release(index)
+                return nil
+            }
+            return post(index, now: now, deadline: deadline)
+        }
+        // Then new requests, while shards are free.
+        if activeCount < controller.shards {
+            for offset in 0..<streams.count {
+                let index = (nextStream + offset) % streams.count
+                guard streams[index].active == nil, let pending = streams[index].pending.first else { continue }
+                streams[index].pending.removeFirst()
+                nextStream = (index + 1) % streams.count
+                guard let request = prepare(pending) else { return nil }
+                nextID &+= 1
+                streams[index].active = Active(id: nextID, request: request)
+                return post(index, now: now, deadline: deadline)
+            }
+        }
+        if activeCount == 0 {
+            finishWave()
+            return nil
+        }
+        let until = min(earliest ?? deadline, deadline)
+        return .wait(until: until == Int64.max ? nil : until)
+    }
+
+    private func post(_ index: Int, now: Int64, deadline: Int64) -> Step? {
+        guard var active = streams[index].active else { return nil }
+        active.posted = true
+        active.postedAt = now
+        streams[index].active = active
+        var timeout = target.configuration.remoteTimeout
+        if deadline != Int64.max { timeout = min(timeout, .nanoseconds(deadline - now)) }
+        return .post(id: active.id, body: active.request.body, format: active.request.format, timeout: timeout)
+    }
+
+    /// The request for `pending` in the format in use; nil when it cannot be made (a stored
+    /// request that does not turn into 1.0: dropped and counted).
+    private func prepare(_ pending: PendingRequest) -> OutgoingRequest? {
+        let format = negotiation.current
+        switch pending.content {
+        case .memory(let chunks):
+            return OutgoingRequest(
+                body: encoder.encode(chunks, as: format), format: format, samples: pending.samples,
+                oldestTimestamp: pending.oldestTimestamp, newestTimestamp: pending.newestTimestamp,
+                origin: .memory(chunks))
+        case .stored(let body):
+            var request = OutgoingRequest(
+                body: Array(body), format: RequestFormat.detect(compressed: body) ?? .v1, samples: pending.samples,
+                oldestTimestamp: pending.oldestTimestamp, newestTimestamp: pending.newestTimestamp, origin: .disk)
+            if request.format == .v2 && format == .v1 {
+                // Stored while the target spoke 2.0; it has fallen back since.
+                do throws(RequestEncoder.TranscodeError) {
+                    request.body = try RequestEncoder.v1(fromV2: request.body)
+                    request.format = .v1
+                } catch {
+                    target.metrics.dropped(pending.samples, reason: "corrupt")
+                    target.settledOnDisk.add(pending.samples, ordering: .relaxed)
+                    target.logLimited("a stored request could not be turned into 1.0; dropped", ["error": "\(error)"])
+                    return nil
+                }
+            }
+            return request
+        case .metadata(let families):
+            Snappy.compress(metadataEncoder.encode([], metadata: families), into: &compressed)
+            return OutgoingRequest(
+                body: compressed, format: .v1, samples: 0, oldestTimestamp: 0, newestTimestamp: 0, origin: .metadata)
+        }
+    }
+
+    /// Every stream of the wave is done: a disk wave is acknowledged, and the shards for the
+    /// next are chosen.
+    private func finishWave() {
+        guard let done = wave else { return }
+        wave = nil
+        streams = []
+        do throws(DiskQueueError) {
+            try waveSource?.complete(done)
+        } catch {
+            target.metrics.diskErrors?.increment()
+            target.logLimited("disk queue acknowledgement failed", ["error": "\(error.description)"])
+        }
+        waveSource = nil
+        target.settledOnDisk.store(0, ordering: .relaxed)
+        target.heldMemory.store(0, ordering: .relaxed)
+        target.heldOldest.store(0, ordering: .relaxed)
+        let before = controller.shards
+        let shards = controller.update(
+            produced: target.producedSamples.load(ordering: .relaxed), pending: target.pendingSamples,
+            pushIntervalSeconds: Double(target.configuration.pushInterval.nanoseconds) / 1e9,
+            now: target.clock.monotonicNanoseconds())
+        target.metrics.shardsDesired.set(Double(controller.desired))
+        if shards != before {
+            target.metrics.shards.set(Double(shards))
+            target.logger.debug("resharded", metadata: ["from": "\(before)", "to": "\(shards)"])
+        }
+    }
+
+    /// Takes the answer to the request posted with `id`.
+    func handle(_ outcome: TransportOutcome, id: Int) {
+        guard let index = streams.firstIndex(where: { $0.active?.id == id && $0.active?.posted == true }),
+            let active = streams[index].active
+        else { return }
+        let request = active.request
+        streams[index].active?.posted = false
         let now = target.clock.monotonicNanoseconds()
-        target.metrics.requestDuration.observe(Double(max(0, now - postedAt)) / 1e9)
+        target.metrics.requestDuration.observe(Double(max(0, now - active.postedAt)) / 1e9)
         switch outcome {
         case .response(let status, _, _, let written):
             target.metrics.request(code: String(status))
@@ -176,13 +332,25 @@ final class SenderMachine {
         case .failure: target.metrics.request(code: "error")
         }
         if case .response(500, _, let body, _) = outcome, body.contains(Self.nativeHistogramsDisabled),
-            refuseNativeHistograms(request)
+            refuseNativeHistograms(index)
         {
             return
         }
         if request.format == .v2, let refusal = ProtocolNegotiation.refusal(of: outcome) {
             if negotiation.fallBack(now: now) {
-                fallBack(request, because: refusal)
+                target.metrics.protocolFallbacks.increment()
+                switchedFormat(to: .v1)
+                target.logger.warning(
+                    "the receiver does not take remote write 2.0; sending 1.0 (the same samples again)",
+                    metadata: [
+                        "answer": "\(refusal)", "retry_2_0_in": "\(target.configuration.protocolProbeInterval)",
+                    ])
+                resendAsV1(index)
+                return
+            }
+            if negotiation.current == .v1 {
+                // Sent in parallel before the fall back: it goes again as 1.0 too.
+                resendAsV1(index)
                 return
             }
             if case .response(let status, _, _, _) = outcome, (200..<300).contains(status), !warnedUnconfirmed {
@@ -199,61 +367,71 @@ final class SenderMachine {
             target.metrics.lastSuccess.set(Double(target.clock.wallMilliseconds()) / 1000)
             target.status.recordSuccess()
             target.receiverHealthy.store(true, ordering: .relaxed)
-            if attempt > 0 {
-                target.logger.info("remote write recovered", metadata: ["attempts": "\(attempt + 1)"])
+            controller.delivered(samples: request.samples, nanoseconds: now - active.postedAt)
+            if active.attempt > 0 {
+                target.logger.info("remote write recovered", metadata: ["attempts": "\(active.attempt + 1)"])
             }
-            release(request)
+            release(index)
         case .drop:
             target.metrics.samplesFailed.increment(by: UInt64(request.samples))
             let message = Self.describe(outcome)
             target.status.recordFailure(message)
             target.logLimited(
                 "remote write refused; batch dropped", ["error": "\(message)", "samples": "\(request.samples)"])
-            release(request)
+            release(index)
         case .retry(let after):
             target.metrics.samplesRetried.increment(by: UInt64(request.samples))
             target.receiverHealthy.store(false, ordering: .relaxed)
             let message = Self.describe(outcome)
             target.status.recordFailure(message)
-            let wait = after ?? target.policy.backoff(attempt: attempt, random: target.random())
+            let wait = after ?? target.policy.backoff(attempt: active.attempt, random: target.random())
             target.logLimited("remote write failed; retrying", ["error": "\(message)", "retry_in": "\(wait)"])
-            attempt += 1
-            retryAt = now.saturatingAdding(wait.nanoseconds)
+            streams[index].active?.attempt += 1
+            streams[index].active?.retryAt = now.saturatingAdding(wait.nanoseconds)
         }
     }
 
-    /// Done with `request` (delivered, refused, too old): acknowledges it on disk.
-    private func release(_ request: OutgoingRequest) {
-        current = nil
-        attempt = 0
-        retryAt = 0
-        do throws(DiskQueueError) {
-            switch request.origin {
-            case .disk:
-                for source in sources { try source.complete(request) }
-            case .memory:
+    /// Done with the request of stream `index` (delivered, refused, too old).
+    func release(_ index: Int) {
+        guard let request = streams[index].active?.request else { return }
+        streams[index].active = nil
+        if case .disk = request.origin { target.settledOnDisk.add(request.samples, ordering: .relaxed) }
+        if case .memory = request.origin {
+            target.heldMemory.subtract(request.samples, ordering: .relaxed)
+            do throws(DiskQueueError) {
                 try target.disk?.noteDelivered(newestTimestamp: request.newestTimestamp)
-            case .metadata:
-                break
+            } catch {
+                target.metrics.diskErrors?.increment()
+                target.logLimited("disk queue acknowledgement failed", ["error": "\(error.description)"])
             }
-        } catch {
-            target.metrics.diskErrors?.increment()
-            target.logLimited("disk queue acknowledgement failed", ["error": "\(error.description)"])
         }
-        target.heldMemory.store(0, ordering: .relaxed)
-        target.heldOldest.store(0, ordering: .relaxed)
         target.updatePending()
     }
 
-    /// The shutdown deadline passed: what memory holds (and the request held) is counted as
+    /// Replaces the request of stream `index` and sends it again at once.
+    func replace(_ index: Int, with request: OutgoingRequest) {
+        streams[index].active?.request = request
+        streams[index].active?.attempt = 0
+        streams[index].active?.retryAt = 0
+    }
+
+    /// The shutdown deadline passed: what memory holds (and the wave holds) is counted as
     /// dropped; what is on disk stays for the next start.
     private func abandon() {
         isFinished = true
-        let held = heldMemorySamples
-        if case .disk(let batch) = current?.origin, let disk = target.disk {
-            target.metrics.dropped(disk.abandon(batch), reason: "disk_full")
+        let held = target.heldMemory.load(ordering: .relaxed)
+        if case .disk(let batch) = wave?.origin, let disk = target.disk {
+            // Delivered requests of the wave stay on disk (a restart sends them again) but
+            // are settled; if the disk limit took the segment meanwhile, the rest is dropped.
+            let evicted = disk.abandon(batch)
+            if evicted > 0 {
+                target.metrics.dropped(
+                    max(0, evicted - target.settledOnDisk.load(ordering: .relaxed)), reason: "disk_full")
+                target.settledOnDisk.store(0, ordering: .relaxed)
+            }
         }
-        current = nil
+        wave = nil
+        streams = []
         target.heldMemory.store(0, ordering: .relaxed)
         target.dropLeftInMemory(held: held)
         if let disk = target.disk, disk.pendingSamples > 0 {
@@ -268,93 +446,7 @@ final class SenderMachine {
         target.configuration.queue.sampleAgeLimit.map { target.clock.wallMilliseconds() - $0.milliseconds }
     }
 
-    /// The receiver does not take 2.0: the same samples go again, as 1.0, at once (nothing
-    /// counted as sent or failed), and requests are 1.0 from now on.
-    private func fallBack(_ request: OutgoingRequest, because reason: String) {
-        target.metrics.protocolFallbacks.increment()
-        switchedFormat(to: .v1)
-        target.logger.warning(
-            "the receiver does not take remote write 2.0; sending 1.0 (the same samples again)",
-            metadata: [
-                "answer": "\(reason)", "retry_2_0_in": "\(target.configuration.protocolProbeInterval)",
-            ])
-        var again = request
-        again.format = .v1
-        switch request.origin {
-        case .memory(let chunks):
-            again.body = encoder.encode(chunks, as: .v1)
-        case .disk:
-            do throws(RequestEncoder.TranscodeError) {
-                again.body = try RequestEncoder.v1(fromV2: request.body)
-            } catch {
-                target.metrics.dropped(request.samples, reason: "corrupt")
-                target.logLimited("a stored request could not be turned into 1.0; dropped", ["error": "\(error)"])
-                release(request)
-                return
-            }
-        case .metadata:
-            break
-        }
-        current = again
-        attempt = 0
-        retryAt = 0
-    }
-
-    /// What Prometheus answers (500) to native histograms when they are not enabled; it
-    /// stores nothing of that request.
-    static let nativeHistogramsDisabled = "native histograms are disabled"
-
-    /// The receiver refused the native histograms of `request`: they are dropped (counted),
-    /// the rest goes again at once, and snapshots from now on carry classic buckets instead.
-    /// False when the request held no histograms (the 500 is then an ordinary failure).
-    private func refuseNativeHistograms(_ request: OutgoingRequest) -> Bool {
-        var again = request
-        let dropped: Int
-        switch request.origin {
-        case .memory(let chunks):
-            let stripped = HistogramStripping.withoutHistograms(chunks)
-            dropped = stripped.dropped
-            guard dropped > 0 else { return false }
-            again = OutgoingRequest(
-                body: stripped.chunks.isEmpty ? [] : encoder.encode(stripped.chunks, as: request.format),
-                format: request.format, samples: request.samples - dropped, oldestTimestamp: request.oldestTimestamp,
-                newestTimestamp: request.newestTimestamp, origin: .memory(stripped.chunks))
-        case .disk:
-            do throws(RequestEncoder.TranscodeError) {
-                let stripped = try HistogramStripping.withoutHistograms(body: request.body, format: request.format)
-                dropped = stripped.dropped
-                guard dropped > 0 else { return false }
-                again = OutgoingRequest(
-                    body: stripped.body, format: request.format, samples: request.samples - dropped,
-                    oldestTimestamp: request.oldestTimestamp, newestTimestamp: request.newestTimestamp,
-                    origin: request.origin)
-            } catch {
-                return false
-            }
-        case .metadata:
-            return false
-        }
-        if target.nativeHistograms.exchange(false, ordering: .relaxed) {
-            target.metrics.nativeHistogramsRefused.increment()
-            target.logger.warning(
-                "the receiver refused native histograms; sending classic buckets from now on",
-                metadata: [
-                    "answer": "HTTP 500: \(Self.nativeHistogramsDisabled)",
-                    "hint": "enable native histograms on the receiver, or set send_native_histograms: false",
-                ])
-        }
-        target.metrics.dropped(dropped, reason: "native_histograms_refused")
-        if again.samples <= 0 {
-            release(request)
-            return true
-        }
-        current = again
-        attempt = 0
-        retryAt = 0
-        return true
-    }
-
-    private func switchedFormat(to format: RequestFormat) {
+    func switchedFormat(to format: RequestFormat) {
         target.recordFormat.store(format == .v2, ordering: .relaxed)
         target.metrics.protocolInUse(format)
     }

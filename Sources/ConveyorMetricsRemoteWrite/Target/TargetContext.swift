@@ -19,6 +19,11 @@ final class TargetContext: Sendable {
     /// Samples (and oldest timestamp) of a memory request the sender holds.
     let heldMemory = Atomic<Int>(0)
     let heldOldest = Atomic<Int64>(0)
+    /// Samples of the disk wave in flight already settled (delivered, refused, dropped):
+    /// still on disk until the whole wave is acknowledged, but no longer pending.
+    let settledOnDisk = Atomic<Int>(0)
+    /// Samples taken from snapshots so far (the sender's incoming rate, for resharding).
+    let producedSamples = Atomic<Int>(0)
     /// False while the sender retries a failed request (drops are then expected).
     let receiverHealthy = Atomic<Bool>(true)
     /// Whether new disk records are written as remote write 2.0 (the sender switches it).
@@ -83,7 +88,8 @@ final class TargetContext: Sendable {
 
     /// Samples queued or held by the sender, on disk and in memory.
     var pendingSamples: Int {
-        memory.count + heldMemory.load(ordering: .relaxed) + (disk?.pendingSamples ?? 0)
+        memory.count + heldMemory.load(ordering: .relaxed)
+            + max(0, (disk?.pendingSamples ?? 0) - settledOnDisk.load(ordering: .relaxed))
     }
 
     /// Publishes the pending figures.

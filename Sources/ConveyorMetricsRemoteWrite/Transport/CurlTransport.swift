@@ -10,29 +10,35 @@ import ConveyorMetrics
     import Darwin
 #endif
 
-/// POSTs remote-write bodies with one reused libcurl easy handle (keep-alive).
+/// POSTs remote-write bodies, several at once, through one libcurl multi handle: every
+/// transfer runs on the target's sender thread (no thread per shard), and connections are
+/// kept alive and reused across transfers.
 ///
 /// Blocking: used only from its target's dedicated sender thread. The protocol headers are
 /// fixed here and cannot be replaced by configured ones; environment proxies are ignored
 /// unless `proxy_url` names one; secrets go to libcurl only, never into errors or logs.
 final class CurlTransport: RemoteWriteTransport {
-    private let handle: UnsafeMutableRawPointer
-    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let multi: UnsafeMutableRawPointer
+    /// Transfers ready for a request, and those under way by easy handle.
+    private var idle: [CurlTransfer] = []
+    private var running: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    private let shouldAbort: @Sendable () -> Bool
+    /// The settings every new easy handle gets.
+    private var url = ""
+    private var configuration: RemoteWriteTargetConfiguration
     /// The fixed headers; the Authorization header is added to them when the list is built.
     private var baseHeaders: [String] = []
-    /// The format whose headers are installed.
-    private var installedFormat = RequestFormat.v1
     private var authorizationType = ""
     private var staticCredentials: String?
     private var credentialsFile: CredentialSource?
     private var passwordFile: CredentialSource?
+    private var password: String?
+    /// Bumped when a credential changes, so each transfer installs it before its next request.
+    private var generation = 0
     /// Credential files that could not be read again since the last call to
     /// ``takeCredentialFailures()`` (the sender logs and counts them).
     private var credentialFailures: [String] = []
     private var connectTo: UnsafeMutablePointer<curl_slist>?
-    private let response = ResponseCollector()
-    /// libcurl writes error details here during perform; owned for the handle's lifetime.
-    private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
     private static let globalInit: Bool = curl_global_init(3) == CURLE_OK  // CURL_GLOBAL_ALL
 
@@ -46,25 +52,30 @@ final class CurlTransport: RemoteWriteTransport {
     init(configuration: RemoteWriteTargetConfiguration, shouldAbort: @escaping @Sendable () -> Bool = { false })
         throws(SetupError)
     {
-        response.shouldAbort = shouldAbort
-        guard Self.globalInit, let handle = curl_easy_init() else {
+        self.shouldAbort = shouldAbort
+        self.configuration = configuration
+        guard Self.globalInit, let multi = curl_multi_init() else {
             throw SetupError(description: "libcurl could not be initialised")
         }
-        self.handle = handle
-        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        self.multi = multi
         // Every stored property is set, so if configure throws, deinit releases the handle.
         try configure(configuration)
+        // One transfer made now, so a setting libcurl refuses shows at start-up.
+        guard let first = makeTransfer() else { throw SetupError(description: "libcurl could not be initialised") }
+        idle.append(first)
     }
 
     deinit {
-        curl_easy_cleanup(handle)
-        curl_slist_free_all(headerList)
+        for transfer in running.values { curl_multi_remove_handle(multi, transfer.handle) }
+        running = [:]
+        idle = []
+        curl_multi_cleanup(multi)
         curl_slist_free_all(connectTo)
-        errorBuffer.deallocate()
     }
 
+    /// Reads the settings (and credential files) once; ``apply(to:)`` puts them on a handle.
     private func configure(_ configuration: RemoteWriteTargetConfiguration) throws(SetupError) {
-        var url = configuration.url
+        url = configuration.url
         if let serverName = configuration.tls?.serverName, !serverName.isEmpty {
             // Verify and send SNI for server_name while connecting to the URL's host.
             let parsed = RedactedURL(url)
@@ -75,18 +86,7 @@ final class CurlTransport: RemoteWriteTransport {
             let query = parsed.query.map { "?" + $0 } ?? ""
             url = "\(parsed.scheme)://\(userInfo)\(serverName):\(port)\(parsed.path)\(query)"
             connectTo = curl_slist_append(nil, "\(serverName):\(port):\(host):\(port)")
-            cm_curl_setopt_slist(handle, CURLOPT_CONNECT_TO, connectTo)
         }
-        cm_curl_setopt_string(handle, CURLOPT_URL, url)
-        cm_curl_setopt_long(handle, CURLOPT_POST, 1)
-        cm_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        cm_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
-        cm_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
-        cm_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.remoteTimeout.milliseconds))
-        cm_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
-        // An explicit proxy, or none at all: "" turns off http_proxy/HTTPS_PROXY from the environment.
-        cm_curl_setopt_string(handle, CURLOPT_PROXY, configuration.proxyURL ?? "")
-
         var headers = [
             "Content-Encoding: \(RemoteWriteProtocol.contentEncoding)",
             "User-Agent: \(ConveyorMetricsVersion.userAgent)",
@@ -105,19 +105,33 @@ final class CurlTransport: RemoteWriteTransport {
                     path: authorization.credentialsFile ?? "", setting: "authorization.credentials_file")
             }
         }
-        installHeaders()
-
         if let basicAuth = configuration.basicAuth {
-            var password = basicAuth.password?.value ?? ""
+            password = basicAuth.password?.value
             if basicAuth.password == nil {
                 let source = try CredentialSource(
                     path: basicAuth.passwordFile ?? "", setting: "basic_auth.password_file")
                 passwordFile = source
                 password = source.value
             }
+        }
+    }
+
+    /// A new easy handle with the target's settings, or nil when libcurl has none to give.
+    private func makeTransfer() -> CurlTransfer? {
+        guard let transfer = CurlTransfer(shouldAbort: shouldAbort) else { return nil }
+        let handle = transfer.handle
+        if let connectTo { cm_curl_setopt_slist(handle, CURLOPT_CONNECT_TO, connectTo) }
+        cm_curl_setopt_string(handle, CURLOPT_URL, url)
+        cm_curl_setopt_long(handle, CURLOPT_POST, 1)
+        cm_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        cm_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
+        cm_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
+        cm_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.remoteTimeout.milliseconds))
+        // An explicit proxy, or none at all: "" turns off http_proxy/HTTPS_PROXY from the environment.
+        cm_curl_setopt_string(handle, CURLOPT_PROXY, configuration.proxyURL ?? "")
+        if let basicAuth = configuration.basicAuth {
             cm_curl_setopt_long(handle, CURLOPT_HTTPAUTH, 1)  // CURLAUTH_BASIC
             cm_curl_setopt_string(handle, CURLOPT_USERNAME, basicAuth.username)
-            cm_curl_setopt_string(handle, CURLOPT_PASSWORD, password)
         }
         if let tls = configuration.tls {
             if let caFile = tls.caFile { cm_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
@@ -128,49 +142,30 @@ final class CurlTransport: RemoteWriteTransport {
                 cm_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 0)
             }
         }
-        let collector = Unmanaged.passUnretained(response).toOpaque()
-        cm_curl_setopt_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, userdata in
-            guard let data, let userdata else { return 0 }
-            Unmanaged<ResponseCollector>.fromOpaque(userdata).takeUnretainedValue()
-                .appendBody(UnsafeRawBufferPointer(start: data, count: size * count))
-            return size * count
-        }
-        cm_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, collector)
-        cm_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, userdata in
-            guard let data, let userdata else { return 0 }
-            Unmanaged<ResponseCollector>.fromOpaque(userdata).takeUnretainedValue()
-                .header(UnsafeRawBufferPointer(start: data, count: size * count))
-            return size * count
-        }
-        cm_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, collector)
-        cm_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
-        cm_curl_setopt_xferinfo(handle) { userdata, _, _, _, _ in
-            guard let userdata else { return 0 }
-            return Unmanaged<ResponseCollector>.fromOpaque(userdata).takeUnretainedValue().shouldAbort() ? 1 : 0
-        }
-        cm_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, collector)
+        return transfer
     }
 
-    /// The header list libcurl sends: the fixed headers, the format's and the current Authorization.
-    private func installHeaders() {
+    /// Puts the current format's headers, Authorization and password on `transfer`.
+    private func install(_ format: RequestFormat, on transfer: CurlTransfer) {
+        guard transfer.installedGeneration != generation || transfer.installedFormat != format else { return }
         var headers = baseHeaders
-        headers.append("Content-Type: \(installedFormat.contentType)")
-        headers.append("X-Prometheus-Remote-Write-Version: \(installedFormat.version)")
+        headers.append("Content-Type: \(format.contentType)")
+        headers.append("X-Prometheus-Remote-Write-Version: \(format.version)")
         if let credentials = credentialsFile?.value ?? staticCredentials {
             headers.append("Authorization: \(authorizationType) \(credentials)")
         }
-        var list: UnsafeMutablePointer<curl_slist>?
-        for header in headers { list = curl_slist_append(list, header) }
-        cm_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
-        curl_slist_free_all(headerList)
-        headerList = list
+        transfer.install(headers: headers)
+        if let password { cm_curl_setopt_string(transfer.handle, CURLOPT_PASSWORD, password) }
+        transfer.installedGeneration = generation
+        transfer.installedFormat = format
     }
 
     /// Reads credential files again when they changed (Prometheus reads them per request).
     private func refreshCredentials() {
-        if refresh(credentialsFile) == .rotated { installHeaders() }
+        if refresh(credentialsFile) == .rotated { generation += 1 }
         if refresh(passwordFile) == .rotated, let source = passwordFile {
-            cm_curl_setopt_string(handle, CURLOPT_PASSWORD, source.value)
+            password = source.value
+            generation += 1
         }
     }
 
@@ -188,31 +183,55 @@ final class CurlTransport: RemoteWriteTransport {
         return credentialFailures
     }
 
-    /// Sends `body`; blocks until the response or `timeout`.
-    func post(_ body: [UInt8], format: RequestFormat, timeout: Duration) -> TransportOutcome {
+    /// Starts sending `body`; ``poll(timeout:)`` returns its outcome with `id`.
+    func start(id: Int, body: [UInt8], format: RequestFormat, timeout: Duration) {
         refreshCredentials()
-        if format != installedFormat {
-            installedFormat = format
-            installHeaders()
+        guard let transfer = idle.popLast() ?? makeTransfer() else {
+            finished.append((id, .failure("libcurl could not make another transfer")))
+            return
         }
-        response.reset()
-        errorBuffer[0] = 0
-        cm_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(timeout.milliseconds)))
-        let code = body.withUnsafeBytes { bytes -> CURLcode in
-            cm_curl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count))
-            cm_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
-            defer { cm_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, nil) }
-            return curl_easy_perform(handle)
+        install(format, on: transfer)
+        transfer.prepare(id: id, body: body, timeout: timeout)
+        let code = curl_multi_add_handle(multi, transfer.handle)
+        guard code == CURLM_OK else {
+            _ = transfer.finish(CURLE_FAILED_INIT)
+            idle.append(transfer)
+            finished.append((id, .failure("libcurl refused the transfer (multi error \(code.rawValue))")))
+            return
         }
-        guard code == CURLE_OK else {
-            let detail = String(validatingCString: errorBuffer) ?? ""
-            let summary =
-                curl_easy_strerror(code).flatMap { String(validatingCString: $0) } ?? "curl error \(code.rawValue)"
-            return .failure(detail.isEmpty ? summary : "\(summary): \(detail)")
+        running[transfer.handle] = transfer
+    }
+
+    /// Outcomes known before a poll (transfers that could not start).
+    private var finished: [(id: Int, outcome: TransportOutcome)] = []
+
+    /// Drives the transfers for at most `timeout` and returns those that finished.
+    func poll(timeout: Duration) -> [(id: Int, outcome: TransportOutcome)] {
+        var done = finished
+        finished = []
+        var stillRunning: Int32 = 0
+        curl_multi_perform(multi, &stillRunning)
+        collect(into: &done)
+        if done.isEmpty && !running.isEmpty {
+            let milliseconds = Int32(clamping: max(0, timeout.milliseconds))
+            curl_multi_poll(multi, nil, 0, milliseconds, nil)
+            curl_multi_perform(multi, &stillRunning)
+            collect(into: &done)
         }
-        var status = 0
-        cm_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return .response(
-            status: status, retryAfter: response.retryAfter, body: response.bodyText, written: response.written)
+        return done
+    }
+
+    /// The finished transfers' outcomes; their handles go back to the idle ones.
+    private func collect(into done: inout [(id: Int, outcome: TransportOutcome)]) {
+        var left: Int32 = 0
+        while let message = curl_multi_info_read(multi, &left) {
+            guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
+                let transfer = running.removeValue(forKey: handle)
+            else { continue }
+            let code = message.pointee.data.result
+            curl_multi_remove_handle(multi, handle)
+            done.append((transfer.id, transfer.finish(code)))
+            idle.append(transfer)
+        }
     }
 }

@@ -1,10 +1,15 @@
 import ConveyorMetrics
 
-/// Delivers one request body to a target: libcurl in production (``CurlTransport``), a
-/// scripted receiver in the simulation. Called by one thread at a time, and may block.
+/// Delivers request bodies to a target, several at once: libcurl's multi interface in
+/// production (``CurlTransport``), a scripted receiver in the simulation. Used by one thread,
+/// the target's sender thread.
 protocol RemoteWriteTransport: AnyObject {
-    /// POSTs `body` (a snappy-compressed request in `format`) and waits at most `timeout`.
-    func post(_ body: [UInt8], format: RequestFormat, timeout: Duration) -> TransportOutcome
+    /// Starts POSTing `body` (a snappy-compressed request in `format`), answered within
+    /// `timeout`; its outcome comes from ``poll(timeout:)`` with `id`.
+    func start(id: Int, body: [UInt8], format: RequestFormat, timeout: Duration)
+    /// Waits at most `timeout` for started requests; returns those that finished (any order,
+    /// none when none did in time).
+    func poll(timeout: Duration) -> [(id: Int, outcome: TransportOutcome)]
     /// Credential files that could not be read again since the last call (to log and count).
     func takeCredentialFailures() -> [String]
 }

@@ -79,6 +79,13 @@ final class PushSimulation {
     var fallbacks: Int { endedFallbacks + Int(lifetime?.target.context.metrics.protocolFallbacks.value ?? 0) }
     /// Prints every step and what it did (`SIMULATION_TRACE=1`).
     var trace = false
+    /// Requests the sender started and the receiver has not answered yet; which one it
+    /// answers next is drawn from `answerOrder`, so shards finish in any order.
+    var inFlight: [(id: Int, body: [UInt8], format: RequestFormat, timeout: Duration)] = []
+    var answerOrder: SimulationRandom
+    /// The most requests in flight at once, and the most shards, over the run.
+    private(set) var mostInFlight = 0
+    private(set) var mostShards = 0
 
     func log(_ text: @autoclosure () -> String) {
         if trace { print("[sim \(stepIndex)] \(text())") }
@@ -86,7 +93,7 @@ final class PushSimulation {
 
     /// A run of `seed`; without `drawProtocols` the target sends 1.0 to a receiver that
     /// never changes (how every seed ran before protocol negotiation).
-    init(seed: UInt64, drawProtocols: Bool = true) {
+    init(seed: UInt64, drawProtocols: Bool = true, drawShards: Bool = true) {
         self.seed = seed
         var random = SimulationRandom(seed: seed)
         var configuration = SimulationConfiguration.random(&random)
@@ -94,6 +101,11 @@ final class PushSimulation {
             var protocols = SimulationRandom(seed: seed ^ 0x5052_4F54_4F43_4F4C)
             configuration.drawProtocols(&protocols)
         }
+        if drawShards {
+            var shards = SimulationRandom(seed: seed ^ 0x5348_4152_4453)
+            configuration.drawShards(&shards)
+        }
+        answerOrder = SimulationRandom(seed: seed ^ 0x414E_5357_4552)
         self.configuration = configuration
         fileSystem = SimulatedFileSystem(seed: seed ^ 0x5EED)
         receiver = SimulatedReceiver(clock: clock)
@@ -160,6 +172,9 @@ final class PushSimulation {
         target.queue.sampleAgeLimit = configuration.sampleAgeLimit
         target.protobufMessage = configuration.protobufMessage
         target.protocolProbeInterval = configuration.probeInterval
+        target.queue.minShards = configuration.minShards
+        target.queue.maxShards = configuration.maxShards
+        target.queue.batchSendDeadline = configuration.batchSendDeadline
         if configuration.disk {
             target.queue.storagePath = Self.directory
             target.queue.maxDiskBytes = configuration.maxDiskBytes
@@ -174,6 +189,8 @@ final class PushSimulation {
         if case .failure(let error) = made.setUp() { throw Failure(step: stepIndex, message: "set-up: \(error)") }
         let machine = SenderMachine(target: made.context, memory: made.context.memory)
         if let disk = made.context.disk { machine.attach(disk: disk) }
+        // Requests of a lifetime that ended are never answered (a crash cut them off).
+        inFlight = []
         let next = Lifetime(metricsRegistry: metricsRegistry, target: made, machine: machine)
         next.acceptedAtStart = receiver.acceptedSamples
         lifetimes += 1
@@ -239,23 +256,8 @@ final class PushSimulation {
         case .receiverProtocols(let protocols): receiver.protocols = protocols
         case .send(let answer):
             receiver.answer = answer
-            switch lifetime.machine.step() {
-            case .post(let body, let format, let timeout):
-                let before = receiver.stored.count
-                let outcome = receiver.post(body, format: format, timeout: timeout)
-                log(
-                    "  posted: \(outcome); stored \(receiver.stored[before...].map { "\($0.key.suffix(30))@\($0.sample.timestampMilliseconds)" })"
-                )
-                lifetime.machine.handle(outcome)
-                if trace, let disk = lifetime.target.context.disk {
-                    let file = fileSystem.bytes(Self.directory + "/sim/acknowledged").flatMap { AckPosition(bytes: $0) }
-                    log(
-                        "  ack \(disk.state.withLock { $0.acknowledged }) file \(file.map { "\($0)" } ?? "-") pending \(disk.pendingSamples)"
-                    )
-                }
-            case .wait(let until): log("  wait \(until.map(String.init) ?? "-")")
-            case .finished: log("  finished")
-            }
+            startRequests(lifetime)
+            answerOne(lifetime)
         case .advance(let milliseconds): clock.advance(milliseconds: milliseconds)
         case .stepWallBack(let milliseconds): clock.stepWallBack(milliseconds: milliseconds)
         case .sync: lifetime.target.syncDisk()
@@ -271,6 +273,42 @@ final class PushSimulation {
             fileSystem.scheduleCrash(afterCalls: 1)
             pendingPowerLoss = false
             try restart(powerLoss: false)
+        }
+    }
+
+    /// Sender steps until it waits or finishes: every request it starts is in flight.
+    func startRequests(_ lifetime: Lifetime) {
+        while true {
+            switch lifetime.machine.step() {
+            case .post(let id, let body, let format, let timeout):
+                inFlight.append((id, body, format, timeout))
+                mostInFlight = max(mostInFlight, inFlight.count)
+                mostShards = max(mostShards, lifetime.machine.controller.shards)
+            case .wait(let until):
+                log("  wait \(until.map(String.init) ?? "-"), \(inFlight.count) in flight")
+                return
+            case .finished:
+                log("  finished")
+                return
+            }
+        }
+    }
+
+    /// The receiver answers one request in flight, drawn from `answerOrder`.
+    func answerOne(_ lifetime: Lifetime) {
+        guard !inFlight.isEmpty else { return }
+        let request = inFlight.remove(at: answerOrder.int(in: 0...(inFlight.count - 1)))
+        let before = receiver.stored.count
+        let outcome = receiver.post(request.body, format: request.format, timeout: request.timeout)
+        log(
+            "  answered \(request.id): \(outcome); stored \(receiver.stored[before...].map { "\($0.key.suffix(30))@\($0.sample.timestampMilliseconds)" })"
+        )
+        lifetime.machine.handle(outcome, id: request.id)
+        if trace, let disk = lifetime.target.context.disk {
+            let file = fileSystem.bytes(Self.directory + "/sim/acknowledged").flatMap { AckPosition(bytes: $0) }
+            log(
+                "  ack \(disk.state.withLock { $0.acknowledged }) file \(file.map { "\($0)" } ?? "-") pending \(disk.pendingSamples)"
+            )
         }
     }
 
@@ -354,11 +392,17 @@ final class PushSimulation {
             steps += 1
             guard steps < 20_000 else { throw Failure(step: stepIndex, message: "the sender never finished") }
             switch lifetime.machine.step() {
-            case .post(let body, let format, let timeout):
-                lifetime.machine.handle(receiver.post(body, format: format, timeout: timeout))
+            case .post(let id, let body, let format, let timeout):
+                inFlight.append((id, body, format, timeout))
+                mostInFlight = max(mostInFlight, inFlight.count)
+                mostShards = max(mostShards, lifetime.machine.controller.shards)
             case .wait(let until):
-                guard let until else { throw Failure(step: stepIndex, message: "sender idle with work queued") }
-                clock.advance(toMonotonic: until)
+                if !inFlight.isEmpty {
+                    answerOne(lifetime)
+                } else {
+                    guard let until else { throw Failure(step: stepIndex, message: "sender idle with work queued") }
+                    clock.advance(toMonotonic: until)
+                }
             case .finished: break
             }
             try check()

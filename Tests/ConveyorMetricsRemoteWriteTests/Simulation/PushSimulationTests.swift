@@ -37,8 +37,9 @@ import Testing
     @Test func regressionSeedsStayFixed() async {
         #expect(!Self.regressionSeeds.isEmpty)
         await Self.offThePool {
-            // Found before protocol negotiation: replayed exactly as then (1.0 throughout).
-            for seed in Self.regressionSeeds { Self.expectClean(seed, drawProtocols: false) }
+            // Found before protocol negotiation and shards: replayed exactly as then (1.0
+            // throughout, one request in flight).
+            for seed in Self.regressionSeeds { Self.expectClean(seed, drawProtocols: false, drawShards: false) }
         }
     }
 
@@ -68,18 +69,29 @@ import Testing
         let seeds = (1...max(1, count)).map { $0 }
         #expect(!seeds.isEmpty)
         var coverage = (stored: 0, ignored: 0, refused: 0, fallbacks: 0)
+        var shards = (parallel: 0, resharded: 0, parallelOnDisk: 0)
         for seed in seeds {
             Self.expectClean(seed) { simulation in
                 coverage.stored += simulation.receiver.v2Stored
                 coverage.ignored += simulation.receiver.v2Ignored
                 coverage.refused += simulation.receiver.v2Refused
                 coverage.fallbacks += simulation.fallbacks
+                if simulation.mostInFlight > 1 {
+                    shards.parallel += 1
+                    if simulation.configuration.disk { shards.parallelOnDisk += 1 }
+                }
+                if simulation.mostShards > simulation.configuration.minShards { shards.resharded += 1 }
             }
         }
         // The negotiation was exercised: 2.0 stored, ignored by 1.x receivers, refused, fallen back from.
         #expect(
             coverage.stored > 0 && coverage.ignored > 0 && coverage.refused > 0 && coverage.fallbacks > 0, "\(coverage)"
         )
+        // Shards were: several requests in flight (memory and disk), answered in any order,
+        // and the controller took more shards than the minimum.
+        print("simulation: of \(seeds.count) fixed seeds, \(shards)")
+        #expect(
+            shards.parallel >= seeds.count / 10 && shards.parallelOnDisk > 0 && shards.resharded > 0, "\(shards)")
     }
 
     @Test func freshSeeds() async {
@@ -110,20 +122,22 @@ import Testing
     /// Runs `seed`; on a failure, shrinks its steps and records an issue naming the seed.
     @discardableResult
     static func expectClean(
-        _ seed: UInt64, drawProtocols: Bool = true, inspect: (PushSimulation) -> Void = { _ in }
+        _ seed: UInt64, drawProtocols: Bool = true, drawShards: Bool = true,
+        inspect: (PushSimulation) -> Void = { _ in }
     ) -> Bool {
-        let steps = PushSimulation(seed: seed, drawProtocols: drawProtocols).randomSteps()
+        let make = { PushSimulation(seed: seed, drawProtocols: drawProtocols, drawShards: drawShards) }
+        let steps = make().randomSteps()
         #expect(!steps.isEmpty)
-        let simulation = PushSimulation(seed: seed, drawProtocols: drawProtocols)
+        let simulation = make()
         let result = simulation.run(steps)
         inspect(simulation)
         guard let failure = result else { return true }
-        let shortest = shrink(seed, steps, drawProtocols: drawProtocols)
-        let replayed = PushSimulation(seed: seed, drawProtocols: drawProtocols).run(shortest) ?? failure
+        let shortest = shrink(steps, make)
+        let replayed = make().run(shortest) ?? failure
         Issue.record(
             """
             simulation seed \(seed) failed \(failure)
-            configuration: \(PushSimulation(seed: seed, drawProtocols: drawProtocols).configuration)
+            configuration: \(make().configuration)
             shortest failing steps (\(shortest.count) of \(steps.count)), failing \(replayed):
             \(shortest.enumerated().map { "  \($0.offset + 1). \($0.element)" }.joined(separator: "\n"))
             replay: SIMULATION_SEED=\(seed) swift test --filter PushSimulationTests
@@ -132,7 +146,7 @@ import Testing
     }
 
     /// Removes chunks of steps, then single steps, while the run still fails.
-    static func shrink(_ seed: UInt64, _ steps: [SimulationStep], drawProtocols: Bool = true) -> [SimulationStep] {
+    static func shrink(_ steps: [SimulationStep], _ make: () -> PushSimulation) -> [SimulationStep] {
         var current = steps
         var chunk = max(1, current.count / 2)
         var runs = 0
@@ -144,7 +158,7 @@ import Testing
                 var candidate = current
                 candidate.removeSubrange(index..<min(current.count, index + chunk))
                 runs += 1
-                if PushSimulation(seed: seed, drawProtocols: drawProtocols).run(candidate) != nil {
+                if make().run(candidate) != nil {
                     current = candidate
                     removedAny = true
                 } else {

@@ -187,6 +187,19 @@ final class SimulatedReceiver: RemoteWriteTransport, @unchecked Sendable {  // o
 
     func takeCredentialFailures() -> [String] { [] }
 
+    /// Requests started through the transport interface and not polled yet.
+    private var started: [(id: Int, body: [UInt8], format: RequestFormat, timeout: Duration)] = []
+
+    func start(id: Int, body: [UInt8], format: RequestFormat, timeout: Duration) {
+        started.append((id, body, format, timeout))
+    }
+
+    /// Answers every started request, in the order they were started.
+    func poll(timeout: Duration) -> [(id: Int, outcome: TransportOutcome)] {
+        defer { started = [] }
+        return started.map { ($0.id, post($0.body, format: $0.format, timeout: $0.timeout)) }
+    }
+
     /// A series' identity: its labels sorted by name.
     static func key(_ labels: [Label]) -> String {
         labels.sorted { $0.name < $1.name }.map { "\($0.name)=\($0.value)" }.joined(separator: ",")

@@ -17,6 +17,19 @@ struct SimulationConfiguration: CustomStringConvertible {
     var protobufMessage = RemoteWriteTargetConfiguration.ProtobufMessage.v1
     var probeInterval: Duration = .seconds(3600)
     var receiverProtocols = SimulatedReceiver.Protocols.v1AndV2
+    /// Shards and the batch deadline (a stream of their own, like the protocols).
+    var minShards = 1
+    var maxShards = 1
+    var batchSendDeadline: Duration = .zero
+
+    /// Draws the shards: a third of the runs keep one request in flight (as before shards),
+    /// the rest fix several or let the controller choose up to eight.
+    mutating func drawShards(_ random: inout SimulationRandom) {
+        let roll = random.int(in: 0...2)
+        minShards = roll == 0 ? 1 : random.int(in: 1...4)
+        maxShards = roll == 0 ? 1 : roll == 1 ? minShards : random.int(in: minShards...8)
+        batchSendDeadline = random.chance(0.2) ? .milliseconds(Int64(random.int(in: 100...5_000))) : .zero
+    }
 
     /// Draws the protocols: the target's (1.0, auto or 2.0), its probe interval and what the
     /// receiver speaks (an explicit 2.0 target only meets receivers that answer 2.0 honestly:
@@ -52,6 +65,7 @@ struct SimulationConfiguration: CustomStringConvertible {
             + "fsync \(everyWrite ? "every write" : "interval"), "
             + "sample_age_limit \(sampleAgeLimit.map { "\($0)" } ?? "none"), "
             + "receiver down at shutdown \(receiverDownAtShutdown), protobuf_message \(protobufMessage.rawValue), "
-            + "probe interval \(probeInterval), receiver speaks \(receiverProtocols)"
+            + "probe interval \(probeInterval), receiver speaks \(receiverProtocols), "
+            + "shards \(minShards)...\(maxShards), batch_send_deadline \(batchSendDeadline)"
     }
 }

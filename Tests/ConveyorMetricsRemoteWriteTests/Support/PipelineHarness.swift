@@ -41,9 +41,9 @@ struct PipelineHarness {
         receiver.answer = answer
         var posted = 0
         for _ in 0..<limit {
-            guard case .post(let body, let format, let timeout) = machine.step() else { return posted }
+            guard case .post(let id, let body, let format, let timeout) = machine.step() else { return posted }
             posted += 1
-            machine.handle(receiver.post(body, format: format, timeout: timeout))
+            machine.handle(receiver.post(body, format: format, timeout: timeout), id: id)
         }
         return posted
     }

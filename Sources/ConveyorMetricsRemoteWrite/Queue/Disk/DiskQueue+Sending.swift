@@ -14,8 +14,11 @@ extension DiskQueue {
 
     /// The next records to send, from the oldest pending one, up to `maxSamples` samples (at
     /// least one record) within one segment; what is dropped on the way is added to
-    /// `skipped`. Nil when nothing is pending.
-    func nextBatch(maxSamples: Int, notBefore: Int64?, skipped: inout Skipped) throws(DiskQueueError) -> Batch? {
+    /// `skipped`. With `oneTimestamp`, only records stamped like the first (one snapshot's,
+    /// whose series are disjoint). Nil when nothing is pending.
+    func nextBatch(
+        maxSamples: Int, notBefore: Int64?, oneTimestamp: Bool = false, skipped: inout Skipped
+    ) throws(DiskQueueError) -> Batch? {
         while true {
             let pick = state.withLock { state -> (UInt64, [DiskRecord.Info])? in
                 guard let index = state.segments.firstIndex(where: { $0.next < $0.records.count }) else { return nil }
@@ -34,6 +37,7 @@ extension DiskQueue {
                 var samples = 0
                 for record in segment.records[segment.next...] {
                     if !picked.isEmpty && samples + Int(record.samples) > maxSamples { break }
+                    if oneTimestamp, let first = picked.first, record.timestamp != first.timestamp { break }
                     picked.append(record)
                     samples += Int(record.samples)
                 }
@@ -66,6 +70,7 @@ extension DiskQueue {
                 continue
             }
             var requests: [ArraySlice<UInt8>] = []
+            var requestSamples: [Int] = []
             var samples = 0
             var corrupt = 0
             var offset = 0
@@ -73,6 +78,7 @@ extension DiskQueue {
                 let end = offset + Int(record.length)
                 if end <= bytes.count, let request = DiskRecord.compressedRequest(bytes[offset..<end]) {
                     requests.append(request)
+                    requestSamples.append(Int(record.samples))
                     samples += Int(record.samples)
                 } else {
                     corrupt += Int(record.samples)
@@ -80,7 +86,8 @@ extension DiskQueue {
                 offset = end
             }
             return Batch(
-                segment: sequence, records: records.count, end: last.end, requests: requests, samples: samples,
+                segment: sequence, records: records.count, end: last.end, requests: requests,
+                requestSamples: requestSamples, samples: samples,
                 corruptSamples: corrupt, oldestTimestamp: first.timestamp, newestTimestamp: last.timestamp)
         }
     }

@@ -59,6 +59,8 @@ final class DiskQueue: Sendable {
         let records: Int
         let end: Int64
         let requests: [ArraySlice<UInt8>]
+        /// The samples of each of `requests`.
+        let requestSamples: [Int]
         let samples: Int
         let corruptSamples: Int
         let oldestTimestamp: Int64
