@@ -28,9 +28,13 @@ protocol BatchSource: AnyObject {
 }
 
 /// Queued snapshot chunks, encoded and compressed when a request starts. One shard takes
-/// up to a request's worth; more take whole chunks of one series list, split by position.
+/// up to a request's worth; more take whole chunks of one series list, a position range of
+/// them a stream.
 final class MemoryBatches: BatchSource {
     let queue: RemoteWriteQueue
+    /// Requests a stream of a wave holds, about: enough that the wait for a wave's slowest
+    /// stream costs little; few enough that a wave holds little memory.
+    static let requestsPerStream = 4
 
     init(queue: RemoteWriteQueue) {
         self.queue = queue
@@ -38,7 +42,10 @@ final class MemoryBatches: BatchSource {
 
     func nextWave(shards: Int, maxSamples: Int, notBefore: Int64?, dropped: (String, Int) -> Void) -> SendWave? {
         while true {
-            let batch = shards > 1 ? queue.takeChunks(maxSamples: shards * maxSamples) : queue.take(upTo: maxSamples)
+            let batch =
+                shards > 1
+                ? queue.takeChunks(maxSamples: Self.requestsPerStream * shards * maxSamples)
+                : queue.take(upTo: maxSamples)
             guard !batch.isEmpty else { return nil }
             var kept = batch
             if let notBefore {
@@ -57,11 +64,10 @@ final class MemoryBatches: BatchSource {
 
 /// Records on disk, one request per record (records are written at most `max_samples_per_send`
 /// samples each), sent as stored: no decompressing or recompressing. One shard takes one
-/// record; more take the records of one snapshot (disjoint series), a stream each.
+/// record; more take records of one series list, a stream for each position in it (or,
+/// for records a previous run wrote, one snapshot's records, a stream each).
 final class DiskBatches: BatchSource {
     let disk: DiskQueue
-    /// The most records one wave takes.
-    static let maxRecordsPerWave = 64
 
     init(disk: DiskQueue) { self.disk = disk }
 
@@ -77,20 +83,26 @@ final class DiskBatches: BatchSource {
                 if skipped.evicted > 0 { dropped("disk_full", skipped.evicted) }
             }
             let batch = try disk.nextBatch(
-                maxSamples: shards > 1 ? Self.maxRecordsPerWave * maxSamples : 1, notBefore: notBefore,
-                oneTimestamp: shards > 1, skipped: &skipped)
+                maxSamples: shards > 1 ? MemoryBatches.requestsPerStream * shards * maxSamples : 1,
+                notBefore: notBefore, parallel: shards > 1, skipped: &skipped)
             guard let batch else { return nil }
             if batch.corruptSamples > 0 { dropped("corrupt", batch.corruptSamples) }
             guard !batch.requests.isEmpty else {
                 try disk.acknowledge(batch)
                 continue
             }
-            let streams = zip(batch.requests, batch.requestSamples).map { body, samples in
-                [
-                    PendingRequest(
-                        content: .stored(body), samples: samples, oldestTimestamp: batch.oldestTimestamp,
-                        newestTimestamp: batch.newestTimestamp)
-                ]
+            var streams: [[PendingRequest]] = []
+            var streamOfKey: [Int: Int] = [:]
+            for (index, body) in batch.requests.enumerated() {
+                let request = PendingRequest(
+                    content: .stored(body), samples: batch.requestSamples[index],
+                    oldestTimestamp: batch.requestTimestamps[index], newestTimestamp: batch.requestTimestamps[index])
+                if let stream = streamOfKey[batch.streamKeys[index]] {
+                    streams[stream].append(request)
+                } else {
+                    streamOfKey[batch.streamKeys[index]] = streams.count
+                    streams.append([request])
+                }
             }
             return SendWave(streams: streams, origin: .disk(batch))
         }

@@ -120,8 +120,8 @@ final class RemoteWriteQueue: Sendable {
     }
 
     /// Removes and returns whole chunks from the head (what is left of each) that share the
-    /// head chunk's series list, so a position names the same series in all of them: as
-    /// many as fit in `maxSamples`, and at least one.
+    /// head chunk's series list, so a position names the same series in all of them, until
+    /// they hold `maxSamples` or more.
     func takeChunks(maxSamples: Int) -> [SampleChunk] {
         state.withLock { state in
             var batch: [SampleChunk] = []
@@ -130,7 +130,7 @@ final class RemoteWriteQueue: Sendable {
             while state.head < state.chunks.count {
                 let chunk = state.chunks[state.head]
                 let chunkList = chunk.series.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
-                if !batch.isEmpty && (chunkList != list || taken + chunk.count > maxSamples) { break }
+                if !batch.isEmpty && (chunkList != list || taken >= maxSamples) { break }
                 list = chunkList
                 batch.append(chunk)
                 taken += chunk.count

@@ -49,21 +49,18 @@ struct SendWave {
     var oldestTimestamp: Int64 { streams.lazy.compactMap { $0.first?.oldestTimestamp }.min() ?? 0 }
 
     /// Chunks of one series list (a position names the same series in each, see
-    /// ``RemoteWriteQueue/takeChunks(maxSamples:)``) split into streams by position range:
-    /// each stream's request holds one range of every chunk, at most `maxSamples` samples,
-    /// and there are about `shards` streams or more (as many as the ranges need).
+    /// ``RemoteWriteQueue/takeChunks(maxSamples:)``) split into `shards` streams by position
+    /// range; each stream holds its range of every chunk, in order, as requests of at most
+    /// `maxSamples` samples.
     static func partition(_ chunks: [SampleChunk], shards: Int, maxSamples: Int) -> [[PendingRequest]] {
         guard let first = chunks.first else { return [] }
         let seriesCount = first.series.count
         let maxSamples = max(1, maxSamples)
-        guard shards > 1, seriesCount > 0 else {
+        guard shards > 1, seriesCount > 1 else {
             return [split(chunks, maxSamples: maxSamples)]
         }
-        // A range per stream: small enough that every chunk's part fits one request, and
-        // small enough that there are at least `shards` of them.
-        let perChunk = max(1, maxSamples / chunks.count)
-        let byShards = (seriesCount + shards - 1) / shards
-        let width = max(1, min(perChunk, byShards))
+        let count = min(shards, seriesCount)
+        let width = (seriesCount + count - 1) / count
         var streams: [[PendingRequest]] = []
         var low = 0
         while low < seriesCount {

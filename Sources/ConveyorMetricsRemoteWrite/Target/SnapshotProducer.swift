@@ -79,6 +79,23 @@ final class SnapshotProducer {
         return outcome
     }
 
+    /// The series list records were last written from (held, so no other list can take its
+    /// address), and its number.
+    private var lastList: [RemoteSeries] = []
+    private var lastListNumber: UInt64 = 0
+
+    /// The number of `series` as a list: a new one whenever the list differs from the last.
+    private func listNumber(_ series: [RemoteSeries]) -> UInt64 {
+        let same = series.withUnsafeBufferPointer { new in
+            lastList.withUnsafeBufferPointer { new.baseAddress == $0.baseAddress && new.count == $0.count }
+        }
+        if !same || lastListNumber == 0 {
+            lastList = series
+            lastListNumber &+= 1
+        }
+        return lastListNumber
+    }
+
     /// Writes chunks to disk, one record per slice of at most `maxSamplesPerRecord`; returns
     /// what could not be written (from the slice that failed on).
     private func write(_ chunks: [SampleChunk], to disk: DiskQueue, _ outcome: inout Outcome) -> ArraySlice<SampleChunk>
@@ -86,15 +103,19 @@ final class SnapshotProducer {
         var wrote = false
         let format: RequestFormat = recordsAsV2() ? .v2 : .v1
         for (index, chunk) in chunks.enumerated() {
+            let list = listNumber(chunk.series)
             var start = chunk.start
             while start < chunk.end {
+                // Slices on one grid of the list's positions, so records of one list at one
+                // position hold the same series (the sender sends them in one stream).
                 var slice = chunk
                 slice.start = start
-                slice.end = min(chunk.end, start + maxSamplesPerRecord)
+                slice.end = min(chunk.end, (start / maxSamplesPerRecord + 1) * maxSamplesPerRecord)
                 let compressed = encoder.encode([slice], as: format)
                 do throws(DiskQueueError) {
                     let result = try disk.append(
-                        compressedRequest: compressed, samples: slice.count, timestamp: slice.timestamp)
+                        compressedRequest: compressed, samples: slice.count, timestamp: slice.timestamp, list: list,
+                        position: start / maxSamplesPerRecord * maxSamplesPerRecord)
                     if result.dropped > 0 { outcome.dropped.append(("disk_full", result.dropped)) }
                     wrote = true
                 } catch {

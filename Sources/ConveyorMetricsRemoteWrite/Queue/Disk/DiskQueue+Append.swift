@@ -11,9 +11,9 @@ extension DiskQueue {
     /// Appends one record. Throws when it could not be written (or, under `everyWrite`,
     /// synced); then nothing of it is indexed, the segment is cut back to its last whole
     /// record and closed.
-    func append(compressedRequest: [UInt8], samples: Int, timestamp: Int64) throws(DiskQueueError)
-        -> AppendResult
-    {
+    func append(
+        compressedRequest: [UInt8], samples: Int, timestamp: Int64, list: UInt64 = 0, position: Int = 0
+    ) throws(DiskQueueError) -> AppendResult {
         guard compressedRequest.count <= DiskRecord.maxPayload - DiskRecord.payloadPrefixSize else {
             throw DiskQueueError(
                 path: settings.directory,
@@ -59,7 +59,7 @@ extension DiskQueue {
             result.dropped = state.withLock { state -> Int in
                 let info = DiskRecord.Info(
                     offset: open.offset, length: Int32(record.count), samples: Int32(clamping: samples),
-                    timestamp: timestamp)
+                    timestamp: timestamp, list: list, position: Int32(clamping: position))
                 let last = state.segments.count - 1
                 state.segments[last].records.append(info)
                 state.segments[last].bytes += Int64(record.count)

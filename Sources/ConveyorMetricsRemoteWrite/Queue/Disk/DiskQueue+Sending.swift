@@ -14,10 +14,11 @@ extension DiskQueue {
 
     /// The next records to send, from the oldest pending one, up to `maxSamples` samples (at
     /// least one record) within one segment; what is dropped on the way is added to
-    /// `skipped`. With `oneTimestamp`, only records stamped like the first (one snapshot's,
-    /// whose series are disjoint). Nil when nothing is pending.
+    /// `skipped`. With `parallel`, only records that may go side by side in streams
+    /// (``Batch/streamKeys``): of the first record's series list when it is known, else of
+    /// its snapshot (one timestamp: disjoint series). Nil when nothing is pending.
     func nextBatch(
-        maxSamples: Int, notBefore: Int64?, oneTimestamp: Bool = false, skipped: inout Skipped
+        maxSamples: Int, notBefore: Int64?, parallel: Bool = false, skipped: inout Skipped
     ) throws(DiskQueueError) -> Batch? {
         while true {
             let pick = state.withLock { state -> (UInt64, [DiskRecord.Info])? in
@@ -37,7 +38,11 @@ extension DiskQueue {
                 var samples = 0
                 for record in segment.records[segment.next...] {
                     if !picked.isEmpty && samples + Int(record.samples) > maxSamples { break }
-                    if oneTimestamp, let first = picked.first, record.timestamp != first.timestamp { break }
+                    if parallel, let first = picked.first,
+                        first.list == 0 ? record.timestamp != first.timestamp : record.list != first.list
+                    {
+                        break
+                    }
                     picked.append(record)
                     samples += Int(record.samples)
                 }
@@ -71,6 +76,8 @@ extension DiskQueue {
             }
             var requests: [ArraySlice<UInt8>] = []
             var requestSamples: [Int] = []
+            var streamKeys: [Int] = []
+            var requestTimestamps: [Int64] = []
             var samples = 0
             var corrupt = 0
             var offset = 0
@@ -79,6 +86,8 @@ extension DiskQueue {
                 if end <= bytes.count, let request = DiskRecord.compressedRequest(bytes[offset..<end]) {
                     requests.append(request)
                     requestSamples.append(Int(record.samples))
+                    streamKeys.append(record.list == 0 ? streamKeys.count : Int(record.position))
+                    requestTimestamps.append(record.timestamp)
                     samples += Int(record.samples)
                 } else {
                     corrupt += Int(record.samples)
@@ -87,7 +96,8 @@ extension DiskQueue {
             }
             return Batch(
                 segment: sequence, records: records.count, end: last.end, requests: requests,
-                requestSamples: requestSamples, samples: samples,
+                requestSamples: requestSamples, requestTimestamps: requestTimestamps, streamKeys: streamKeys,
+                samples: samples,
                 corruptSamples: corrupt, oldestTimestamp: first.timestamp, newestTimestamp: last.timestamp)
         }
     }

@@ -61,6 +61,11 @@ final class DiskQueue: Sendable {
         let requests: [ArraySlice<UInt8>]
         /// The samples of each of `requests`.
         let requestSamples: [Int]
+        /// The timestamp of each of `requests` (its snapshot's).
+        let requestTimestamps: [Int64]
+        /// For each of `requests`, the stream it goes in: requests with the same key hold the
+        /// same series (in timestamp order), those with different keys disjoint ones.
+        let streamKeys: [Int]
         let samples: Int
         let corruptSamples: Int
         let oldestTimestamp: Int64
