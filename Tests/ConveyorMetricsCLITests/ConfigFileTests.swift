@@ -101,6 +101,22 @@ struct ConfigFileTests {
             "remote_write:\n  - url: http://x/\n    protobuf_message_probe_interval: 0s\n",
             "remote_write[0].protobuf_message_probe_interval", "positive"
         ),
+        (
+            "remote_write:\n  - url: http://x/\n    queue_config: { min_shards: 0 }\n",
+            "remote_write[0].queue_config.min_shards", "whole number"
+        ),
+        (
+            "remote_write:\n  - url: http://x/\n    queue_config: { max_shards: 1001 }\n",
+            "remote_write[0].queue_config.max_shards", "whole number"
+        ),
+        (
+            "remote_write:\n  - url: http://x/\n    queue_config: { min_shards: 5, max_shards: 4 }\n",
+            "remote_write[0].queue_config.max_shards", "at most max_shards"
+        ),
+        (
+            "remote_write:\n  - url: http://x/\n    queue_config: { batch_send_deadline: soon }\n",
+            "remote_write[0].queue_config.batch_send_deadline", "duration"
+        ),
     ])
     func remoteWriteErrorsNameTheKey(yaml: String, key: String, reason: String) {
         do {
@@ -110,6 +126,19 @@ struct ConfigFileTests {
             #expect(error.key == key)
             #expect(error.description.contains(reason), "\(error.description)")
         }
+    }
+
+    @Test func shardsAndTheBatchDeadlineInPrometheusVocabulary() throws {
+        let defaults = try ConfigFile.parse("remote_write:\n  - url: http://x/\n", file: "r.yml").remoteWrite[0]
+        #expect(defaults.queue.minShards == 1 && defaults.queue.maxShards == 50)
+        #expect(defaults.queue.batchSendDeadline == .zero)
+        let yaml = """
+            remote_write:
+              - url: http://x/
+                queue_config: { min_shards: 2, max_shards: 16, batch_send_deadline: 5s }
+            """
+        let queue = try ConfigFile.parse(yaml, file: "r.yml").remoteWrite[0].queue
+        #expect(queue.minShards == 2 && queue.maxShards == 16 && queue.batchSendDeadline == .seconds(5))
     }
 
     @Test func protobufMessageInPrometheusVocabularyPlusAuto() throws {

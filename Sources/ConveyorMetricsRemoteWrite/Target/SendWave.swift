@@ -60,11 +60,11 @@ struct SendWave {
             return [split(chunks, maxSamples: maxSamples)]
         }
         let count = min(shards, seriesCount)
-        let width = (seriesCount + count - 1) / count
         var streams: [[PendingRequest]] = []
-        var low = 0
-        while low < seriesCount {
-            let high = min(seriesCount, low + width)
+        for range in 0..<count {
+            // Ranges as even as whole positions allow: `count` of them, none empty.
+            let low = range * seriesCount / count
+            let high = (range + 1) * seriesCount / count
             var parts: [SampleChunk] = []
             for chunk in chunks {
                 let start = max(chunk.start, low)
@@ -76,7 +76,6 @@ struct SendWave {
                 parts.append(part)
             }
             if !parts.isEmpty { streams.append(split(parts, maxSamples: maxSamples)) }
-            low = high
         }
         return streams
     }
