@@ -15,7 +15,7 @@ RUNS = {
     "render-ours": (1, 4), "render-peer": (1, 4),
     "encode-snappy-v1": (1, 4), "snappy-v1": (1, 6),
     "encode-snappy-v2": (1, 4), "snappy-v2": (1, 6),
-    "flush": (1, 4),
+    "flush": (1, 4), "flush-snapshot": (1, 4),
     "observe-classic": (1000, 101000), "observe-native": (1000, 101000), "observe-both": (1000, 101000),
     "observe-classic-exemplar": (1000, 21000), "record-exemplar": (1000, 21000),
 }
@@ -61,8 +61,11 @@ def main():
         met = "–" if check is None else "yes" if check(ratio) else "NO"
         rows.append((name, f"{per_op[ours]:,.0f}", f"{per_op[peer]:,.0f}", f"{ratio:.2f}", target, met))
     flush = per_op["flush"]
-    rows.append(("one flush, snapshot → request bytes (1.0)", f"{flush:,.0f}", "–", "–",
+    rows.append(("one flush, registry → request bytes (1.0)", f"{flush:,.0f}", "–", "–",
                  f"{flush / FLUSH_SAMPLES:,.0f} per sample", "–"))
+    through = per_op["flush-snapshot"]
+    rows.append(("the same through a snapshot", f"{through:,.0f}", "–", f"{flush / through:.2f}",
+                 f"{through / FLUSH_SAMPLES:,.0f} per sample", "–"))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for index, row in enumerate(rows):
         print(" | ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))

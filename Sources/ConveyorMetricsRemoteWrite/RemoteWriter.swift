@@ -64,11 +64,11 @@ public final class RemoteWriter: Service, Sendable {
         var running: [RemoteWriteTarget] = []
         for (index, target) in targets.enumerated() {
             do {
-                try await target.start { registry.snapshot() }
+                try await target.start { .registry(registry) }
                 running.append(target)
             } catch {
                 let now = MonotonicClock.nanoseconds()
-                for started in running { await started.finish(with: { registry.snapshot() }, deadline: now) }
+                for started in running { await started.finish(with: { .registry(registry) }, deadline: now) }
                 throw SetupError(description: "remote_write[\(index)].\(error.description)")
             }
         }
@@ -78,7 +78,7 @@ public final class RemoteWriter: Service, Sendable {
             for target in targets {
                 group.addTask {
                     await Self.repeatUntilShutdown(every: target.configuration.pushInterval) {
-                        target.flush { registry.snapshot() }
+                        target.flush { .registry(registry) }
                     }
                 }
                 guard sendMetadata else { continue }
@@ -92,7 +92,7 @@ public final class RemoteWriter: Service, Sendable {
         let deadline = MonotonicClock.nanoseconds().saturatingAdding(configuration.shutdownTimeout.nanoseconds)
         await withTaskGroup(of: Void.self) { group in
             for target in targets {
-                group.addTask { await target.finish(with: { registry.snapshot() }, deadline: deadline) }
+                group.addTask { await target.finish(with: { .registry(registry) }, deadline: deadline) }
             }
         }
         logger.info("remote write stopped", metadata: ["targets": "\(targets.count)"])

@@ -191,6 +191,10 @@ package protocol RegisteredFamily: AnyObject, Sendable {
     /// The same, with when each series was created (ms since the epoch; 0 for gauges): the
     /// read path of the protobuf exposition.
     func forEachSeriesWithCreated(_ body: (UnsafeRawBufferPointer, SeriesValue, Int64, ExemplarStore?) -> Void)
+    /// Calls `body` with each series' identity (a snapshot's `sourceID`), current value and
+    /// exemplar store, sorted by labels, while it returns true: the push path's read of a
+    /// registry whose series it already knows. False when `body` stopped it.
+    func forEachSeriesValue(_ body: (ObjectIdentifier, SeriesValue, ExemplarStore?) -> Bool) -> Bool
 }
 
 extension MetricFamily: RegisteredFamily {
@@ -205,6 +209,17 @@ extension MetricFamily: RegisteredFamily {
             for item in buffer {
                 body(item.renderedLabels, item.snapshotValue(), exemplars?.store(of: ObjectIdentifier(item)))
             }
+        }
+    }
+
+    package func forEachSeriesValue(_ body: (ObjectIdentifier, SeriesValue, ExemplarStore?) -> Bool) -> Bool {
+        let exemplars = context.exemplars.isUsed ? context.exemplars : nil
+        return sortedSeries().withUnsafeBufferPointer { buffer in
+            for item in buffer {
+                let id = ObjectIdentifier(item)
+                guard body(id, item.snapshotValue(), exemplars?.store(of: id)) else { return false }
+            }
+            return true
         }
     }
 

@@ -121,6 +121,16 @@ public final class MetricsRegistry: Sendable {
         return MetricsSnapshot(timestampMilliseconds: timestamp, families: sortedFamilies().map { $0.snapshot() })
     }
 
+    /// Every series' identity, value and exemplar store, family by family in snapshot order,
+    /// while `body` returns true (collectors run first, as for a snapshot): what the push path
+    /// reads while the series it knows are unchanged, with no snapshot built. False when
+    /// `body` stopped it.
+    package func forEachSeriesValue(_ body: (ObjectIdentifier, SeriesValue, ExemplarStore?) -> Bool) -> Bool {
+        runCollectors()
+        for family in sortedFamilies() where !family.forEachSeriesValue(body) { return false }
+        return true
+    }
+
     /// Adds a function that updates series from elsewhere (the kernel, a pool) right before
     /// each render and snapshot.
     func addCollector(_ collect: @escaping @Sendable () -> Void) {

@@ -27,6 +27,22 @@ public final class RemoteWriteBenchmarkSupport {
         return v1.count
     }
 
+    /// Samples and encodes a flush of `registry` as a target does (straight from the registry
+    /// while its series are unchanged); returns the protobuf size.
+    @discardableResult
+    public func encode(reading registry: MetricsRegistry) -> Int {
+        let chunks = sampler.chunks(reading: registry, at: WallClock.unixMilliseconds())
+        if version == 2 {
+            v2.write(chunks)
+            return v2.count
+        }
+        v1.write(chunks)
+        return v1.count
+    }
+
+    /// Flushes that read the registry straight, with no snapshot.
+    public var registryReads: Int { sampler.registryReads }
+
     /// Snappy block compression of the last encoded request; returns the compressed size.
     public func compressLastRequest() -> Int {
         Snappy.compress(version == 2 ? v2.body : v1.body, into: &compressed)

@@ -22,13 +22,19 @@ extension SnapshotSampler {
     func takeExemplars(
         _ held: SeriesExemplars, of series: SeriesSnapshot, at first: Int, into column: inout ExemplarColumn
     ) {
+        takeExemplars(held, value: series.value, id: series.sourceID, at: first, into: &column)
+    }
+
+    func takeExemplars(
+        _ held: SeriesExemplars, value: SeriesValue, id: ObjectIdentifier?, at first: Int,
+        into column: inout ExemplarColumn
+    ) {
         let nativeFirst: Bool
-        switch series.value {
+        switch value {
         case .gauge: return
         case .counter: nativeFirst = false
         case .histogram(let histogram): nativeFirst = histogram.native != nil && sentNativeHistograms
         }
-        let id = series.sourceID
         var taken = id.flatMap { exemplarsTaken[$0] } ?? []
         if held.perSlot.isEmpty {
             // A native-only histogram: its latest few go with the native histogram, or with

@@ -56,6 +56,8 @@ final class SnapshotSampler {
     /// The registry series (by identity) that produced `lastOrder`, in order.
     private var lastSources: [ObjectIdentifier] = []
     private var lastOrderLabelBytes = 0
+    /// Flushes read straight from the registry, with no snapshot (tests, benchmarks).
+    private(set) var registryReads = 0
     /// Samples left out because another registry series had the same labels (cumulative).
     private(set) var duplicateSamples = 0
     /// Times the wall clock was found behind the last timestamp used (cumulative), and by how
@@ -194,37 +196,14 @@ final class SnapshotSampler {
         [Double], [NativeHistogramValue?]?, ExemplarColumn
     )? {
         guard !lastSources.isEmpty else { return nil }
-        var values: [Double] = []
-        values.reserveCapacity(lastOrder.count)
-        var natives = NativeColumn()
-        var exemplars = ExemplarColumn()
-        let sendsExemplars = sendsExemplars
-        let native = sentNativeHistograms
-        var position = 0
+        var read = SteadyRead(capacity: lastOrder.count)
         let complete = snapshot.families.withUnsafeBufferPointer { families -> Bool in
             for familyIndex in families.indices {
                 let matched = families[familyIndex].series.withUnsafeBufferPointer { series -> Bool in
                     for index in series.indices {
-                        guard position < lastSources.count, series[index].sourceID == lastSources[position] else {
-                            return false
-                        }
-                        position += 1
-                        if sendsExemplars, let held = series[index].exemplars {
-                            takeExemplars(held, of: series[index], at: values.count, into: &exemplars)
-                        }
-                        switch series[index].value {
-                        case .counter(let value), .gauge(let value):
-                            values.append(RemoteSample.normalized(value))
-                        case .histogram(let histogram):
-                            if native, let value = histogram.native {
-                                natives.add(value, at: values.count)
-                                values.append(0)
-                                if histogram.upperBounds.isEmpty { continue }  // native only
-                            }
-                            for count in histogram.cumulativeCounts { values.append(Double(count)) }
-                            values.append(RemoteSample.normalized(histogram.sum))
-                            values.append(Double(histogram.count))
-                        }
+                        guard let id = series[index].sourceID,
+                            take(id, series[index].value, exemplars: series[index].exemplars, into: &read)
+                        else { return false }
                     }
                     return true
                 }
@@ -233,8 +212,77 @@ final class SnapshotSampler {
             return true
         }
         guard complete else { return nil }
-        guard position == lastSources.count, values.count == lastOrder.count else { return nil }
-        return (values, natives.column(count: values.count), exemplars)
+        return finish(read)
+    }
+
+    /// The chunks of a flush of `registry` at `wallMilliseconds`: read straight from it while
+    /// its series are the previous snapshot's, else from a snapshot of it.
+    func chunks(reading registry: MetricsRegistry, at wallMilliseconds: Int64) -> [SampleChunk] {
+        guard let (values, histograms, exemplars) = valuesIfUnchanged(reading: registry) else {
+            return chunks(from: registry.snapshot(), at: wallMilliseconds)
+        }
+        registryReads += 1
+        return [
+            SampleChunk(
+                series: lastOrder, values: values, histograms: histograms, exemplars: commit(exemplars),
+                timestamp: nextTimestamp(wallMilliseconds), labelBytes: lastOrderLabelBytes)
+        ]
+    }
+
+    /// The steady state read straight from `registry`, with no snapshot built: nil as soon
+    /// as a series differs from the previous snapshot's (then a snapshot is needed).
+    func valuesIfUnchanged(reading registry: MetricsRegistry) -> (
+        [Double], [NativeHistogramValue?]?, ExemplarColumn
+    )? {
+        guard !lastSources.isEmpty, sendsNativeHistograms() == sentNativeHistograms else { return nil }
+        var read = SteadyRead(capacity: lastOrder.count)
+        let complete = registry.forEachSeriesValue { id, value, store in
+            take(id, value, exemplars: sendsExemplars ? store?.read() : nil, into: &read)
+        }
+        guard complete else { return nil }
+        return finish(read)
+    }
+
+    /// What a steady read gathers.
+    struct SteadyRead {
+        var values: [Double] = []
+        var natives = NativeColumn()
+        var exemplars = ExemplarColumn()
+        var position = 0
+
+        init(capacity: Int) { values.reserveCapacity(capacity) }
+    }
+
+    /// Takes the series `id` with `value` if it is the next one the previous snapshot had;
+    /// false when it is not.
+    @inline(__always)
+    private func take(
+        _ id: ObjectIdentifier, _ value: SeriesValue, exemplars held: SeriesExemplars?, into read: inout SteadyRead
+    ) -> Bool {
+        guard read.position < lastSources.count, id == lastSources[read.position] else { return false }
+        read.position += 1
+        if sendsExemplars, let held {
+            takeExemplars(held, value: value, id: id, at: read.values.count, into: &read.exemplars)
+        }
+        switch value {
+        case .counter(let value), .gauge(let value):
+            read.values.append(RemoteSample.normalized(value))
+        case .histogram(let histogram):
+            if sentNativeHistograms, let native = histogram.native {
+                read.natives.add(native, at: read.values.count)
+                read.values.append(0)
+                if histogram.upperBounds.isEmpty { return true }  // native only
+            }
+            for count in histogram.cumulativeCounts { read.values.append(Double(count)) }
+            read.values.append(RemoteSample.normalized(histogram.sum))
+            read.values.append(Double(histogram.count))
+        }
+        return true
+    }
+
+    private func finish(_ read: SteadyRead) -> ([Double], [NativeHistogramValue?]?, ExemplarColumn)? {
+        guard read.position == lastSources.count, read.values.count == lastOrder.count else { return nil }
+        return (read.values, read.natives.column(count: read.values.count), read.exemplars)
     }
 
     /// Samples in the last snapshot's chunk (benchmarks).

@@ -10,7 +10,7 @@ extension RemoteWriteTarget {
     /// once set-up is done, throwing what must stop start-up (a disk queue directory the
     /// process may not use, unusable TLS or credential settings). A disk that is full,
     /// read-only or failing does not stop it: the target then queues in memory.
-    func start(snapshot: @escaping @Sendable () -> MetricsSnapshot) async throws(SetupError) {
+    func start(snapshot: @escaping @Sendable () -> FlushInput) async throws(SetupError) {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<SetupError?, Never>) in
             runningThreads.store(1, ordering: .relaxed)
             let started = DedicatedThread.start { [self] in
@@ -166,7 +166,7 @@ extension RemoteWriteTarget {
 
     /// Takes and stores snapshots when asked, fsyncs on the `interval` policy's schedule, and
     /// stores the final snapshot and stale markers at shutdown.
-    func persisterLoop(_ snapshot: @Sendable () -> MetricsSnapshot) {
+    func persisterLoop(_ snapshot: @Sendable () -> FlushInput) {
         var interval: Int64 = 1_000_000_000
         if case .interval(let duration) = configuration.queue.fsync { interval = max(1_000_000, duration.nanoseconds) }
         var lastSync = context.clock.monotonicNanoseconds()

@@ -84,7 +84,7 @@ final class RemoteWriteTarget: Sendable {
 
     /// Takes a snapshot: a memory target samples `snapshot()` now; a disk target asks its
     /// persister thread to take and store one.
-    func flush(_ snapshot: () -> MetricsSnapshot) {
+    func flush(_ snapshot: () -> FlushInput) {
         if hasPersister {
             flushRequests.add(1, ordering: .relaxed)
             persisterSignal.signal()
@@ -95,8 +95,13 @@ final class RemoteWriteTarget: Sendable {
 
     @discardableResult
     func produce(_ snapshot: MetricsSnapshot, final: Bool) -> SnapshotProducer.Outcome {
+        produce(.snapshot(snapshot), final: final)
+    }
+
+    @discardableResult
+    func produce(_ input: FlushInput, final: Bool) -> SnapshotProducer.Outcome {
         let wall = context.clock.wallMilliseconds()
-        let outcome = producer.withLock { $0.produce(snapshot, at: wall, final: final) }
+        let outcome = producer.withLock { $0.produce(input, at: wall, final: final) }
         context.producedSamples.add(outcome.produced, ordering: .relaxed)
         report(outcome)
         context.wakeSender()
@@ -110,7 +115,7 @@ final class RemoteWriteTarget: Sendable {
     /// A final snapshot and stale markers for every pushed series, delivered until `deadline`
     /// (monotonic nanoseconds); then the sender stops and what is left in memory is counted
     /// as dropped (what is on disk stays for the next start).
-    func finish(with snapshot: @escaping @Sendable () -> MetricsSnapshot, deadline: Int64) async {
+    func finish(with snapshot: @escaping @Sendable () -> FlushInput, deadline: Int64) async {
         context.shutdown.deadline.store(deadline, ordering: .releasing)
         if hasPersister {
             finalRequested.store(true, ordering: .releasing)

@@ -57,13 +57,21 @@ final class SnapshotProducer {
     /// run's: after a restart with the clock behind, the receiver may refuse the first samples.
     private(set) var floorUnknown = false
 
-    /// Takes `snapshot` (and, when `final`, stale markers for every series pushed so far),
+    /// Takes a snapshot (and, when `final`, stale markers for every series pushed so far),
     /// stamped at `wallMilliseconds`.
     func produce(_ snapshot: MetricsSnapshot, at wallMilliseconds: Int64, final: Bool = false) -> Outcome {
+        produce(.snapshot(snapshot), at: wallMilliseconds, final: final)
+    }
+
+    func produce(_ input: FlushInput, at wallMilliseconds: Int64, final: Bool = false) -> Outcome {
         var outcome = Outcome()
         let duplicatesBefore = sampler.duplicateSamples
         let stepBacksBefore = sampler.clockStepBacks
-        var chunks = sampler.chunks(from: snapshot, at: wallMilliseconds)
+        var chunks: [SampleChunk]
+        switch input {
+        case .snapshot(let snapshot): chunks = sampler.chunks(from: snapshot, at: wallMilliseconds)
+        case .registry(let registry): chunks = sampler.chunks(reading: registry, at: wallMilliseconds)
+        }
         if final { chunks.append(sampler.staleMarkersForAll(at: wallMilliseconds)) }
         if sampler.clockStepBacks != stepBacksBefore { outcome.clockBehind = sampler.lastStepBack }
         let duplicates = sampler.duplicateSamples - duplicatesBefore

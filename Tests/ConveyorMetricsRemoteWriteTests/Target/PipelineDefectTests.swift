@@ -32,7 +32,7 @@ struct PipelineDefectTests {
         var taken = false
         harness.target.flush {
             taken = true
-            return harness.registry.snapshot()
+            return .registry(harness.registry)
         }
         #expect(!taken, "the persister thread takes the snapshot and stores it before it counts")
         #expect(harness.target.flushRequests.load(ordering: .relaxed) == 1)
