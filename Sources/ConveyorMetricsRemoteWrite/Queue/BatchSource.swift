@@ -62,14 +62,24 @@ final class MemoryBatches: BatchSource {
     func complete(_ wave: SendWave) {}
 }
 
-/// Records on disk, one request per record (records are written at most `max_samples_per_send`
-/// samples each), sent as stored: no decompressing or recompressing. One shard takes one
-/// record; more take records of one series list, a stream for each position in it (or,
-/// for records a previous run wrote, one snapshot's records, a stream each).
+/// Records on disk, sent as stored: never decoded or compressed again. Records hold a
+/// quarter of `max_samples_per_send` each; consecutive remote write 1.0 records of a stream
+/// go as one request of up to `max_samples_per_send` (their snappy blocks concatenated).
+/// One shard takes consecutive records; more take records of one series list, a stream for
+/// each position in it (or, for records a previous run wrote, one snapshot's records, a
+/// stream each).
 final class DiskBatches: BatchSource {
     let disk: DiskQueue
+    /// Records a request holds at most: a record is this fraction of a request, so a
+    /// snapshot's records make this many times more streams for a backlog.
+    static let recordsPerRequest = 4
 
     init(disk: DiskQueue) { self.disk = disk }
+
+    /// The samples a record holds at most, for requests of `maxSamplesPerSend`.
+    static func recordSamples(maxSamplesPerSend: Int) -> Int {
+        max(1, maxSamplesPerSend / recordsPerRequest)
+    }
 
     func nextWave(shards: Int, maxSamples: Int, notBefore: Int64?, dropped: (String, Int) -> Void)
         throws(DiskQueueError) -> SendWave?
@@ -83,7 +93,7 @@ final class DiskBatches: BatchSource {
                 if skipped.evicted > 0 { dropped("disk_full", skipped.evicted) }
             }
             let batch = try disk.nextBatch(
-                maxSamples: shards > 1 ? MemoryBatches.requestsPerStream * shards * maxSamples : 1,
+                maxSamples: shards > 1 ? MemoryBatches.requestsPerStream * shards * maxSamples : maxSamples,
                 notBefore: notBefore, parallel: shards > 1, skipped: &skipped)
             guard let batch else { return nil }
             if batch.corruptSamples > 0 { dropped("corrupt", batch.corruptSamples) }
@@ -93,19 +103,43 @@ final class DiskBatches: BatchSource {
             }
             var streams: [[PendingRequest]] = []
             var streamOfKey: [Int: Int] = [:]
-            for (index, body) in batch.requests.enumerated() {
-                let request = PendingRequest(
-                    content: .stored(body), samples: batch.requestSamples[index],
-                    oldestTimestamp: batch.requestTimestamps[index], newestTimestamp: batch.requestTimestamps[index])
-                if let stream = streamOfKey[batch.streamKeys[index]] {
-                    streams[stream].append(request)
+            for index in batch.requests.indices {
+                // One shard: a single stream, in order.
+                let key = shards > 1 ? batch.streamKeys[index] : 0
+                let stream: Int
+                if let known = streamOfKey[key] {
+                    stream = known
                 } else {
-                    streamOfKey[batch.streamKeys[index]] = streams.count
-                    streams.append([request])
+                    stream = streams.count
+                    streamOfKey[key] = stream
+                    streams.append([])
                 }
+                Self.add(
+                    batch.requests[index], samples: batch.requestSamples[index],
+                    timestamp: batch.requestTimestamps[index], to: &streams[stream], maxSamples: maxSamples)
             }
             return SendWave(streams: streams, origin: .disk(batch))
         }
+    }
+
+    /// Adds a record to the end of `stream`: into its last request when both are 1.0 and
+    /// the request stays within `maxSamples`, else as a request of its own.
+    static func add(
+        _ record: ArraySlice<UInt8>, samples: Int, timestamp: Int64, to stream: inout [PendingRequest],
+        maxSamples: Int
+    ) {
+        if let last = stream.last, case .stored(let records) = last.content, last.samples + samples <= maxSamples,
+            RequestFormat.detect(compressed: record) == .v1,
+            let first = records.first, RequestFormat.detect(compressed: first) == .v1
+        {
+            stream[stream.count - 1] = PendingRequest(
+                content: .stored(records + [record]), samples: last.samples + samples,
+                oldestTimestamp: last.oldestTimestamp, newestTimestamp: timestamp)
+            return
+        }
+        stream.append(
+            PendingRequest(
+                content: .stored([record]), samples: samples, oldestTimestamp: timestamp, newestTimestamp: timestamp))
     }
 
     func complete(_ wave: SendWave) throws(DiskQueueError) {

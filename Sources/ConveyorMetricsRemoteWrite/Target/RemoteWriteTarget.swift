@@ -67,7 +67,8 @@ final class RemoteWriteTarget: Sendable {
                     sendsNativeHistograms: { shared.nativeHistograms.load(ordering: .relaxed) },
                     sendsExemplars: configuration.sendExemplars),
                 memory: context.memory,
-                maxSamplesPerRecord: configuration.queue.maxSamplesPerSend,
+                maxSamplesPerRecord: DiskBatches.recordSamples(
+                    maxSamplesPerSend: configuration.queue.maxSamplesPerSend),
                 recordsAsV2: { shared.recordFormat.load(ordering: .relaxed) }))
         self.fileSystem = fileSystem
         let context = context

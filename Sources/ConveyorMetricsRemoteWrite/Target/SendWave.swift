@@ -5,8 +5,9 @@ struct PendingRequest {
     enum Content {
         /// Queued snapshot slices, encoded in the format in use when the request starts.
         case memory([SampleChunk])
-        /// A compressed request as the disk queue stored it.
-        case stored(ArraySlice<UInt8>)
+        /// Compressed requests as the disk queue stored them, sent as one (remote write 1.0
+        /// records concatenate: see ``Snappy/concatenate(_:)``).
+        case stored([ArraySlice<UInt8>])
         /// Remote write 1.0's sample-free metadata request.
         case metadata([RemoteMetadata])
     }

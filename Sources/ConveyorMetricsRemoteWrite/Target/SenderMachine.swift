@@ -254,9 +254,16 @@ final class SenderMachine {
                 body: encoder.encode(chunks, as: format), format: format, samples: pending.samples,
                 oldestTimestamp: pending.oldestTimestamp, newestTimestamp: pending.newestTimestamp,
                 origin: .memory(chunks))
-        case .stored(let body):
+        case .stored(let records):
+            // Several records only ever 1.0 ones, whose blocks concatenate.
+            guard let body = records.count == 1 ? records.first.map(Array.init) : Snappy.concatenate(records) else {
+                target.metrics.dropped(pending.samples, reason: "corrupt")
+                target.settledOnDisk.add(pending.samples, ordering: .relaxed)
+                target.logLimited("stored records could not be joined into one request; dropped", [:])
+                return nil
+            }
             var request = OutgoingRequest(
-                body: Array(body), format: RequestFormat.detect(compressed: body) ?? .v1, samples: pending.samples,
+                body: body, format: RequestFormat.detect(compressed: body) ?? .v1, samples: pending.samples,
                 oldestTimestamp: pending.oldestTimestamp, newestTimestamp: pending.newestTimestamp, origin: .disk)
             if request.format == .v2 && format == .v1 {
                 // Stored while the target spoke 2.0; it has fallen back since.

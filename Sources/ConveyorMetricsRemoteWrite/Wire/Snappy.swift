@@ -27,6 +27,48 @@ package enum Snappy {
         output.append(contentsOf: UnsafeRawBufferPointer(start: scratch, count: length))
     }
 
+    /// One snappy block holding the concatenation of what `blocks` hold, without
+    /// decompressing: a block is its uncompressed length (a varint), then elements whose
+    /// copies reach back only into the block's own output, so the elements of several
+    /// blocks, in order, under the sum of their lengths, decode to their concatenation. Nil
+    /// when a block's length is unreadable or the sum exceeds what a block may hold.
+    package static func concatenate(_ blocks: [ArraySlice<UInt8>]) -> [UInt8]? {
+        var total: UInt64 = 0
+        var elements: [ArraySlice<UInt8>] = []
+        elements.reserveCapacity(blocks.count)
+        for block in blocks {
+            guard let (length, headerSize) = uncompressedLength(block) else { return nil }
+            total += length
+            elements.append(block.dropFirst(headerSize))
+        }
+        guard total <= UInt64(UInt32.max) else { return nil }
+        var output: [UInt8] = []
+        output.reserveCapacity(5 + elements.reduce(0) { $0 + $1.count })
+        var value = total
+        while value >= 0x80 {
+            output.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        output.append(UInt8(value))
+        for part in elements { output.append(contentsOf: part) }
+        return output
+    }
+
+    /// A block's uncompressed length and the bytes its varint takes; nil when unreadable.
+    private static func uncompressedLength(_ block: ArraySlice<UInt8>) -> (UInt64, Int)? {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        var index = block.startIndex
+        while index < block.endIndex, shift < 35 {
+            let byte = block[index]
+            value |= UInt64(byte & 0x7F) << shift
+            index += 1
+            if byte & 0x80 == 0 { return (value, index - block.startIndex) }
+            shift += 7
+        }
+        return nil
+    }
+
     /// Compresses `input`.
     package static func compress(_ input: [UInt8]) -> [UInt8] {
         var output: [UInt8] = []

@@ -51,3 +51,34 @@ struct DiskQueueParallelTests {
         #expect(fresh.requestTimestamps == [40])
     }
 }
+
+/// Disk waves as the sender takes them: 1.0 records of a stream joined up to a request.
+@Suite("Disk batches")
+struct DiskBatchesTests {
+    @Test func oneShardJoinsConsecutiveRecordsIntoFullRequestsAndManyShardsAStreamPerPosition() throws {
+        let directory = TemporaryDirectory()
+        let queue = try DiskQueue(settings: .init(directory: directory.path, maxBytes: 1 << 30, sync: .everyWrite))
+        // Three snapshots of one list, four records of 25 samples each (requests of 100).
+        for timestamp in [Int64(10), 20, 30] {
+            for position in stride(from: 0, to: 100, by: 25) {
+                _ = try queue.append(
+                    compressedRequest: DiskQueueParallelTests.body(), samples: 25, timestamp: timestamp, list: 1,
+                    position: position)
+            }
+        }
+        let source = DiskBatches(disk: queue)
+        let one = try #require(try source.nextWave(shards: 1, maxSamples: 100, notBefore: nil) { _, _ in })
+        #expect(one.streams.count == 1)
+        #expect(one.streams.first?.map(\.samples) == [100])
+        guard case .stored(let records) = one.streams.first?.first?.content else {
+            Issue.record("stored records")
+            return
+        }
+        #expect(records.count == 4)
+        try source.complete(one)
+        let many = try #require(try source.nextWave(shards: 8, maxSamples: 100, notBefore: nil) { _, _ in })
+        #expect(many.streams.count == 4, "a stream per position")
+        #expect(many.streams.allSatisfy { $0.map(\.samples) == [50] }, "two snapshots' records joined")
+        #expect(many.streams.allSatisfy { $0.first?.oldestTimestamp == 20 && $0.first?.newestTimestamp == 30 })
+    }
+}
