@@ -232,6 +232,8 @@ class Proxy:
         self.max_in_flight = 0
         self.max_in_flight_after_outage = 0
         self.connections = 0
+        self.upstream_seconds = 0.0
+        self.forwarded = 0
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -300,7 +302,11 @@ class Proxy:
                     if proxy.outage:
                         status, payload, content_type = 503, b"proxy: outage\n", "text/plain"
                     else:
+                        began = time.monotonic()
                         status, payload, content_type = self.forward(body)
+                        with proxy.lock:
+                            proxy.upstream_seconds += time.monotonic() - began
+                            proxy.forwarded += 1
                 finally:
                     with proxy.lock:
                         proxy.in_flight -= 1
@@ -640,6 +646,7 @@ def run_pipeline(name, settings, base):
         result["proxy"] = dict(sorted(proxy.statuses.items()))
         result["max_in_flight"] = proxy.max_in_flight
         result["max_in_flight_recovery"] = proxy.max_in_flight_after_outage
+        result["upstream_ms"] = 1000 * proxy.upstream_seconds / max(1, proxy.forwarded)
         log(
             f"{name}: outage data {fmt_seconds(result['outage_data'], settings.cap_s)}, "
             f"live {fmt_seconds(live_at, settings.cap_s)}, lost {stats['lost']}, "
@@ -759,7 +766,8 @@ def report(settings, idle, results, started):
         if "cpu" not in r:
             continue
         detail = (
-            f"- {r['name']}: proxy answers {r['proxy']}, at most {r['max_in_flight']} requests in flight "
+            f"- {r['name']}: proxy answers {r['proxy']} (VM took {r['upstream_ms']:.1f} ms a request on average, "
+            f"after the delay), at most {r['max_in_flight']} requests in flight "
             f"({r['max_in_flight_recovery']} during recovery), recovery polled {r['recovery_s']:.0f} s, "
             f"router stopped in {r.get('router_stop_s', 0):.1f} s"
         )
