@@ -439,7 +439,11 @@ def analyse(series, steady, check, outage):
     for timestamps in series.values():
         inside = [t for t in timestamps if check[0] < t <= check[1]]
         duplicates += len(inside) - len(set(inside))
+    ticks = sorted({t for timestamps in series.values() for t in timestamps if steady[0] < t <= steady[1]})
+    gaps = [after - before for before, after in zip(ticks, ticks[1:])]
     return {
+        "tick_mean_ms": sum(gaps) / len(gaps) if gaps else 0.0,
+        "tick_max_ms": max(gaps) if gaps else 0,
         "series": len(series),
         "missing_series": max(0, SERIES - len(series)),
         "min": min(counts) if counts else 0,
@@ -768,7 +772,8 @@ def report(settings, idle, results, started):
         detail = (
             f"- {r['name']}: proxy answers {r['proxy']} (VM took {r['upstream_ms']:.1f} ms a request on average, "
             f"after the delay), at most {r['max_in_flight']} requests in flight "
-            f"({r['max_in_flight_recovery']} during recovery), recovery polled {r['recovery_s']:.0f} s, "
+            f"({r['max_in_flight_recovery']} during recovery); steady-state ticks every {r['tick_mean_ms']:.1f} ms "
+            f"on average, at most {r['tick_max_ms']} ms apart; recovery polled {r['recovery_s']:.0f} s, "
             f"router stopped in {r.get('router_stop_s', 0):.1f} s"
         )
         if r.get("router_status"):
