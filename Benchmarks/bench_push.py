@@ -185,6 +185,13 @@ class Process:
             process.stop(grace=10.0)
 
 
+def machine_busy_seconds():
+    """CPU seconds all cores spent busy since boot (/proc/stat: everything but idle and iowait)."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def http_get(port, path, timeout=30.0):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -570,10 +577,12 @@ def run_pipeline(name, settings, base):
 
         # Steady state.
         cpu_before = sum(p.cpu_seconds() for p in processes)
+        busy_before = machine_busy_seconds()
         steady_start = time.time()
         time.sleep(settings.steady_s)
         steady_end = time.time()
         result["cpu"] = sum(p.cpu_seconds() for p in processes) - cpu_before
+        result["other_cpu"] = machine_busy_seconds() - busy_before - result["cpu"]
         check_alive()
         log(f"{name}: steady state {settings.steady_s:.0f} s: {result['cpu']:.2f} CPU s; outage {settings.outage_s:.0f} s")
 
@@ -774,7 +783,8 @@ def report(settings, idle, results, started):
             f"after the delay), at most {r['max_in_flight']} requests in flight "
             f"({r['max_in_flight_recovery']} during recovery); steady-state ticks every {r['tick_mean_ms']:.1f} ms "
             f"on average, at most {r['tick_max_ms']} ms apart; recovery polled {r['recovery_s']:.0f} s, "
-            f"router stopped in {r.get('router_stop_s', 0):.1f} s"
+            f"router stopped in {r.get('router_stop_s', 0):.1f} s; everything else on the machine (VM, proxy, "
+            f"other work) used {r['other_cpu']:.1f} CPU s during the steady state"
         )
         if r.get("router_status"):
             detail += "; " + " ".join(s.replace("PushBenchRouter: ", "") for s in r["router_status"])
