@@ -36,8 +36,10 @@ What the columns mean and how they are measured:
 - CPU s over idle: utime + stime (/proc/<pid>/stat, clock ticks of 10 ms) of the router and
   the sidecar over the steady state, minus what a router with the same update load that
   neither pushes nor is scraped (run first, same warm-up and duration) used. The proxy, VM and
-  this script are not counted. The machine has 2 cores that other work may share: expect a
-  few percent of noise; compare within one run.
+  this script are not counted. The machine has 2 cores that other work may share: the notes
+  give the CPU everything else used during each steady state (/proc/stat busy time minus the
+  pipeline's), the router/sidecar split, and the tick period; compare rows whose "everything
+  else" is alike.
 - peak RSS: VmHWM (/proc/<pid>/status) of each process, read after recovery, so it includes
   the outage backlog.
 - samples per series: samples stored per bench series with timestamps in the steady-state
@@ -579,11 +581,13 @@ def run_pipeline(name, settings, base):
 
         # Steady state.
         cpu_before = sum(p.cpu_seconds() for p in processes)
+        router_before = router.cpu_seconds()
         busy_before = machine_busy_seconds()
         steady_start = time.time()
         time.sleep(settings.steady_s)
         steady_end = time.time()
         result["cpu"] = sum(p.cpu_seconds() for p in processes) - cpu_before
+        result["router_cpu"] = router.cpu_seconds() - router_before
         result["other_cpu"] = machine_busy_seconds() - busy_before - result["cpu"]
         check_alive()
         log(f"{name}: steady state {settings.steady_s:.0f} s: {result['cpu']:.2f} CPU s; outage {settings.outage_s:.0f} s")
@@ -786,7 +790,9 @@ def report(settings, idle, results, started):
             f"after the delay), at most {r['max_in_flight']} requests in flight "
             f"({r['max_in_flight_recovery']} during recovery); steady-state ticks every {r['tick_mean_ms']:.1f} ms "
             f"on average, at most {r['tick_max_ms']} ms apart; recovery polled {r['recovery_s']:.0f} s, "
-            f"router stopped in {r.get('router_stop_s', 0):.1f} s; everything else on the machine (VM, proxy, "
+            f"router stopped in {r.get('router_stop_s', 0):.1f} s; steady-state CPU: router {r['router_cpu']:.2f} s"
+            + (f", sidecar {r['cpu'] - r['router_cpu']:.2f} s" if r["rss_sidecar"] is not None else "")
+            + f"; everything else on the machine (VM, proxy, "
             f"other work) used {r['other_cpu']:.1f} CPU s during the steady state"
         )
         if r.get("router_status"):
