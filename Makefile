@@ -10,7 +10,7 @@ BUILD_DEPS := pkg-config libsnappy-dev libprotobuf-c-dev libcurl4-openssl-dev li
 TEST_DEPS  := prometheus victoria-metrics openssl
 LISTEN     ?= 0.0.0.0:9090
 
-.PHONY: all deps deps-test build release run test test-unit test-core-only examples docs format lint clean proto check-proto bench bench-instructions test-tsan test-asan fuzz fuzz-seeds simulate
+.PHONY: all deps deps-test build release run test test-unit test-core-only examples docs format lint clean proto check-proto bench bench-instructions bench-push test-tsan test-asan fuzz fuzz-seeds simulate
 
 all: build
 
@@ -143,6 +143,20 @@ bench-instructions: deps
 	cd Benchmarks && $(SWIFT) build -c release --product InstructionProbe
 	objcopy --strip-debug Benchmarks/.build/release/InstructionProbe Benchmarks/.build/InstructionProbe.stripped
 	python3 Benchmarks/instructions.py Benchmarks/.build/InstructionProbe.stripped
+
+# Push pipelines side by side (Benchmarks/bench_push.py, about 25 minutes): PushBenchRouter
+# (13,400 series, release build) pushing with a RemoteWriter (memory and disk queue) against the
+# same router scraped every second by vmagent 1.79 and by Prometheus 2.42 in agent mode, each into
+# a fresh VictoriaMetrics behind a proxy that delays every request (100 ms) and answers 503 for a
+# 60 s outage. One table: CPU over idle, peak RSS, samples per series, catch-up times, losses.
+# vmagent comes with Debian's victoria-metrics package. JOBS=1 builds on one core (a shared machine).
+# Options: BENCH_PUSH_DELAY_MS, BENCH_PUSH_STEADY_S, BENCH_PUSH_OUTAGE_S, BENCH_PUSH_PIPELINES
+# (see the script); a smoke run: make bench-push BENCH_PUSH_STEADY_S=10 BENCH_PUSH_OUTAGE_S=10
+BENCH_PUSH_DEPS := victoria-metrics prometheus python3
+bench-push: deps
+	$(call apt_install,$(BENCH_PUSH_DEPS))
+	cd Benchmarks && $(SWIFT) build -c release $(if $(JOBS),-j $(JOBS)) --product PushBenchRouter
+	python3 Benchmarks/bench_push.py Benchmarks/.build/release/PushBenchRouter
 
 # The suite under ThreadSanitizer / AddressSanitizer (own build folders; the real-binary
 # suites run in `make test`).

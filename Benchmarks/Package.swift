@@ -16,6 +16,8 @@ let package = Package(
         .package(path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark.git", exact: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -54,6 +56,19 @@ let package = Package(
             name: "ResidentMemoryProbe",
             dependencies: [.product(name: "ConveyorMetrics", package: rootIdentity)],
             path: "Sources/ResidentMemoryProbe"
+        ),
+        // The router of `make bench-push` (bench_push.py): 13,400 series under a fixed update
+        // load, pushed by a RemoteWriter (--push, --disk) or served for a scraper (--serve).
+        .executableTarget(
+            name: "PushBenchRouter",
+            dependencies: [
+                .product(name: "ConveyorMetrics", package: rootIdentity),
+                .product(name: "ConveyorMetricsExporter", package: rootIdentity),
+                .product(name: "ConveyorMetricsRemoteWrite", package: rootIdentity),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/PushBenchRouter"
         ),
     ]
 )
