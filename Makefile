@@ -144,7 +144,7 @@ bench-instructions: deps
 	objcopy --strip-debug Benchmarks/.build/release/InstructionProbe Benchmarks/.build/InstructionProbe.stripped
 	python3 Benchmarks/instructions.py Benchmarks/.build/InstructionProbe.stripped
 
-# Push pipelines side by side (Benchmarks/bench_push.py, about 25 minutes): PushBenchRouter
+# Push pipelines side by side (Benchmarks/bench_push.py, 16-26 minutes): PushBenchRouter
 # (13,400 series, release build) pushing with a RemoteWriter (memory and disk queue) against the
 # same router scraped every second by vmagent 1.79 and by Prometheus 2.42 in agent mode, each into
 # a fresh VictoriaMetrics behind a proxy that delays every request (100 ms) and answers 503 for a
