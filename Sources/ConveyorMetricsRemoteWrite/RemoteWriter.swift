@@ -98,11 +98,19 @@ public final class RemoteWriter: Service, Sendable {
         logger.info("remote write stopped", metadata: ["targets": "\(targets.count)"])
     }
 
+    /// Runs `body` every `interval` on a fixed schedule (a run's own duration does not push
+    /// the next one later; a tick missed while the machine was busy is skipped, not made up).
     private static func repeatUntilShutdown(every interval: Duration, _ body: () -> Void) async {
+        let clock = ContinuousClock()
+        var next = clock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             body()
+            next = next.advanced(by: interval)
+            let now = clock.now
+            while next <= now { next = next.advanced(by: interval) }
+            let until = next
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+                try await cancelWhenGracefulShutdown { try await Task.sleep(until: until, clock: clock) }
             } catch {
                 return
             }
