@@ -99,7 +99,8 @@ public final class RemoteWriter: Service, Sendable {
     }
 
     /// Runs `body` every `interval` on a fixed schedule (a run's own duration does not push
-    /// the next one later; a tick missed while the machine was busy is skipped, not made up).
+    /// the next one later; after a run longer than the interval the schedule restarts from
+    /// its end instead of catching up).
     private static func repeatUntilShutdown(every interval: Duration, _ body: () -> Void) async {
         let clock = ContinuousClock()
         var next = clock.now
@@ -107,7 +108,7 @@ public final class RemoteWriter: Service, Sendable {
             body()
             next = next.advanced(by: interval)
             let now = clock.now
-            while next <= now { next = next.advanced(by: interval) }
+            if next <= now { next = now.advanced(by: interval) }
             let until = next
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(until: until, clock: clock) }
