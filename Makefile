@@ -156,6 +156,7 @@ BENCH_PUSH_DEPS := victoria-metrics prometheus python3
 bench-push: deps
 	$(call apt_install,$(BENCH_PUSH_DEPS))
 	cd Benchmarks && $(SWIFT) build -c release $(if $(JOBS),-j $(JOBS)) --product PushBenchRouter
+	cd Benchmarks && $(SWIFT) build -c release $(if $(JOBS),-j $(JOBS)) --product PushOrderCheck
 	python3 Benchmarks/bench_push.py Benchmarks/.build/release/PushBenchRouter
 
 # The suite under ThreadSanitizer / AddressSanitizer (own build folders; the real-binary

@@ -70,5 +70,11 @@ let package = Package(
             ],
             path: "Sources/PushBenchRouter"
         ),
+        // The receiver side of bench-push's order check: the forwarded bodies, decoded in order.
+        .executableTarget(
+            name: "PushOrderCheck",
+            dependencies: [.product(name: "ConveyorMetricsTestKit", package: rootIdentity)],
+            path: "Sources/PushOrderCheck"
+        ),
     ]
 )

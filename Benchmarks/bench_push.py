@@ -60,9 +60,11 @@ What the columns mean and how they are measured:
   round(gap / 1 s) - 1 ticks; the window edges likewise). A second without any sample thus
   counts as lost even when the scraper or writer skipped it rather than dropped it.
   Duplicates (two samples of a series at one timestamp) are reported separately.
-  Per-series order is not checked here: VM stores out-of-order samples, so order cannot be
-  seen in it; the project's tests check order (Prometheus' TSDB and the simulation refuse
-  out-of-order samples).
+- series order: VM stores out-of-order samples, so order is checked on the way in: the
+  proxy writes every body it forwards, named by forwarding order, and PushOrderCheck (built
+  beside the router) decodes them in that order and counts samples older than their
+  series' newest, which Prometheus' TSDB would refuse (a sample at a timestamp the series
+  already has is a resend, counted as a duplicate, not as out of order).
 
 Environment: BENCH_PUSH_DELAY_MS (100), BENCH_PUSH_STEADY_S (60), BENCH_PUSH_OUTAGE_S (60),
 BENCH_PUSH_WARMUP_S (10), BENCH_PUSH_RECOVERY_CAP_S (240), BENCH_PUSH_PIPELINES
@@ -231,9 +233,12 @@ class Proxy:
 
     FORWARDED = ("Content-Encoding", "Content-Type", "X-Prometheus-Remote-Write-Version", "User-Agent")
 
-    def __init__(self, upstream_port, delay_s):
+    def __init__(self, upstream_port, delay_s, record_dir=None):
         self.upstream_port = upstream_port
         self.delay_s = delay_s
+        # Every forwarded body is written here, named by forwarding order (the order check).
+        self.record_dir = record_dir
+        self.recorded = 0
         self.outage = False
         self.lock = threading.Lock()
         self.statuses = {}
@@ -311,6 +316,12 @@ class Proxy:
                     if proxy.outage:
                         status, payload, content_type = 503, b"proxy: outage\n", "text/plain"
                     else:
+                        if proxy.record_dir is not None:
+                            with proxy.lock:
+                                proxy.recorded += 1
+                                sequence = proxy.recorded
+                            with open(os.path.join(proxy.record_dir, f"{sequence:09d}"), "wb") as f:
+                                f.write(body)
                         began = time.monotonic()
                         status, payload, content_type = self.forward(body)
                         with proxy.lock:
@@ -560,7 +571,9 @@ def run_pipeline(name, settings, base):
     result = {"name": name}
     try:
         vm = VictoriaMetrics(os.path.join(root, "vm-data"), log_dir, "victoria-metrics")
-        proxy = Proxy(vm.port, settings.delay_s)
+        record_dir = os.path.join(root, "forwarded")
+        os.makedirs(record_dir)
+        proxy = Proxy(vm.port, settings.delay_s, record_dir)
         proxy_url = f"http://127.0.0.1:{proxy.port}/api/v1/write"
         router, sidecar = start_pipeline(name, settings, root, log_dir, proxy_url)
         processes = [p for p in (router, sidecar) if p is not None]
@@ -684,7 +697,25 @@ def run_pipeline(name, settings, base):
             proxy.close()
         if vm is not None:
             vm.process.stop()
+    result["order"] = check_order(settings, os.path.join(root, "forwarded"))
+    shutil.rmtree(os.path.join(root, "forwarded"), ignore_errors=True)
     return result
+
+
+def check_order(settings, record_dir):
+    """PushOrderCheck over the bodies the proxy forwarded, in forwarding order: every series'
+    timestamps only go up from request to request (Prometheus' TSDB refuses an older sample)."""
+    checker = os.path.join(os.path.dirname(os.path.abspath(settings.router)), "PushOrderCheck")
+    if not os.path.isdir(record_dir):
+        return None
+    done = subprocess.run([checker, record_dir], capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        return {"error": (done.stderr or done.stdout).strip()[-300:]}
+    fields = dict(item.split("=", 1) for item in done.stdout.split() if "=" in item and not item.startswith("first"))
+    order = {key: int(value) for key, value in fields.items() if value.isdigit()}
+    first = done.stdout.split(" first=", 1)
+    order["first"] = first[1].strip() if len(first) == 2 else ""
+    return order
 
 
 def sidecar_metrics(name, sidecar):
@@ -730,12 +761,12 @@ def report(settings, idle, results, started):
     steady = f"{settings.steady_s:.0f} s"
     lines = [
         f"| pipeline | CPU s over idle (steady {steady}) | peak RSS router MB | peak RSS sidecar MB | "
-        f"samples per series (min–max) | outage data s | live s | samples lost |",
-        "|---|---|---|---|---|---|---|---|",
+        f"samples per series (min–max) | outage data s | live s | samples lost | series order |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         if "cpu" not in r:
-            lines.append(f"| {r['name']} | failed: {r.get('error', '?')} | | | | | | |")
+            lines.append(f"| {r['name']} | failed: {r.get('error', '?')} | | | | | | | |")
             continue
         sidecar = f"{r['rss_sidecar']:.1f}" if r["rss_sidecar"] is not None else "–"
         capped = r.get("capped", False)
@@ -749,10 +780,22 @@ def report(settings, idle, results, started):
         outage_data = fmt_seconds(r["outage_data"], settings.cap_s)
         if r["outage_data"] is None and not capped:
             outage_data = f"incomplete ({r['outage_lost']} missing)"
+        order = r.get("order")
+        if order is None:
+            order_text = "not checked"
+        elif "error" in order:
+            order_text = f"check failed: {order['error']}"
+        elif order.get("out_of_order", 0) == 0 and order.get("undecodable", 0) == 0:
+            order_text = f"held ({order.get('samples', 0):,} samples, {order.get('requests', 0):,} requests)"
+        else:
+            order_text = (
+                f"{order.get('out_of_order', 0)} out of order, {order.get('undecodable', 0)} undecodable; "
+                f"first: {order.get('first', '')}"
+            )
         lines.append(
             f"| {r['name']} | {r['cpu'] - idle_cpu_s:.2f} | {r['rss_router']:.1f} | {sidecar} | "
             f"{r['min']}–{r['max']} | {outage_data} | "
-            f"{fmt_seconds(r['live'], settings.cap_s)} | {lost} |"
+            f"{fmt_seconds(r['live'], settings.cap_s)} | {lost} | {order_text} |"
         )
     lines.append("")
     by_name = {r["name"]: r for r in results if "cpu" in r}
@@ -767,9 +810,13 @@ def report(settings, idle, results, started):
             s_cpu = s["cpu"] - idle_cpu_s
             cpu_ratio = f"{(w['cpu'] - idle_cpu_s) / s_cpu:.2f}" if s_cpu > 0 else "n/a"
             total = s["rss_router"] + (s["rss_sidecar"] or 0)
+            added = w["rss_router"] - idle_rss
+            pipeline = s["rss_router"] - idle_rss + (s["rss_sidecar"] or 0)
             lines.append(
-                f"- {writer} / {sidecar}: CPU over idle {cpu_ratio}×, "
-                f"RSS {w['rss_router']:.1f} / {total:.1f} MB (router + sidecar) = {w['rss_router'] / total:.2f}×"
+                f"- {writer} / {sidecar}: CPU over idle {cpu_ratio}×; memory over idle "
+                f"{added:.1f} / {pipeline:.1f} MB (the router's push vs its scrape cost + the sidecar) = "
+                f"{added / pipeline:.2f}×; whole processes {w['rss_router']:.1f} / {total:.1f} MB = "
+                f"{w['rss_router'] / total:.2f}×"
             )
     lines.append("")
     lines.append(
@@ -779,8 +826,9 @@ def report(settings, idle, results, started):
         f"(update load only): {idle_cpu_s:.2f} CPU s over {settings.steady_s:.0f} s (the rest of the machine "
         f"{idle_other:.1f} CPU s), peak RSS {idle_rss:.1f} MB. "
         f"Expected samples per series in the steady window: {settings.steady_s:.0f}. Samples lost: over the steady "
-        f"state and the outage, counted as seconds without a sample; per-series order is checked in the project's "
-        f"tests, not here (VM stores out-of-order samples)."
+        f"state and the outage, counted as seconds without a sample. Series order: PushOrderCheck reads every body "
+        f"the proxy forwarded, in forwarding order, and counts samples older than their series' newest (what "
+        f"Prometheus' TSDB refuses; VM stores them)."
     )
     for r in results:
         if "cpu" not in r:

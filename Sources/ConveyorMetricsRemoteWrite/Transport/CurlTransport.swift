@@ -127,6 +127,11 @@ final class CurlTransport: RemoteWriteTransport {
         cm_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
         cm_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         cm_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.remoteTimeout.milliseconds))
+        // Small buffers: answers are short (only 1 KB of a body is kept) and the request goes
+        // from our own buffer; with a transfer per shard, libcurl's 16 KB and 64 KB defaults
+        // add up to megabytes.
+        cm_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, 4_096)
+        cm_curl_setopt_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, 16_384)
         // An explicit proxy, or none at all: "" turns off http_proxy/HTTPS_PROXY from the environment.
         cm_curl_setopt_string(handle, CURLOPT_PROXY, configuration.proxyURL ?? "")
         if let basicAuth = configuration.basicAuth {
