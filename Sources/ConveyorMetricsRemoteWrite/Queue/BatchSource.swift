@@ -65,9 +65,9 @@ final class MemoryBatches: BatchSource {
 /// Records on disk, sent as stored: never decoded or compressed again. Records hold a
 /// quarter of `max_samples_per_send` each; consecutive remote write 1.0 records of a stream
 /// go as one request of up to `max_samples_per_send` (their snappy blocks concatenated).
-/// One shard takes consecutive records; more take records of one series list, a stream for
-/// each position in it (or, for records a previous run wrote, one snapshot's records, a
-/// stream each).
+/// One shard takes consecutive records; more take records of one series list, each
+/// position in one stream (positions share the shards' streams in turn), or, for records a
+/// previous run wrote, one snapshot's records.
 final class DiskBatches: BatchSource {
     let disk: DiskQueue
     /// Records a request holds at most: a record is this fraction of a request, so a
@@ -104,15 +104,16 @@ final class DiskBatches: BatchSource {
             var streams: [[PendingRequest]] = []
             var streamOfKey: [Int: Int] = [:]
             for index in batch.requests.indices {
-                // One shard: a single stream, in order.
+                // One shard: a single stream, in order. More positions than shards share
+                // streams in turn, so a stream's requests still fill up in steady state.
                 let key = shards > 1 ? batch.streamKeys[index] : 0
                 let stream: Int
                 if let known = streamOfKey[key] {
                     stream = known
                 } else {
-                    stream = streams.count
+                    stream = streamOfKey.count % shards
                     streamOfKey[key] = stream
-                    streams.append([])
+                    if stream == streams.count { streams.append([]) }
                 }
                 Self.add(
                     batch.requests[index], samples: batch.requestSamples[index],

@@ -81,4 +81,19 @@ struct DiskBatchesTests {
         #expect(many.streams.allSatisfy { $0.map(\.samples) == [50] }, "two snapshots' records joined")
         #expect(many.streams.allSatisfy { $0.first?.oldestTimestamp == 20 && $0.first?.newestTimestamp == 30 })
     }
+
+    @Test func morePositionsThanShardsShareStreamsAndFillRequests() throws {
+        let directory = TemporaryDirectory()
+        let queue = try DiskQueue(settings: .init(directory: directory.path, maxBytes: 1 << 30, sync: .everyWrite))
+        // One snapshot of eight positions of 25 samples; two shards.
+        for position in stride(from: 0, to: 200, by: 25) {
+            _ = try queue.append(
+                compressedRequest: DiskQueueParallelTests.body(), samples: 25, timestamp: 10, list: 1,
+                position: position)
+        }
+        let wave = try #require(
+            try DiskBatches(disk: queue).nextWave(shards: 2, maxSamples: 100, notBefore: nil) { _, _ in })
+        #expect(wave.streams.count == 2)
+        #expect(wave.streams.allSatisfy { $0.map(\.samples) == [100] }, "four positions a stream, one full request")
+    }
 }
