@@ -117,6 +117,11 @@ public final class MetricsRegistry: Sendable {
     /// than one family's lock while its series list is copied.
     public func snapshot() -> MetricsSnapshot {
         runCollectors()
+        return snapshotWithoutCollectors()
+    }
+
+    /// A snapshot without running the collectors first (they just ran).
+    package func snapshotWithoutCollectors() -> MetricsSnapshot {
         let timestamp = WallClock.unixMilliseconds()
         return MetricsSnapshot(timestampMilliseconds: timestamp, families: sortedFamilies().map { $0.snapshot() })
     }

@@ -36,6 +36,14 @@ final class MemoryBatches: BatchSource {
     /// stream costs little; few enough that a wave holds little memory.
     static let requestsPerStream = 4
 
+    /// The samples a wave of `shards` streams takes, about (saturating: a library caller may
+    /// set any `max_samples_per_send`).
+    static func waveSamples(shards: Int, maxSamples: Int) -> Int {
+        let (perStream, overflow) = maxSamples.multipliedReportingOverflow(by: requestsPerStream)
+        let (total, overflowAgain) = perStream.multipliedReportingOverflow(by: max(1, shards))
+        return overflow || overflowAgain ? Int.max : total
+    }
+
     init(queue: RemoteWriteQueue) {
         self.queue = queue
     }
@@ -44,7 +52,7 @@ final class MemoryBatches: BatchSource {
         while true {
             let batch =
                 shards > 1
-                ? queue.takeChunks(maxSamples: Self.requestsPerStream * shards * maxSamples)
+                ? queue.takeChunks(maxSamples: Self.waveSamples(shards: shards, maxSamples: maxSamples))
                 : queue.take(upTo: maxSamples)
             guard !batch.isEmpty else { return nil }
             var kept = batch
@@ -70,8 +78,8 @@ final class MemoryBatches: BatchSource {
 /// previous run wrote, one snapshot's records.
 final class DiskBatches: BatchSource {
     let disk: DiskQueue
-    /// Records a request holds at most: a record is this fraction of a request, so a
-    /// snapshot's records make this many times more streams for a backlog.
+    /// A record is this fraction of a request, so a snapshot's records make this many times
+    /// more streams for a backlog (a request joins as many records as fit).
     static let recordsPerRequest = 4
 
     init(disk: DiskQueue) { self.disk = disk }
@@ -93,7 +101,7 @@ final class DiskBatches: BatchSource {
                 if skipped.evicted > 0 { dropped("disk_full", skipped.evicted) }
             }
             let batch = try disk.nextBatch(
-                maxSamples: shards > 1 ? MemoryBatches.requestsPerStream * shards * maxSamples : maxSamples,
+                maxSamples: shards > 1 ? MemoryBatches.waveSamples(shards: shards, maxSamples: maxSamples) : maxSamples,
                 notBefore: notBefore, parallel: shards > 1, skipped: &skipped)
             guard let batch else { return nil }
             if batch.corruptSamples > 0 { dropped("corrupt", batch.corruptSamples) }
@@ -117,30 +125,35 @@ final class DiskBatches: BatchSource {
                 }
                 Self.add(
                     batch.requests[index], samples: batch.requestSamples[index],
-                    timestamp: batch.requestTimestamps[index], to: &streams[stream], maxSamples: maxSamples)
+                    timestamp: batch.requestTimestamps[index], joinable: batch.requestJoinable[index],
+                    to: &streams[stream], maxSamples: maxSamples)
             }
             return SendWave(streams: streams, origin: .disk(batch))
         }
     }
 
-    /// Adds a record to the end of `stream`: into its last request when both are 1.0 and
-    /// the request stays within `maxSamples`, else as a request of its own.
+    /// Adds a record to the end of `stream`: into its last request when both are joinable
+    /// 1.0 records and the request stays within `maxSamples`, else as a request of its own.
     static func add(
-        _ record: ArraySlice<UInt8>, samples: Int, timestamp: Int64, to stream: inout [PendingRequest],
-        maxSamples: Int
+        _ record: ArraySlice<UInt8>, samples: Int, timestamp: Int64, joinable: Bool,
+        to stream: inout [PendingRequest], maxSamples: Int
     ) {
-        if let last = stream.last, case .stored(let records) = last.content, last.samples + samples <= maxSamples,
+        if joinable, let last = stream.last, last.joinable, case .stored(let records) = last.content,
+            last.samples + samples <= maxSamples,
             RequestFormat.detect(compressed: record) == .v1,
             let first = records.first, RequestFormat.detect(compressed: first) == .v1
         {
-            stream[stream.count - 1] = PendingRequest(
+            var joined = PendingRequest(
                 content: .stored(records + [record]), samples: last.samples + samples,
                 oldestTimestamp: last.oldestTimestamp, newestTimestamp: timestamp)
+            joined.joinable = true
+            stream[stream.count - 1] = joined
             return
         }
-        stream.append(
-            PendingRequest(
-                content: .stored([record]), samples: samples, oldestTimestamp: timestamp, newestTimestamp: timestamp))
+        var request = PendingRequest(
+            content: .stored([record]), samples: samples, oldestTimestamp: timestamp, newestTimestamp: timestamp)
+        request.joinable = joinable
+        stream.append(request)
     }
 
     func complete(_ wave: SendWave) throws(DiskQueueError) {

@@ -179,7 +179,8 @@ final class SnapshotSampler {
             cache[key] = nil
             exemplarsTaken[key] = nil
         }
-        stale.sort { $0.sortKey < $1.sortKey }  // the same order on every run (replayable)
+        // The same order on every run (replayable); each key built once.
+        stale = stale.map { ($0.sortKey, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
         if !stale.isEmpty {
             result.append(
                 SampleChunk(
@@ -219,7 +220,8 @@ final class SnapshotSampler {
     /// its series are the previous snapshot's, else from a snapshot of it.
     func chunks(reading registry: MetricsRegistry, at wallMilliseconds: Int64) -> [SampleChunk] {
         guard let (values, histograms, exemplars) = valuesIfUnchanged(reading: registry) else {
-            return chunks(from: registry.snapshot(), at: wallMilliseconds)
+            // (The read ran the collectors already.)
+            return chunks(from: registry.snapshotWithoutCollectors(), at: wallMilliseconds)
         }
         registryReads += 1
         return [

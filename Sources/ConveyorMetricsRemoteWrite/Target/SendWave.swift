@@ -16,6 +16,8 @@ struct PendingRequest {
     let samples: Int
     let oldestTimestamp: Int64
     let newestTimestamp: Int64
+    /// Stored records this process wrote, which later records may join.
+    var joinable = false
 
     init(chunks: [SampleChunk]) {
         content = .memory(chunks)

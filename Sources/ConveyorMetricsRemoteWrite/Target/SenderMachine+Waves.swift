@@ -12,7 +12,10 @@ extension SenderMachine {
         let memory = target.memory
         guard memory.count < target.configuration.queue.maxSamplesPerSend, let oldest = memory.oldestTimestamp
         else { return nil }
-        let remaining = deadline.milliseconds - (target.clock.wallMilliseconds() - oldest)
+        // (At most the deadline: timestamps held above a clock that stepped back would
+        // otherwise stretch the wait.)
+        let remaining = min(
+            deadline.milliseconds, deadline.milliseconds - (target.clock.wallMilliseconds() - oldest))
         guard remaining > 0 else { return nil }
         return now.saturatingAdding(remaining.multipliedReportingOverflow(by: 1_000_000).partialValue)
     }
@@ -43,9 +46,15 @@ extension SenderMachine {
         waveSource = source
         streams = next.streams.map { Stream(pending: $0[...], active: nil) }
         nextStream = 0
-        if case .memory = next.origin {
+        switch next.origin {
+        case .memory:
             target.heldMemory.store(next.samples, ordering: .relaxed)
             target.heldOldest.store(next.oldestTimestamp, ordering: .relaxed)
+        case .disk(let batch):
+            // Counted as dropped when read; on disk until the wave is acknowledged.
+            target.settledOnDisk.add(batch.corruptSamples, ordering: .relaxed)
+        case .metadata:
+            break
         }
     }
 

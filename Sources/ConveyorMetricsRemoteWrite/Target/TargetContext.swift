@@ -16,7 +16,8 @@ final class TargetContext: Sendable {
     let shutdown = ShutdownControl()
     private let diskSlot = Mutex<DiskQueue?>(nil)
     private let metadata = Mutex<[RemoteMetadata]?>(nil)
-    /// Samples (and oldest timestamp) of a memory request the sender holds.
+    /// Samples (and oldest timestamp) the sender holds from memory: its wave's, until each
+    /// request is settled.
     let heldMemory = Atomic<Int>(0)
     let heldOldest = Atomic<Int64>(0)
     /// Samples of the disk wave in flight already settled (delivered, refused, dropped):

@@ -78,6 +78,7 @@ extension DiskQueue {
             var requestSamples: [Int] = []
             var streamKeys: [Int] = []
             var requestTimestamps: [Int64] = []
+            var requestJoinable: [Bool] = []
             var samples = 0
             var corrupt = 0
             var offset = 0
@@ -88,6 +89,7 @@ extension DiskQueue {
                     requestSamples.append(Int(record.samples))
                     streamKeys.append(record.list == 0 ? streamKeys.count : Int(record.position))
                     requestTimestamps.append(record.timestamp)
+                    requestJoinable.append(record.list != 0)
                     samples += Int(record.samples)
                 } else {
                     corrupt += Int(record.samples)
@@ -96,7 +98,8 @@ extension DiskQueue {
             }
             return Batch(
                 segment: sequence, records: records.count, end: last.end, requests: requests,
-                requestSamples: requestSamples, requestTimestamps: requestTimestamps, streamKeys: streamKeys,
+                requestSamples: requestSamples, requestTimestamps: requestTimestamps, requestJoinable: requestJoinable,
+                streamKeys: streamKeys,
                 samples: samples,
                 corruptSamples: corrupt, oldestTimestamp: first.timestamp, newestTimestamp: last.timestamp)
         }

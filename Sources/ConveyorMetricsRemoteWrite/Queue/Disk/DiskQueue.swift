@@ -63,6 +63,11 @@ final class DiskQueue: Sendable {
         let requestSamples: [Int]
         /// The timestamp of each of `requests` (its snapshot's).
         let requestTimestamps: [Int64]
+        /// Whether each of `requests` may be joined with others into one request: only
+        /// records this process wrote. A previous run's may have been delivered already; sent
+        /// again one by one, a receiver that refuses one (it holds newer samples of those
+        /// series) refuses only what it already has.
+        let requestJoinable: [Bool]
         /// For each of `requests`, the stream it goes in: requests with the same key hold the
         /// same series (in timestamp order), those with different keys disjoint ones.
         let streamKeys: [Int]

@@ -43,9 +43,10 @@ enum DiskRecord {
         var length: Int32
         var samples: Int32
         var timestamp: Int64
-        /// Which series list the record's samples come from (its first position in it):
-        /// records of one list at one position hold the same series. Known only for records
-        /// this process wrote (not stored in the file); 0 when unknown.
+        /// Which series list the record's samples come from, and the start of its cell on
+        /// the grid the list is cut on: records of one list at one position hold the same
+        /// series. Known only for records this process wrote (not stored in the file); 0
+        /// when unknown.
         var list: UInt64 = 0
         var position: Int32 = 0
         var end: Int64 { offset + Int64(length) }

@@ -97,3 +97,36 @@ struct DiskBatchesTests {
         #expect(wave.streams.allSatisfy { $0.map(\.samples) == [100] }, "four positions a stream, one full request")
     }
 }
+
+/// A previous run's records may have been delivered in part (a wave ends before it is
+/// acknowledged); sent again, a receiver refuses one it holds newer samples of. Joined to an
+/// undelivered record, that refusal would lose it: a previous run's records go one a request.
+@Suite("Disk batches after a restart")
+struct DiskBatchesAfterRestartTests {
+    @Test func aPreviousRunsRecordsAreNeverJoined() throws {
+        let directory = TemporaryDirectory()
+        do {
+            let queue = try DiskQueue(settings: .init(directory: directory.path, maxBytes: 1 << 30, sync: .everyWrite))
+            for timestamp in [Int64(10), 20] {
+                for position in [0, 25] {
+                    _ = try queue.append(
+                        compressedRequest: DiskQueueParallelTests.body(), samples: 25, timestamp: timestamp, list: 1,
+                        position: position)
+                }
+            }
+            // This run joins them: one shard, one request of all four.
+            let wave = try #require(
+                try DiskBatches(disk: queue).nextWave(shards: 1, maxSamples: 100, notBefore: nil) { _, _ in })
+            #expect(wave.streams.first?.map(\.samples) == [100])
+            // A crash before the wave is acknowledged.
+        }
+        let reopened = try DiskQueue(settings: .init(directory: directory.path, maxBytes: 1 << 30, sync: .everyWrite))
+        let source = DiskBatches(disk: reopened)
+        let one = try #require(try source.nextWave(shards: 1, maxSamples: 100, notBefore: nil) { _, _ in })
+        #expect(one.streams.count == 1)
+        #expect(one.streams.first?.map(\.samples) == [25, 25, 25, 25], "one record a request")
+        #expect(one.streams.first?.allSatisfy { !$0.joinable } == true)
+        let many = try #require(try source.nextWave(shards: 4, maxSamples: 100, notBefore: nil) { _, _ in })
+        #expect(many.streams.flatMap { $0 }.allSatisfy { $0.samples == 25 }, "one record a request")
+    }
+}
