@@ -28,7 +28,7 @@ struct RealReceiverTests {
         let server = try await ExternalServer.prometheusReceiver(binary: binary)
         defer { server.stop() }
         // Query while the demo still pushes: its graceful shutdown ends every series with a stale marker.
-        async let demo: Void = pushDemo(to: "http://127.0.0.1:\(server.port)/api/v1/write", seconds: 6)
+        async let demo: Void = pushDemo(to: "http://127.0.0.1:\(server.port)/api/v1/write", seconds: 14)
         try await Task.sleep(for: .seconds(3))
 
         let readme = try String(contentsOf: PackagePaths.file("README.md"), encoding: .utf8)
@@ -37,10 +37,20 @@ struct RealReceiverTests {
         let queries = block.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#") && !$0.isEmpty }
         #expect(queries.count == 4)
         for query in queries {
-            let response = try await server.get("/api/v1/query?query=\(query.queryEncoded)")
+            // A loaded machine may have pushed too few samples for a rate yet: ask again for
+            // up to 8 s while the demo pushes.
+            var response = try await server.get("/api/v1/query?query=\(query.queryEncoded)")
+            var result: [[String: Any]] = []
+            for attempt in 0..<16 {
+                if attempt > 0 {
+                    try await Task.sleep(for: .milliseconds(500))
+                    response = try await server.get("/api/v1/query?query=\(query.queryEncoded)")
+                }
+                let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+                result = (json?["data"] as? [String: Any])?["result"] as? [[String: Any]] ?? []
+                if !result.isEmpty { break }
+            }
             #expect(response.status == 200, "\(query): \(response.text)")
-            let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
-            let result = (json?["data"] as? [String: Any])?["result"] as? [[String: Any]] ?? []
             #expect(!result.isEmpty, "\(query) returned no data: \(response.text.prefix(300))")
         }
         // Every family of the set arrived, with the external labels.

@@ -14,7 +14,7 @@ struct SnapshotSamplerRegistryReadTests {
     }
 
     static func randomRuns() {
-        let runs = HeavyTestWork.iterations(300)
+        let runs = HeavyTestWork.iterations(150)
         var steadyReads = 0
         var flushes = 0
         for seed in 1...UInt64(runs) {

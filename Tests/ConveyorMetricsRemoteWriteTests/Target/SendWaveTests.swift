@@ -4,7 +4,7 @@ import Testing
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsRemoteWrite
 
-/// ``SendWave/partition(_:shards:maxSamples:)`` over random chunk sets of one series list:
+/// ``SendWave/partition(_:shards:maxSamples:)`` over 1,000 random chunk sets of one series list:
 /// every sample in exactly one request, no series in two streams, each series' samples in
 /// timestamp order within its stream, no request over the limit, and as many streams as
 /// shards (or series).
@@ -15,7 +15,7 @@ struct SendWaveTests {
     }
 
     static func randomPartitions() {
-        let runs = HeavyTestWork.iterations(2_000)
+        let runs = HeavyTestWork.iterations(1_000)
         var seen = (multiStream: 0, multiRequest: 0)
         for seed in 1...UInt64(runs) {
             var random = SimulationRandom(seed: seed)

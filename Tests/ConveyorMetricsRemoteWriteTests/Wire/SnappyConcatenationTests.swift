@@ -15,11 +15,11 @@ struct SnappyConcatenationTests {
     }
 
     static func randomBlocks() {
-        let runs = HeavyTestWork.iterations(500)
+        let runs = HeavyTestWork.iterations(200)
         for seed in 1...UInt64(runs) {
             var random = SimulationRandom(seed: seed)
             let inputs = (0..<random.int(in: 1...6)).map { _ -> [UInt8] in
-                let count = [0, 1, 63, 64, 65_535, 65_536, 70_000, random.int(in: 0...200_000)][random.int(in: 0...7)]
+                let count = [0, 1, 63, 64, 65_535, 65_536, 70_000, random.int(in: 0...100_000)][random.int(in: 0...7)]
                 let alphabet = random.chance(0.5) ? 4 : 256  // compressible or not
                 return (0..<count).map { _ in UInt8(truncatingIfNeeded: random.int(in: 0...(alphabet - 1))) }
             }
