@@ -84,8 +84,8 @@ final class PushSimulation {
     var inFlight: [(id: Int, body: [UInt8], format: RequestFormat, timeout: Duration)] = []
     var answerOrder: SimulationRandom
     /// The most requests in flight at once, and the most shards, over the run.
-    private(set) var mostInFlight = 0
-    private(set) var mostShards = 0
+    var mostInFlight = 0
+    var mostShards = 0
 
     func log(_ text: @autoclosure () -> String) {
         if trace { print("[sim \(stepIndex)] \(text())") }
@@ -276,42 +276,6 @@ final class PushSimulation {
         }
     }
 
-    /// Sender steps until it waits or finishes: every request it starts is in flight.
-    func startRequests(_ lifetime: Lifetime) {
-        while true {
-            switch lifetime.machine.step() {
-            case .post(let id, let body, let format, let timeout):
-                inFlight.append((id, body, format, timeout))
-                mostInFlight = max(mostInFlight, inFlight.count)
-                mostShards = max(mostShards, lifetime.machine.controller.shards)
-            case .wait(let until):
-                log("  wait \(until.map(String.init) ?? "-"), \(inFlight.count) in flight")
-                return
-            case .finished:
-                log("  finished")
-                return
-            }
-        }
-    }
-
-    /// The receiver answers one request in flight, drawn from `answerOrder`.
-    func answerOne(_ lifetime: Lifetime) {
-        guard !inFlight.isEmpty else { return }
-        let request = inFlight.remove(at: answerOrder.int(in: 0...(inFlight.count - 1)))
-        let before = receiver.stored.count
-        let outcome = receiver.post(request.body, format: request.format, timeout: request.timeout)
-        log(
-            "  answered \(request.id): \(outcome); stored \(receiver.stored[before...].map { "\($0.key.suffix(30))@\($0.sample.timestampMilliseconds)" })"
-        )
-        lifetime.machine.handle(outcome, id: request.id)
-        if trace, let disk = lifetime.target.context.disk {
-            let file = fileSystem.bytes(Self.directory + "/sim/acknowledged").flatMap { AckPosition(bytes: $0) }
-            log(
-                "  ack \(disk.state.withLock { $0.acknowledged }) file \(file.map { "\($0)" } ?? "-") pending \(disk.pendingSamples)"
-            )
-        }
-    }
-
     func flush(_ lifetime: Lifetime, final: Bool) {
         let snapshot = churn.registry.snapshot()
         let outcome = lifetime.target.produce(snapshot, final: final)
@@ -393,9 +357,7 @@ final class PushSimulation {
             guard steps < 20_000 else { throw Failure(step: stepIndex, message: "the sender never finished") }
             switch lifetime.machine.step() {
             case .post(let id, let body, let format, let timeout):
-                inFlight.append((id, body, format, timeout))
-                mostInFlight = max(mostInFlight, inFlight.count)
-                mostShards = max(mostShards, lifetime.machine.controller.shards)
+                started(lifetime, id: id, body: body, format: format, timeout: timeout)
             case .wait(let until):
                 if !inFlight.isEmpty {
                     answerOne(lifetime)
