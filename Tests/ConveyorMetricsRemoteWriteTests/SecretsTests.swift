@@ -108,7 +108,8 @@ struct SecretsTests {
         registry.gaugeFamily(name: "g", help: "g").series().set(1)
         let writer = try RemoteWriter(configuration: RemoteWriteConfiguration(targets: [target]), registry: registry)
         let task = Task { try await writer.run() }
-        #expect(try await receiver.waitUntil(timeout: .seconds(10)) { !$0.requests.isEmpty })
+        // (30 s: in a full suite on 2 cores the receiver's decode can wait behind other work.)
+        #expect(try await receiver.waitUntil(timeout: .seconds(30)) { !$0.requests.isEmpty })
         task.cancel()
         try await task.value
         await receiver.shutdown()

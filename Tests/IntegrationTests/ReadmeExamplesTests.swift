@@ -176,7 +176,7 @@ struct ReadmeExamplesTests {
         jobs.series("emails").increment()
         let writer = try RemoteWriter(configuration: RemoteWriteConfiguration(targets: [target]), registry: registry)
         let pushing = Task { try await writer.run() }
-        let arrived = try await receiver.waitUntil(timeout: .seconds(10)) {
+        let arrived = try await receiver.waitUntil(timeout: .seconds(30)) {
             $0.latestValue(of: "jobs_total", labels: ["queue": "emails"]) == 1
         }
         pushing.cancel()
