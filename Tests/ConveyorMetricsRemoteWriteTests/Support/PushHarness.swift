@@ -40,9 +40,10 @@ struct PushHarness {
         return PushHarness(registry: registry, receiver: receiver, writer: writer)
     }
 
-    /// Runs the writer until `until` holds (checked every 50 ms, at most `timeout`), then
+    /// Runs the writer until `until` holds (checked every 50 ms, at most `timeout`: 60 s, as
+    /// a full suite on 2 cores can stall every test for 20 s at its start), then
     /// shuts it down gracefully (cancellation) and waits for the final flush.
-    func run(timeout: Duration = .seconds(20), until condition: @escaping @Sendable () -> Bool) async throws {
+    func run(timeout: Duration = .seconds(60), until condition: @escaping @Sendable () -> Bool) async throws {
         let writer = writer
         let task = Task { try await writer.run() }
         let deadline = ContinuousClock.now + timeout
