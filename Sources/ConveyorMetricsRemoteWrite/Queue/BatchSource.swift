@@ -134,14 +134,14 @@ final class DiskBatches: BatchSource {
 
     /// Adds a record to the end of `stream`: into its last request when both are joinable
     /// 1.0 records and the request stays within `maxSamples`, else as a request of its own.
+    /// A request is marked joinable once, when its first record is (its format read then).
     static func add(
         _ record: ArraySlice<UInt8>, samples: Int, timestamp: Int64, joinable: Bool,
         to stream: inout [PendingRequest], maxSamples: Int
     ) {
-        if joinable, let last = stream.last, last.joinable, case .stored(let records) = last.content,
-            last.samples + samples <= maxSamples,
-            RequestFormat.detect(compressed: record) == .v1,
-            let first = records.first, RequestFormat.detect(compressed: first) == .v1
+        let joins = joinable && RequestFormat.detect(compressed: record) == .v1
+        if joins, let last = stream.last, last.joinable, case .stored(let records) = last.content,
+            last.samples + samples <= maxSamples
         {
             var joined = PendingRequest(
                 content: .stored(records + [record]), samples: last.samples + samples,
@@ -152,7 +152,7 @@ final class DiskBatches: BatchSource {
         }
         var request = PendingRequest(
             content: .stored([record]), samples: samples, oldestTimestamp: timestamp, newestTimestamp: timestamp)
-        request.joinable = joinable
+        request.joinable = joins
         stream.append(request)
     }
 

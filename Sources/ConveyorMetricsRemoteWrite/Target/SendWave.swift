@@ -16,7 +16,7 @@ struct PendingRequest {
     let samples: Int
     let oldestTimestamp: Int64
     let newestTimestamp: Int64
-    /// Stored records this process wrote, which later records may join.
+    /// Stored 1.0 records this process wrote, which later such records may join.
     var joinable = false
 
     init(chunks: [SampleChunk]) {
