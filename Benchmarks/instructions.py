@@ -50,6 +50,21 @@ def count(probe, operation, iterations):
     raise RuntimeError(f"no callgrind summary for {operation} {iterations}")
 
 
+# Recording operations that must not allocate once their series (and bucket) exist:
+# valgrind's heap summary counts allocations at both iteration counts.
+NO_ALLOCATION = ["record-ours", "observe-classic", "observe-native", "observe-both"]
+
+
+def allocations(probe, operation, iterations):
+    done = subprocess.run(["valgrind", probe, operation, str(iterations)], check=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          env=dict(os.environ, SWIFT_DETERMINISTIC_HASHING="1"))
+    found = re.search(r"total heap usage: ([\d,]+) allocs", done.stderr)
+    if not found:
+        raise RuntimeError(f"no heap summary for {operation} {iterations}")
+    return int(found.group(1).replace(",", ""))
+
+
 def main():
     probe = sys.argv[1]
     per_op = {}
@@ -66,6 +81,11 @@ def main():
     through = per_op["flush-snapshot"]
     rows.append(("the same through a snapshot", f"{through:,.0f}", "–", f"{flush / through:.2f}",
                  f"{through / FLUSH_SAMPLES:,.0f} per sample", "–"))
+    for operation in NO_ALLOCATION:
+        small, large = RUNS[operation]
+        extra = allocations(probe, operation, large) - allocations(probe, operation, small)
+        rows.append((f"allocations in {large - small:,} more {operation}", f"{extra:,}", "–", "–", "0",
+                     "yes" if extra == 0 else "NO"))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for index, row in enumerate(rows):
         print(" | ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
