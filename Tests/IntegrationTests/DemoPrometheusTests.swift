@@ -6,6 +6,7 @@ import Testing
 
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsCLI
+@testable import ConveyorMetricsRemoteWrite
 
 /// The demo as the issue promises it: scraped by a real Prometheus 2.42 with
 /// `--enable-feature=native-histograms,exemplar-storage` and no further set-up, every panel
@@ -49,7 +50,9 @@ struct DemoPrometheusTests {
         let count = try await ProtobufExpositionPrometheusTests.poll(
             prometheus, "sum(histogram_count(conveyor_router_routing_latency_ms))", deadline: .seconds(60))
         #expect(count > 0, "the routing latency arrives as a native histogram")
-        #expect(try await ProtobufExpositionPrometheusTests.values(prometheus, "conveyor_router_routing_latency_ms_bucket").isEmpty)
+        #expect(
+            try await ProtobufExpositionPrometheusTests.values(prometheus, "conveyor_router_routing_latency_ms_bucket")
+                .isEmpty)
 
         let expressions = try Self.dashboardExpressions() + [Self.alertLatencyExpression(), Self.readmeLatencyQuery()]
         #expect(expressions.count >= 16, "the dashboard's panels, the alert and the README query: \(expressions.count)")
@@ -75,6 +78,47 @@ struct DemoPrometheusTests {
             #expect(
                 exemplars.allSatisfy { $0.split(separator: " ").dropFirst().first.map { $0.count == 32 } ?? false },
                 "every exemplar carries a 32-digit trace id: \(exemplars.prefix(3))")
+        }
+    }
+
+    /// The demo pushing with `send_native_histograms` and `send_exemplars` to a Prometheus
+    /// with both feature flags: the routing latency arrives as a native histogram (and its
+    /// classic buckets), every latency panel has data, and the exemplars come back.
+    @Test func theDemoPushingWithBothKeysShowsNativeHistogramsAndExemplars() async throws {
+        guard let binary = ExternalTool.require("prometheus") else { return }
+        let server = try await ExternalServer.prometheusReceiver(
+            binary: binary, features: ["native-histograms", "exemplar-storage"])
+        defer { server.stop() }
+        var target = RemoteWriteTargetConfiguration(url: "http://127.0.0.1:\(server.port)/api/v1/write")
+        target.name = "prometheus"
+        target.pushInterval = .seconds(1)
+        target.sendNativeHistograms = true
+        target.sendExemplars = true
+        var runner = DemoRunner(
+            listen: ListenAddress(host: "127.0.0.1", port: 0), duration: .seconds(240), statusInterval: .seconds(60),
+            handleSignals: false)
+        runner.push = RemoteWriteConfiguration(targets: [target])
+        let demo = Task {
+            try await runner.run(
+                registry: MetricsRegistry(), logger: Logger(label: "demo", factory: { _ in SwiftLogNoOpLogHandler() }))
+        }
+        defer { demo.cancel() }
+
+        let count = try await ProtobufExpositionPrometheusTests.poll(
+            server, "sum(histogram_count(conveyor_router_routing_latency_ms))", deadline: .seconds(60))
+        #expect(count > 0, "the routing latency arrives as a native histogram")
+        let latencyPanels = try Self.dashboardExpressions().filter { $0.contains("routing_latency") }
+        #expect(!latencyPanels.isEmpty)
+        for expression in latencyPanels {
+            let end = ContinuousClock.now + .seconds(30)
+            var found = try await ProtobufExpositionPrometheusTests.values(server, expression)
+            while found.isEmpty && ContinuousClock.now < end {
+                try await Task.sleep(for: .milliseconds(500))
+                found = try await ProtobufExpositionPrometheusTests.values(server, expression)
+            }
+            #expect(!found.isEmpty, "data for \(expression)")
+            let exemplars = try await ExemplarPrometheusTests.poll(server, expression, expected: 1)
+            #expect(!exemplars.isEmpty, "exemplars for \(expression)")
         }
     }
 
