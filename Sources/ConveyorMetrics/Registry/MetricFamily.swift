@@ -205,19 +205,35 @@ extension MetricFamily: RegisteredFamily {
     package func forEachSeries(_ body: (UnsafeRawBufferPointer, SeriesValue, ExemplarStore?) -> Void) {
         // One flag for the family: a family without exemplars looks up none per series.
         let exemplars = context.exemplars.isUsed ? context.exemplars : nil
-        sortedSeries().withUnsafeBufferPointer { buffer in
-            for item in buffer {
-                body(item.renderedLabels, item.snapshotValue(), exemplars?.store(of: ObjectIdentifier(item)))
-            }
+        _ = Self.forEachBorrowed(sortedSeries()) { item in
+            body(item.renderedLabels, item.snapshotValue(), exemplars?.store(of: ObjectIdentifier(item)))
+            return true
         }
     }
 
     package func forEachSeriesValue(_ body: (ObjectIdentifier, SeriesValue, ExemplarStore?) -> Bool) -> Bool {
         let exemplars = context.exemplars.isUsed ? context.exemplars : nil
-        return sortedSeries().withUnsafeBufferPointer { buffer in
-            for item in buffer {
-                let id = ObjectIdentifier(item)
-                guard body(id, item.snapshotValue(), exemplars?.store(of: id)) else { return false }
+        return Self.forEachBorrowed(sortedSeries()) { item in
+            let id = ObjectIdentifier(item)
+            return body(id, item.snapshotValue(), exemplars?.store(of: id))
+        }
+    }
+
+    /// Calls `body` with each of `series` while it returns true, borrowed from the array that
+    /// holds them: no reference counting per series. (This generic code runs unspecialized,
+    /// through the registry's family list; iterating the array the usual way retained and
+    /// released every series, on the same reference counts the recording threads touch.)
+    @inline(__always)
+    private static func forEachBorrowed(_ series: [Series], _ body: (Series) -> Bool) -> Bool {
+        series.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return true }
+            let references = UnsafeRawPointer(base)
+            let stride = MemoryLayout<Series>.stride
+            for index in 0..<buffer.count {
+                let reference = references.load(fromByteOffset: index &* stride, as: UnsafeRawPointer.self)
+                guard Unmanaged<Series>.fromOpaque(reference)._withUnsafeGuaranteedRef(body) else {
+                    return false
+                }
             }
             return true
         }
@@ -227,12 +243,11 @@ extension MetricFamily: RegisteredFamily {
         _ body: (UnsafeRawBufferPointer, SeriesValue, Int64, ExemplarStore?) -> Void
     ) {
         let exemplars = context.exemplars.isUsed ? context.exemplars : nil
-        sortedSeries().withUnsafeBufferPointer { buffer in
-            for item in buffer {
-                body(
-                    item.renderedLabels, item.snapshotValue(), item.createdMilliseconds,
-                    exemplars?.store(of: ObjectIdentifier(item)))
-            }
+        _ = Self.forEachBorrowed(sortedSeries()) { item in
+            body(
+                item.renderedLabels, item.snapshotValue(), item.createdMilliseconds,
+                exemplars?.store(of: ObjectIdentifier(item)))
+            return true
         }
     }
 }
