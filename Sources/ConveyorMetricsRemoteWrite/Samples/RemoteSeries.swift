@@ -12,17 +12,15 @@ final class RemoteSeries: Sendable {
             Label(name: Self.string(symbols[2 * index]), value: Self.string(symbols[2 * index + 1]))
         }
     }
-    /// `TimeSeries.labels` (field 1, repeated) as protobuf bytes, in memory owned by this
-    /// object so the writer reads them without reference counting (a part of `commonPrefix`).
-    nonisolated(unsafe) let encodedLabels: UnsafeRawBufferPointer  // immutable after init
+    /// The length of `TimeSeries.labels` (field 1, repeated) as protobuf bytes: the bytes
+    /// themselves are written from the symbols (``putLabelFields(at:)``), once per series
+    /// list into the writer's ``PrefixLayout``, not kept per series.
+    let labelFieldCount: Int
 
-    /// Everything before the value for the common sample (a non-zero value and a timestamp
-    /// of 6 varint bytes — every millisecond timestamp from 2004 to 2527): TimeSeries tag
-    /// and length, the labels, Sample tag and length.
-    nonisolated(unsafe) let commonPrefix: UnsafeRawBufferPointer  // immutable after init
-    /// The timestamp varint length `commonPrefix` assumes.
+    /// The timestamp varint length the writer's common sample assumes (every millisecond
+    /// timestamp from 2004 to 2527).
     static let commonTimestampSize = 6
-    /// The Sample length `commonPrefix` assumes: value (1 + 8) and timestamp (1 + 6).
+    /// The common Sample's length: value (1 + 8) and timestamp (1 + 6).
     static let commonSampleSize = 9 + 1 + commonTimestampSize
 
     /// The symbols of the labels (name, value, name, value… in label order), then help and
@@ -45,7 +43,6 @@ final class RemoteSeries: Sendable {
     var sortKey: String { labels.map { $0.name + "\u{0}" + $0.value }.joined(separator: "\u{1}") }
 
     deinit {
-        OwnedBytes.free(commonPrefix)  // `encodedLabels` lies inside it
         UnsafeMutableBufferPointer(mutating: labelSlots).deallocate()
     }
 
@@ -55,13 +52,7 @@ final class RemoteSeries: Sendable {
         labels: [Label], type: MetricType? = nil, help: String = "", unit: String = "", startTimestamp: Int64 = 0,
         symbols: SymbolTable? = nil
     ) {
-        let encoded = TimeSeriesPrefix.labelFields(labels)
-        // One allocation: the label fields are the prefix after its tag and length.
-        let prefix = OwnedBytes.copy(
-            TimeSeriesPrefix.commonPrefix(labelFields: encoded, sampleSize: Self.commonSampleSize))
-        commonPrefix = prefix
-        let start = 1 + ProtobufWriter.varintSize(UInt64(encoded.count + 2 + Self.commonSampleSize))
-        encodedLabels = UnsafeRawBufferPointer(rebasing: prefix[start..<(start + encoded.count)])
+        labelFieldCount = TimeSeriesPrefix.labelFieldsSize(labels)
         let table = symbols ?? SymbolTable()
         let labelSymbols = labels.flatMap { [table.symbol($0.name), table.symbol($0.value)] }
         let slots = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(labelSymbols.count, 1))
@@ -74,6 +65,29 @@ final class RemoteSeries: Sendable {
         metadataType = type.map(Self.wireType) ?? 0
         self.symbols = labelSymbols + [helpSymbol, unitSymbol]
         self.startTimestamp = startTimestamp
+    }
+
+    /// Writes `TimeSeries.labels` (``labelFieldCount`` bytes) at `start`; returns the
+    /// position after them.
+    func putLabelFields(at start: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
+        var cursor = start
+        var index = 0
+        while index + 1 < symbols.count - 2 {
+            let name = symbols[index].map(\.bytes) ?? UnsafeRawBufferPointer(start: nil, count: 0)
+            let value = symbols[index + 1].map(\.bytes) ?? UnsafeRawBufferPointer(start: nil, count: 0)
+            cursor = TimeSeriesPrefix.putLabelField(name: name, value: value, at: cursor)
+            index += 2
+        }
+        return cursor
+    }
+
+    /// `TimeSeries.labels` as bytes (tests, and the writer's path for single queued samples).
+    var labelFieldBytes: [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: labelFieldCount) { buffer, count in
+            if let base = buffer.baseAddress {
+                count = putLabelFields(at: UnsafeMutableRawPointer(base)) - UnsafeMutableRawPointer(base)
+            }
+        }
     }
 
     private static func string(_ symbol: Symbol?) -> String {

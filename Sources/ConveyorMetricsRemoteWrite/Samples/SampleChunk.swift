@@ -34,7 +34,7 @@ struct SampleChunk: Sendable {
         self.exemplars = exemplars?.isEmpty == true ? nil : exemplars
         self.exemplarBytes = exemplars?.values.reduce(0) { $0 + ExemplarEncoding.fieldsSize($1) } ?? 0
         self.timestamp = timestamp
-        self.labelBytes = labelBytes ?? series.reduce(0) { $0 + $1.encodedLabels.count }
+        self.labelBytes = labelBytes ?? series.reduce(0) { $0 + $1.labelFieldCount }
         // (+ 12: a 2.0 start timestamp, tag and up to 10 varint bytes)
         self.histogramBytes =
             histograms?.reduce(0) { total, histogram in

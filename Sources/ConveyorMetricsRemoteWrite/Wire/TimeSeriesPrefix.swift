@@ -1,37 +1,38 @@
 import ConveyorMetrics
 
-/// The protobuf bytes of a `TimeSeries` that stay the same from one sample to the next:
-/// its `labels` fields, and everything before the sample value. Built once per series.
+/// The protobuf bytes of a `TimeSeries`' `labels` fields (what stays the same from one
+/// sample to the next): their sizes, and one field written.
 enum TimeSeriesPrefix {
-    /// `TimeSeries.labels` (field 1, repeated `Label { name = 1; value = 2 }`).
-    static func labelFields(_ labels: [Label]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        for label in labels {
-            let name = label.name.utf8.count
-            let value = label.value.utf8.count
-            let message =
-                1 + ProtobufWriter.varintSize(UInt64(name)) + name + 1 + ProtobufWriter.varintSize(UInt64(value))
-                + value
-            bytes.append(0x0A)
-            ProtobufWriter.appendVarint(UInt64(message), to: &bytes)
-            bytes.append(0x0A)
-            ProtobufWriter.appendVarint(UInt64(name), to: &bytes)
-            bytes.append(contentsOf: label.name.utf8)
-            bytes.append(0x12)
-            ProtobufWriter.appendVarint(UInt64(value), to: &bytes)
-            bytes.append(contentsOf: label.value.utf8)
-        }
-        return bytes
+    /// The length of `TimeSeries.labels` (field 1, repeated `Label { name = 1; value = 2 }`)
+    /// for `labels`.
+    static func labelFieldsSize(_ labels: [Label]) -> Int {
+        labels.reduce(0) { $0 + fieldSize(name: $1.name.utf8.count, value: $1.value.utf8.count) }
     }
 
-    /// The `WriteRequest.timeseries` tag and length, the label fields, and the `Sample` tag
-    /// and length, for a series whose one sample encodes in `sampleSize` bytes.
-    static func commonPrefix(labelFields: [UInt8], sampleSize: Int) -> [UInt8] {
-        var prefix: [UInt8] = [0x0A]
-        ProtobufWriter.appendVarint(UInt64(labelFields.count + 2 + sampleSize), to: &prefix)
-        prefix.append(contentsOf: labelFields)
-        prefix.append(0x12)
-        prefix.append(UInt8(truncatingIfNeeded: sampleSize))
-        return prefix
+    /// One `Label` field's length: tag, length, and the message.
+    @inline(__always)
+    static func fieldSize(name: Int, value: Int) -> Int {
+        let message = messageSize(name: name, value: value)
+        return 1 + ProtobufWriter.varintSize(UInt64(message)) + message
+    }
+
+    @inline(__always)
+    private static func messageSize(name: Int, value: Int) -> Int {
+        1 + ProtobufWriter.varintSize(UInt64(name)) + name + 1 + ProtobufWriter.varintSize(UInt64(value)) + value
+    }
+
+    /// Writes one `TimeSeries.labels` field at `start`; returns the position after it.
+    @inline(__always)
+    static func putLabelField(
+        name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, at start: UnsafeMutableRawPointer
+    ) -> UnsafeMutableRawPointer {
+        var cursor = ProtobufWriter.put(0x0A, start)
+        cursor = ProtobufWriter.putVarint(UInt64(messageSize(name: name.count, value: value.count)), cursor)
+        cursor = ProtobufWriter.put(0x0A, cursor)
+        cursor = ProtobufWriter.putVarint(UInt64(name.count), cursor)
+        cursor = ProtobufWriter.put(name, cursor)
+        cursor = ProtobufWriter.put(0x12, cursor)
+        cursor = ProtobufWriter.putVarint(UInt64(value.count), cursor)
+        return ProtobufWriter.put(value, cursor)
     }
 }

@@ -12,6 +12,8 @@ import ConveyorMetrics
 /// way); the tests hold it to that. protobuf-c remains the decoder and encodes metadata.
 final class WriteRequestWriter {
     private let buffer = RequestBuffer()
+    /// The prefixes of the series lists written lately, each back to back.
+    private(set) var layouts = PrefixLayouts()
 
     init() {}
 
@@ -35,6 +37,7 @@ final class WriteRequestWriter {
             }
         let start = buffer.reserve(bound)
         var cursor = start
+        layouts.beginRequest()
         for chunk in chunks {
             let timestamp = UInt64(bitPattern: chunk.timestamp)
             let timestampSize = Self.timestampSize(chunk.timestamp)
@@ -44,36 +47,51 @@ final class WriteRequestWriter {
             let packed = PackedVarint(timestamp)
             let hasHistograms = chunk.histograms != nil
             let hasExemplars = chunk.exemplars != nil
+            let layout = layouts.layout(of: chunk.series)
             chunk.series.withUnsafeBufferPointer { series in
                 chunk.values.withUnsafeBufferPointer { values in
                     for index in chunk.start..<chunk.end {
                         if hasHistograms, let histogram = chunk.histogram(at: index) {
-                            cursor = Self.put(
-                                series[index].encodedLabels, histogram, chunk.timestamp,
-                                exemplars: hasExemplars ? chunk.exemplars(at: index) : [], at: cursor)
+                            cursor = Self.withLabels(layout, series[index], index) {
+                                Self.put(
+                                    $0, histogram, chunk.timestamp,
+                                    exemplars: hasExemplars ? chunk.exemplars(at: index) : [], at: cursor)
+                            }
                             continue
                         }
                         let value = values[index]
                         if hasExemplars, let exemplars = chunk.exemplars?[index] {
-                            cursor = Self.put(
-                                series[index].encodedLabels, value, timestamp, timestampSize, exemplars: exemplars,
-                                at: cursor)
+                            cursor = Self.withLabels(layout, series[index], index) {
+                                Self.put($0, value, timestamp, timestampSize, exemplars: exemplars, at: cursor)
+                            }
                             continue
                         }
-                        if common && value != 0 {
-                            cursor = ProtobufWriter.put(series[index].commonPrefix, cursor)
+                        if common && value != 0, let layout {
+                            cursor = ProtobufWriter.put(layout.prefix(at: index), cursor)
                             cursor = ProtobufWriter.put(0x09, cursor)  // Sample.value (fixed64)
                             cursor.storeBytes(of: value.bitPattern.littleEndian, as: UInt64.self)
                             cursor = ProtobufWriter.put(0x10, cursor + 8)  // Sample.timestamp (varint)
                             cursor = packed.put(cursor)
                         } else {
-                            cursor = Self.put(series[index].encodedLabels, value, timestamp, timestampSize, at: cursor)
+                            cursor = Self.withLabels(layout, series[index], index) {
+                                Self.put($0, value, timestamp, timestampSize, at: cursor)
+                            }
                         }
                     }
                 }
             }
         }
         buffer.count = cursor - start
+    }
+
+    /// Calls `body` with the label fields of `series`, at `index` of its list: from the list's
+    /// layout, or written from the series when the list has none.
+    @inline(__always)
+    private static func withLabels<R>(
+        _ layout: PrefixLayout?, _ series: RemoteSeries, _ index: Int, _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R {
+        if let layout { return body(layout.labels(at: index)) }
+        return series.labelFieldBytes.withUnsafeBytes(body)
     }
 
     /// Tag and length of the TimeSeries (≤ 1 + 10), of its Sample (≤ 1 + 1), value (9), timestamp (≤ 11).
@@ -84,15 +102,16 @@ final class WriteRequestWriter {
         var total = 0
         for queued in samples {
             total += Self.size(
-                labels: queued.series.encodedLabels.count, value: queued.sample.value,
+                labels: queued.series.labelFieldCount, value: queued.sample.value,
                 Self.timestampSize(queued.sample.timestampMilliseconds))
         }
         var cursor = buffer.reserve(total)
         for queued in samples {
             let timestamp = queued.sample.timestampMilliseconds
-            cursor = Self.put(
-                queued.series.encodedLabels, queued.sample.value, UInt64(bitPattern: timestamp),
-                Self.timestampSize(timestamp), at: cursor)
+            cursor = queued.series.labelFieldBytes.withUnsafeBytes {
+                Self.put(
+                    $0, queued.sample.value, UInt64(bitPattern: timestamp), Self.timestampSize(timestamp), at: cursor)
+            }
         }
         buffer.count = total
     }
