@@ -201,10 +201,24 @@ final class SnapshotSampler {
         let complete = snapshot.families.withUnsafeBufferPointer { families -> Bool in
             for familyIndex in families.indices {
                 let matched = families[familyIndex].series.withUnsafeBufferPointer { series -> Bool in
+                    guard let base = series.baseAddress else { return true }
                     for index in series.indices {
-                        guard let id = series[index].sourceID,
-                            take(id, series[index].value, exemplars: series[index].exemplars, into: &read)
-                        else { return false }
+                        // Read in place: a counter's or gauge's number is taken straight from the
+                        // snapshot (copying each value out cost more than the rest of the read).
+                        let entry = base + index
+                        guard let id = entry.pointee.sourceID else { return false }
+                        if !sendsExemplars || entry.pointee.exemplars == nil {
+                            switch entry.pointee.value {
+                            case .counter(let number), .gauge(let number):
+                                guard takeNumber(id, number, into: &read) else { return false }
+                                continue
+                            case .histogram:
+                                break
+                            }
+                        }
+                        guard take(id, entry.pointee.value, exemplars: entry.pointee.exemplars, into: &read) else {
+                            return false
+                        }
                     }
                     return true
                 }
@@ -253,6 +267,16 @@ final class SnapshotSampler {
         var position = 0
 
         init(capacity: Int) { values.reserveCapacity(capacity) }
+    }
+
+    /// Takes the counter or gauge `id` with `number` (and no exemplars) if it is the next
+    /// series the previous snapshot had; false when it is not.
+    @inline(__always)
+    private func takeNumber(_ id: ObjectIdentifier, _ number: Double, into read: inout SteadyRead) -> Bool {
+        guard read.position < lastSources.count, id == lastSources[read.position] else { return false }
+        read.position += 1
+        read.values.append(RemoteSample.normalized(number))
+        return true
     }
 
     /// Takes the series `id` with `value` if it is the next one the previous snapshot had;

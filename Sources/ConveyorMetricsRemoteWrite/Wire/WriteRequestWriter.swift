@@ -72,6 +72,16 @@ final class WriteRequestWriter {
                             cursor.storeBytes(of: value.bitPattern.littleEndian, as: UInt64.self)
                             cursor = ProtobufWriter.put(0x10, cursor + 8)  // Sample.timestamp (varint)
                             cursor = packed.put(cursor)
+                        } else if common, let layout {
+                            // A zero (±0.0): proto3 leaves the value out; the Sample is its timestamp.
+                            let labels = layout.labels(at: index)
+                            cursor = ProtobufWriter.put(0x0A, cursor)  // WriteRequest.timeseries
+                            cursor = ProtobufWriter.putVarint(UInt64(labels.count + 2 + Self.zeroSampleSize), cursor)
+                            cursor = ProtobufWriter.put(labels, cursor)  // TimeSeries.labels
+                            cursor = ProtobufWriter.put(0x12, cursor)  // TimeSeries.samples
+                            cursor = ProtobufWriter.put(UInt8(Self.zeroSampleSize), cursor)
+                            cursor = ProtobufWriter.put(0x10, cursor)  // Sample.timestamp (varint)
+                            cursor = packed.put(cursor)
                         } else {
                             cursor = Self.withLabels(layout, series[index], index) {
                                 Self.put($0, value, timestamp, timestampSize, at: cursor)
@@ -93,6 +103,9 @@ final class WriteRequestWriter {
         if let layout { return body(layout.labels(at: index)) }
         return series.labelFieldBytes.withUnsafeBytes(body)
     }
+
+    /// The Sample of a zero with a common timestamp: the timestamp's tag and varint.
+    private static let zeroSampleSize = 1 + RemoteSeries.commonTimestampSize
 
     /// Tag and length of the TimeSeries (≤ 1 + 10), of its Sample (≤ 1 + 1), value (9), timestamp (≤ 11).
     private static let maxOverheadPerSample = 33
