@@ -52,12 +52,12 @@ final class SnapshotSampler {
     private var generation: UInt64 = 0
     private var lastTimestamp: Int64 = 0
     /// The series list of the previous chunk, reused while nothing changed.
-    private var lastOrder: [RemoteSeries] = []
+    var lastOrder: [RemoteSeries] = []
     /// The registry series (by identity) that produced `lastOrder`, in order.
-    private var lastSources: [ObjectIdentifier] = []
-    private var lastOrderLabelBytes = 0
+    var lastSources: [ObjectIdentifier] = []
+    var lastOrderLabelBytes = 0
     /// Flushes read straight from the registry, with no snapshot (tests, benchmarks).
-    private(set) var registryReads = 0
+    var registryReads = 0
     /// Samples left out because another registry series had the same labels (cumulative).
     private(set) var duplicateSamples = 0
     /// Times the wall clock was found behind the last timestamp used (cumulative), and by how
@@ -67,11 +67,11 @@ final class SnapshotSampler {
 
     /// Whether native histograms go out as such (read at every snapshot: a receiver can
     /// refuse them).
-    private let sendsNativeHistograms: @Sendable () -> Bool
+    let sendsNativeHistograms: @Sendable () -> Bool
     /// What `sendsNativeHistograms` said at the previous snapshot.
     private(set) var sentNativeHistograms = false
     /// Whether exemplars are sent (`send_exemplars`).
-    private let sendsExemplars: Bool
+    let sendsExemplars: Bool
     /// Per registry series, the newest exemplar sequence taken, per slot.
     var exemplarsTaken: [ObjectIdentifier: [UInt64]] = [:]
 
@@ -191,126 +191,6 @@ final class SnapshotSampler {
         return result
     }
 
-    /// The steady state: the snapshot holds exactly the series of the previous one, in the
-    /// same order (compared by identity, no reference counting), so only values are read.
-    private func valuesIfUnchanged(_ snapshot: MetricsSnapshot) -> (
-        [Double], [NativeHistogramValue?]?, ExemplarColumn
-    )? {
-        guard !lastSources.isEmpty else { return nil }
-        var read = SteadyRead(capacity: lastOrder.count)
-        let complete = snapshot.families.withUnsafeBufferPointer { families -> Bool in
-            for familyIndex in families.indices {
-                let matched = families[familyIndex].series.withUnsafeBufferPointer { series -> Bool in
-                    guard let base = series.baseAddress else { return true }
-                    for index in series.indices {
-                        // Read in place: a counter's or gauge's number is taken straight from the
-                        // snapshot (copying each value out cost more than the rest of the read).
-                        let entry = base + index
-                        guard let id = entry.pointee.sourceID else { return false }
-                        if !sendsExemplars || entry.pointee.exemplars == nil {
-                            switch entry.pointee.value {
-                            case .counter(let number), .gauge(let number):
-                                guard takeNumber(id, number, into: &read) else { return false }
-                                continue
-                            case .histogram:
-                                break
-                            }
-                        }
-                        guard take(id, entry.pointee.value, exemplars: entry.pointee.exemplars, into: &read) else {
-                            return false
-                        }
-                    }
-                    return true
-                }
-                if !matched { return false }
-            }
-            return true
-        }
-        guard complete else { return nil }
-        return finish(read)
-    }
-
-    /// The chunks of a flush of `registry` at `wallMilliseconds`: read straight from it while
-    /// its series are the previous snapshot's, else from a snapshot of it.
-    func chunks(reading registry: MetricsRegistry, at wallMilliseconds: Int64) -> [SampleChunk] {
-        guard let (values, histograms, exemplars) = valuesIfUnchanged(reading: registry) else {
-            // (The read ran the collectors already.)
-            return chunks(from: registry.snapshotWithoutCollectors(), at: wallMilliseconds)
-        }
-        registryReads += 1
-        return [
-            SampleChunk(
-                series: lastOrder, values: values, histograms: histograms, exemplars: commit(exemplars),
-                timestamp: nextTimestamp(wallMilliseconds), labelBytes: lastOrderLabelBytes)
-        ]
-    }
-
-    /// The steady state read straight from `registry`, with no snapshot built: nil as soon
-    /// as a series differs from the previous snapshot's (then a snapshot is needed).
-    func valuesIfUnchanged(reading registry: MetricsRegistry) -> (
-        [Double], [NativeHistogramValue?]?, ExemplarColumn
-    )? {
-        guard !lastSources.isEmpty, sendsNativeHistograms() == sentNativeHistograms else { return nil }
-        var read = SteadyRead(capacity: lastOrder.count)
-        let complete = registry.forEachSeriesValue { id, value, store in
-            take(id, value, exemplars: sendsExemplars ? store?.read() : nil, into: &read)
-        }
-        guard complete else { return nil }
-        return finish(read)
-    }
-
-    /// What a steady read gathers.
-    struct SteadyRead {
-        var values: [Double] = []
-        var natives = NativeColumn()
-        var exemplars = ExemplarColumn()
-        var position = 0
-
-        init(capacity: Int) { values.reserveCapacity(capacity) }
-    }
-
-    /// Takes the counter or gauge `id` with `number` (and no exemplars) if it is the next
-    /// series the previous snapshot had; false when it is not.
-    @inline(__always)
-    private func takeNumber(_ id: ObjectIdentifier, _ number: Double, into read: inout SteadyRead) -> Bool {
-        guard read.position < lastSources.count, id == lastSources[read.position] else { return false }
-        read.position += 1
-        read.values.append(RemoteSample.normalized(number))
-        return true
-    }
-
-    /// Takes the series `id` with `value` if it is the next one the previous snapshot had;
-    /// false when it is not.
-    @inline(__always)
-    private func take(
-        _ id: ObjectIdentifier, _ value: SeriesValue, exemplars held: SeriesExemplars?, into read: inout SteadyRead
-    ) -> Bool {
-        guard read.position < lastSources.count, id == lastSources[read.position] else { return false }
-        read.position += 1
-        if sendsExemplars, let held {
-            takeExemplars(held, value: value, id: id, at: read.values.count, into: &read.exemplars)
-        }
-        switch value {
-        case .counter(let value), .gauge(let value):
-            read.values.append(RemoteSample.normalized(value))
-        case .histogram(let histogram):
-            if sentNativeHistograms, let native = histogram.native {
-                read.natives.add(native, at: read.values.count)
-                read.values.append(0)
-                if histogram.upperBounds.isEmpty { return true }  // native only
-            }
-            for count in histogram.cumulativeCounts { read.values.append(Double(count)) }
-            read.values.append(RemoteSample.normalized(histogram.sum))
-            read.values.append(Double(histogram.count))
-        }
-        return true
-    }
-
-    private func finish(_ read: SteadyRead) -> ([Double], [NativeHistogramValue?]?, ExemplarColumn)? {
-        guard read.position == lastSources.count, read.values.count == lastOrder.count else { return nil }
-        return (read.values, read.natives.column(count: read.values.count), read.exemplars)
-    }
-
     /// Samples in the last snapshot's chunk (benchmarks).
     var lastSampleCount: Int { lastOrder.count }
 
@@ -402,7 +282,7 @@ final class SnapshotSampler {
         return remote
     }
 
-    private func nextTimestamp(_ wallClock: Int64) -> Int64 {
+    func nextTimestamp(_ wallClock: Int64) -> Int64 {
         if wallClock < lastTimestamp {
             clockStepBacks += 1
             lastStepBack = lastTimestamp - wallClock
