@@ -1,8 +1,8 @@
 import ConveyorMetrics
 
-/// One series as the push path knows it: its full remote-write label set, those labels
-/// already encoded as protobuf `Label` fields (remote write 1.0), their symbols and the
-/// family's metadata (remote write 2.0), built once and shared by every queued sample.
+/// One series as the push path knows it: its full remote-write label set as symbols (from
+/// which remote write 1.0's `Label` fields are written, once per series list, and 2.0's
+/// refs found) and the family's metadata, built once and shared by every queued sample.
 final class RemoteSeries: Sendable {
     /// The labels, read back from their symbols (stale-marker order, tests): not kept as
     /// strings, which took a fifth of a pushed series' memory.
@@ -81,7 +81,8 @@ final class RemoteSeries: Sendable {
         return cursor
     }
 
-    /// `TimeSeries.labels` as bytes (tests, and the writer's path for single queued samples).
+    /// `TimeSeries.labels` as bytes, in an array of their own (tests, and the writer's path
+    /// for single queued samples and for a list whose layout cannot be built).
     var labelFieldBytes: [UInt8] {
         [UInt8](unsafeUninitializedCapacity: labelFieldCount) { buffer, count in
             if let base = buffer.baseAddress {

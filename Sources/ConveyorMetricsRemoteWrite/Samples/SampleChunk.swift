@@ -13,6 +13,10 @@ struct SampleChunk: Sendable {
     /// when the chunk has none.
     let exemplars: [Int: [RecordedExemplar]]?
     let timestamp: Int64
+    /// Where the 1.0 writer finds the prefixes of `series` laid out (the sampler's list of the
+    /// current series); nil for other lists (stale markers, subsets), whose layout the writer
+    /// builds for the request.
+    let layoutSlot: PrefixLayoutSlot?
     /// The encoded label bytes of all of `series` (an upper bound for any slice).
     let labelBytes: Int
     /// The encoded bytes of all of `histograms` with their framing (an upper bound for any slice).
@@ -26,8 +30,10 @@ struct SampleChunk: Sendable {
 
     init(
         series: [RemoteSeries], values: [Double], histograms: [NativeHistogramValue?]? = nil,
-        exemplars: [Int: [RecordedExemplar]]? = nil, timestamp: Int64, labelBytes: Int? = nil
+        exemplars: [Int: [RecordedExemplar]]? = nil, timestamp: Int64, labelBytes: Int? = nil,
+        layoutSlot: PrefixLayoutSlot? = nil
     ) {
+        self.layoutSlot = layoutSlot
         self.series = series
         self.values = values
         self.histograms = histograms

@@ -54,7 +54,8 @@ extension SnapshotSampler {
         return [
             SampleChunk(
                 series: lastOrder, values: values, histograms: histograms, exemplars: commit(exemplars),
-                timestamp: nextTimestamp(wallMilliseconds), labelBytes: lastOrderLabelBytes)
+                timestamp: nextTimestamp(wallMilliseconds), labelBytes: lastOrderLabelBytes,
+                layoutSlot: lastOrderSlot)
         ]
     }
 

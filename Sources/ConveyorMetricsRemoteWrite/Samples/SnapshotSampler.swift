@@ -52,10 +52,12 @@ final class SnapshotSampler {
     private var generation: UInt64 = 0
     private var lastTimestamp: Int64 = 0
     /// The series list of the previous chunk, reused while nothing changed.
-    var lastOrder: [RemoteSeries] = []
+    private(set) var lastOrder: [RemoteSeries] = []
     /// The registry series (by identity) that produced `lastOrder`, in order.
-    var lastSources: [ObjectIdentifier] = []
-    var lastOrderLabelBytes = 0
+    private(set) var lastSources: [ObjectIdentifier] = []
+    private(set) var lastOrderLabelBytes = 0
+    /// Where the writer keeps the layout of `lastOrder` (a new slot with every new list).
+    private(set) var lastOrderSlot = PrefixLayoutSlot()
     /// Flushes read straight from the registry, with no snapshot (tests, benchmarks).
     var registryReads = 0
     /// Samples left out because another registry series had the same labels (cumulative).
@@ -104,13 +106,14 @@ final class SnapshotSampler {
             cache = [:]
             byLabels = [:]
             lastOrder = []
+            lastOrderSlot = PrefixLayoutSlot()
             lastSources = []
         }
         if let (values, histograms, exemplars) = valuesIfUnchanged(snapshot) {
             return [
                 SampleChunk(
                     series: lastOrder, values: values, histograms: histograms, exemplars: commit(exemplars),
-                    timestamp: timestamp, labelBytes: lastOrderLabelBytes)
+                    timestamp: timestamp, labelBytes: lastOrderLabelBytes, layoutSlot: lastOrderSlot)
             ]
         }
         generation &+= 1
@@ -157,10 +160,11 @@ final class SnapshotSampler {
             }
         }
         lastOrder = order.finish()
+        lastOrderSlot = PrefixLayoutSlot()
         lastSources = sources
         let chunk = SampleChunk(
             series: lastOrder, values: values, histograms: natives.column(count: values.count),
-            exemplars: commit(exemplars), timestamp: timestamp)
+            exemplars: commit(exemplars), timestamp: timestamp, layoutSlot: lastOrderSlot)
         lastOrderLabelBytes = chunk.labelBytes
         var result = [chunk]
         var vanished: [ObjectIdentifier] = []
@@ -207,6 +211,7 @@ final class SnapshotSampler {
         exemplarsTaken = [:]
         byLabels = [:]
         lastOrder = []
+        lastOrderSlot = PrefixLayoutSlot()
         lastSources = []
         return SampleChunk(
             series: series,

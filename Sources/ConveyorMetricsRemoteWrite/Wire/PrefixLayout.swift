@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The remote write 1.0 bytes of a series list that stay the same from one request to the
 /// next, back to back in list order in one block: per series, its common prefix (the
 /// `TimeSeries` tag and length, the label fields, the `Sample` tag and length of a common
@@ -6,18 +8,15 @@
 /// The writer copies a request's series from here, in order, instead of from each series'
 /// own memory: a flush of 13,400 series spent more time waiting for those scattered
 /// reads than snappy spent compressing. Series keep no copy of their own (the layout is
-/// built from their symbols), so the block replaces, not adds to, their label bytes.
-final class PrefixLayout {
-    /// The list the layout is of: kept, so no other array can have its storage address.
-    let series: [RemoteSeries]
+/// built from their symbols), and a list has at most one layout (``PrefixLayoutSlot``).
+final class PrefixLayout: @unchecked Sendable {  // immutable after init
     /// The prefixes, back to back.
     private let bytes: UnsafeMutableRawPointer
     /// Where each position's prefix starts in `bytes` (one more entry: the end).
     private let starts: UnsafeMutablePointer<Int32>
     /// Where each position's label fields start in `bytes`.
     private let labelStarts: UnsafeMutablePointer<Int32>
-    /// The writer's request count when the layout was last used.
-    var lastUsed = 0
+    private let count: Int
 
     /// The layout of `series`; nil when its bytes would not fit 32-bit offsets (the writer
     /// then writes from the series themselves).
@@ -25,7 +24,7 @@ final class PrefixLayout {
         var total = 0
         for item in series { total += Self.prefixSize(item) }
         guard total < Int(Int32.max) else { return nil }
-        self.series = series
+        count = series.count
         bytes = .allocate(byteCount: max(total, 1), alignment: 8)
         starts = .allocate(capacity: series.count + 1)
         labelStarts = .allocate(capacity: max(series.count, 1))
@@ -40,6 +39,7 @@ final class PrefixLayout {
             cursor = ProtobufWriter.put(UInt8(RemoteSeries.commonSampleSize), cursor)
         }
         starts[series.count] = Int32(truncatingIfNeeded: cursor - bytes)
+        assert(cursor - bytes == total, "the prefixes fill what was computed for them")
     }
 
     deinit {
@@ -49,7 +49,7 @@ final class PrefixLayout {
     }
 
     /// The bytes this layout holds.
-    var byteCount: Int { Int(starts[series.count]) }
+    var byteCount: Int { Int(starts[count]) }
 
     private static func prefixSize(_ series: RemoteSeries) -> Int {
         let message = series.labelFieldCount + 2 + RemoteSeries.commonSampleSize
@@ -71,45 +71,26 @@ final class PrefixLayout {
         return UnsafeRawBufferPointer(start: bytes + start, count: Int(starts[index + 1]) - 2 - start)
     }
 
-    /// Whether this is the layout of `other` (the same array storage).
-    func describes(_ other: [RemoteSeries]) -> Bool {
-        series.count == other.count
-            && series.withUnsafeBufferPointer { mine in
-                other.withUnsafeBufferPointer { $0.baseAddress == mine.baseAddress }
-            }
-    }
 }
 
-/// The layouts a writer keeps: the lists of its last few requests, so a steady flush finds
-/// its list's layout, and a list not written lately is let go with its memory.
-struct PrefixLayouts {
-    private var layouts: [PrefixLayout] = []
-    private var writes = 0
-    /// At most this many layouts (the steady list, and one other during a change).
-    static let maxLayouts = 2
-    /// A layout not used in this many requests is let go.
-    static let maxIdleWrites = 8
+/// Where a series list's ``PrefixLayout`` is kept: made with the list (the sampler's list of
+/// the current series, shared by every chunk of it), the layout built by the first 1.0
+/// request that writes the list. So a list has at most one layout, which goes when the list
+/// and its queued chunks do; a 2.0 target never builds one.
+final class PrefixLayoutSlot: Sendable {
+    private let layout = Mutex<PrefixLayout?>(nil)
 
-    /// Counts a request; lets go of layouts not used lately.
-    mutating func beginRequest() {
-        writes &+= 1
-        layouts.removeAll { writes &- $0.lastUsed > Self.maxIdleWrites }
-    }
+    init() {}
 
-    /// The layout of `series`, made if needed; nil when it cannot be made.
-    mutating func layout(of series: [RemoteSeries]) -> PrefixLayout? {
-        if let found = layouts.first(where: { $0.describes(series) }) {
-            found.lastUsed = writes
-            return found
+    /// The layout of `series` (the list this slot was made with), built on first use; nil
+    /// when it cannot be built.
+    func layout(of series: [RemoteSeries]) -> PrefixLayout? {
+        layout.withLock { layout in
+            if layout == nil { layout = PrefixLayout(series) }
+            return layout
         }
-        guard let made = PrefixLayout(series) else { return nil }
-        made.lastUsed = writes
-        layouts.insert(made, at: 0)
-        if layouts.count > Self.maxLayouts { layouts.removeLast() }
-        return made
     }
 
-    /// The layouts kept and their bytes (tests).
-    var count: Int { layouts.count }
-    var byteCount: Int { layouts.reduce(0) { $0 + $1.byteCount } }
+    /// Whether the layout was built (tests).
+    var isBuilt: Bool { layout.withLock { $0 != nil } }
 }

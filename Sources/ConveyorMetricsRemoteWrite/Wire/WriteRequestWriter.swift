@@ -1,7 +1,8 @@
 import ConveyorMetrics
 
-/// Writes `prometheus.WriteRequest` bodies of samples from their series' pre-encoded label
-/// bytes: one `TimeSeries` per sample, as Prometheus' own sender does.
+/// Writes `prometheus.WriteRequest` bodies of samples: one `TimeSeries` per sample, as
+/// Prometheus' own sender does, each series' bytes up to its sample copied from its list's
+/// ``PrefixLayout``.
 ///
 /// A sample or histogram with new exemplars carries them in `TimeSeries.exemplars`.
 ///
@@ -12,8 +13,6 @@ import ConveyorMetrics
 /// way); the tests hold it to that. protobuf-c remains the decoder and encodes metadata.
 final class WriteRequestWriter {
     private let buffer = RequestBuffer()
-    /// The prefixes of the series lists written lately, each back to back.
-    private(set) var layouts = PrefixLayouts()
 
     init() {}
 
@@ -37,7 +36,6 @@ final class WriteRequestWriter {
             }
         let start = buffer.reserve(bound)
         var cursor = start
-        layouts.beginRequest()
         for chunk in chunks {
             let timestamp = UInt64(bitPattern: chunk.timestamp)
             let timestampSize = Self.timestampSize(chunk.timestamp)
@@ -47,7 +45,8 @@ final class WriteRequestWriter {
             let packed = PackedVarint(timestamp)
             let hasHistograms = chunk.histograms != nil
             let hasExemplars = chunk.exemplars != nil
-            let layout = layouts.layout(of: chunk.series)
+            // The list's layout, or one for this request (a list of stale markers, a subset).
+            let layout = chunk.layoutSlot?.layout(of: chunk.series) ?? PrefixLayout(chunk.series)
             chunk.series.withUnsafeBufferPointer { series in
                 chunk.values.withUnsafeBufferPointer { values in
                     for index in chunk.start..<chunk.end {

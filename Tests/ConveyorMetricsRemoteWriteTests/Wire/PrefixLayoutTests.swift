@@ -33,37 +33,42 @@ struct PrefixLayoutTests {
         #expect(layout.byteCount == total)
     }
 
-    @Test func aSteadyListKeepsOneLayoutAndOthersAreLetGo() {
-        var random = SplitMix64(seed: 12)
-        let table = SymbolTable()
-        let lists = (0..<4).map { _ in WriteRequestV2WriterTests.randomSeries(&random, table) }
+    /// The sampler's list carries one slot while its series stay the same; the first 1.0
+    /// write builds the layout, a 2.0 write never does, a new list gets a new slot, and chunks
+    /// without one (stale markers) are written right too.
+    @Test func aListHasOneLayoutBuiltByItsFirstOneZeroWrite() throws {
+        let registry = MetricsRegistry()
+        let counter = registry.counterFamily(name: "jobs_total", help: "Jobs", labelNames: ["queue"])
+        for queue in ["mail", "sms", "push"] { counter.series(queue).increment(by: 3 as UInt64) }
+        counter.series("idle").increment(by: 0 as UInt64)
+        let sampler = SnapshotSampler(externalLabels: ["instance": "a"])
+        func oracle(_ chunks: [SampleChunk]) -> [UInt8] {
+            WriteRequestEncoder().encode(
+                chunks.flatMap(\.samples).map { RemoteTimeSeries(labels: $0.series.labels, samples: [$0.sample]) })
+        }
+        let first = sampler.chunks(from: registry.snapshot(), at: 1_795_567_955_700)
+        let slot = try #require(first.first?.layoutSlot)
+        #expect(!slot.isBuilt)
+        WriteRequestV2Writer().write(first)
+        #expect(!slot.isBuilt, "a 2.0 write builds no layout")
         let writer = WriteRequestWriter()
-        func check(_ list: [RemoteSeries], _ note: String) {
-            let chunk = SampleChunk(
-                series: list, values: list.map { _ in Double(random.next() % 100) }, timestamp: 1_795_567_955_700)
-            writer.write([chunk])
-            let oracle = WriteRequestEncoder().encode(
-                chunk.samples.map { RemoteTimeSeries(labels: $0.series.labels, samples: [$0.sample]) })
-            #expect(writer.bytes == oracle, "\(note)")
-        }
-        for round in 0..<5 { check(lists[0], "steady \(round)") }
-        #expect(writer.layouts.count == 1, "one layout for a steady list")
-        check(lists[1], "a second list")
-        check(lists[2], "a third list")
-        #expect(writer.layouts.count == PrefixLayouts.maxLayouts)
-        // Several lists in one request (a backlog across series changes): each chunk has its
-        // layout or gets one made, and the bytes stay right.
-        let mixed = lists.map {
-            SampleChunk(series: $0, values: $0.map { _ in 2.5 }, timestamp: 1_795_567_955_700)
-        }
-        writer.write(mixed)
-        let oracle = WriteRequestEncoder().encode(
-            mixed.flatMap(\.samples).map { RemoteTimeSeries(labels: $0.series.labels, samples: [$0.sample]) })
-        #expect(writer.bytes == oracle, "four lists in one request")
-        #expect(writer.layouts.count <= PrefixLayouts.maxLayouts)
-        // A list not written for more than `maxIdleWrites` requests is let go.
-        for round in 0...PrefixLayouts.maxIdleWrites { check(lists[3], "idle others \(round)") }
-        #expect(writer.layouts.count == 1)
-        #expect(writer.layouts.byteCount == PrefixLayout(lists[3])?.byteCount)
+        writer.write(first)
+        #expect(slot.isBuilt)
+        #expect(writer.bytes == oracle(first))
+
+        counter.series("mail").increment(by: 1 as UInt64)
+        let steady = sampler.chunks(reading: registry, at: 1_795_567_956_700)
+        #expect(steady.first?.layoutSlot === slot, "the same list, the same slot")
+        writer.write(steady)
+        #expect(writer.bytes == oracle(steady))
+
+        // A series goes: a new list with a new slot, and a chunk of stale markers without one.
+        #expect(counter.remove(["sms"]))
+        let changed = sampler.chunks(from: registry.snapshot(), at: 1_795_567_957_700)
+        #expect(changed.count == 2, "the series and the stale marker")
+        #expect(changed.first?.layoutSlot !== slot)
+        #expect(changed.last?.layoutSlot == nil)
+        writer.write(changed)
+        #expect(writer.bytes == oracle(changed))
     }
 }
