@@ -58,14 +58,7 @@ struct DemoPrometheusTests {
         #expect(expressions.count >= 16, "the dashboard's panels, the alert and the README query: \(expressions.count)")
         var empty: [String] = []
         for expression in expressions {
-            // A rate needs two scrapes; every panel gets up to 30 s.
-            let end = ContinuousClock.now + .seconds(30)
-            var found = try await ProtobufExpositionPrometheusTests.values(prometheus, expression)
-            while found.isEmpty && ContinuousClock.now < end {
-                try await Task.sleep(for: .milliseconds(500))
-                found = try await ProtobufExpositionPrometheusTests.values(prometheus, expression)
-            }
-            if found.isEmpty { empty.append(expression) }
+            if try await Self.values(prometheus, expression).isEmpty { empty.append(expression) }
         }
         #expect(empty == [], "queries with no data")
 
@@ -110,16 +103,22 @@ struct DemoPrometheusTests {
         let latencyPanels = try Self.dashboardExpressions().filter { $0.contains("routing_latency") }
         #expect(!latencyPanels.isEmpty)
         for expression in latencyPanels {
-            let end = ContinuousClock.now + .seconds(30)
-            var found = try await ProtobufExpositionPrometheusTests.values(server, expression)
-            while found.isEmpty && ContinuousClock.now < end {
-                try await Task.sleep(for: .milliseconds(500))
-                found = try await ProtobufExpositionPrometheusTests.values(server, expression)
-            }
-            #expect(!found.isEmpty, "data for \(expression)")
+            #expect(try await !Self.values(server, expression).isEmpty, "data for \(expression)")
             let exemplars = try await ExemplarPrometheusTests.poll(server, expression, expected: 1)
             #expect(!exemplars.isEmpty, "exemplars for \(expression)")
         }
+    }
+
+    /// The values of `expression`, asked again for up to 30 s while there are none (a rate
+    /// needs two scrapes or pushes).
+    static func values(_ prometheus: ExternalServer, _ expression: String) async throws -> [Double] {
+        let end = ContinuousClock.now + .seconds(30)
+        var found = try await ProtobufExpositionPrometheusTests.values(prometheus, expression)
+        while found.isEmpty && ContinuousClock.now < end {
+            try await Task.sleep(for: .milliseconds(500))
+            found = try await ProtobufExpositionPrometheusTests.values(prometheus, expression)
+        }
+        return found
     }
 
     /// Every `expr` of the Grafana dashboard in `config/grafana`.
