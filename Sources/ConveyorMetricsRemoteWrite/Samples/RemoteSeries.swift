@@ -71,12 +71,10 @@ final class RemoteSeries: Sendable {
     /// position after them.
     func putLabelFields(at start: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
         var cursor = start
-        var index = 0
-        while index + 1 < symbols.count - 2 {
+        for index in stride(from: 0, to: labelSlots.count, by: 2) {
             let name = symbols[index].map(\.bytes) ?? UnsafeRawBufferPointer(start: nil, count: 0)
             let value = symbols[index + 1].map(\.bytes) ?? UnsafeRawBufferPointer(start: nil, count: 0)
             cursor = TimeSeriesPrefix.putLabelField(name: name, value: value, at: cursor)
-            index += 2
         }
         return cursor
     }

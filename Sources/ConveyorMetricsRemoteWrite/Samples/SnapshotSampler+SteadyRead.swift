@@ -87,9 +87,17 @@ extension SnapshotSampler {
     /// series the previous snapshot had; false when it is not.
     @inline(__always)
     func takeNumber(_ id: ObjectIdentifier, _ number: Double, into read: inout SteadyRead) -> Bool {
+        guard advance(past: id, &read) else { return false }
+        read.values.append(RemoteSample.normalized(number))
+        return true
+    }
+
+    /// Moves past the series `id` if it is the next one the previous snapshot had; false
+    /// when it is not.
+    @inline(__always)
+    func advance(past id: ObjectIdentifier, _ read: inout SteadyRead) -> Bool {
         guard read.position < lastSources.count, id == lastSources[read.position] else { return false }
         read.position += 1
-        read.values.append(RemoteSample.normalized(number))
         return true
     }
 
@@ -99,8 +107,7 @@ extension SnapshotSampler {
     func take(
         _ id: ObjectIdentifier, _ value: SeriesValue, exemplars held: SeriesExemplars?, into read: inout SteadyRead
     ) -> Bool {
-        guard read.position < lastSources.count, id == lastSources[read.position] else { return false }
-        read.position += 1
+        guard advance(past: id, &read) else { return false }
         if sendsExemplars, let held {
             takeExemplars(held, value: value, id: id, at: read.values.count, into: &read.exemplars)
         }

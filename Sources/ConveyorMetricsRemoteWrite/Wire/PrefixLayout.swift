@@ -70,7 +70,6 @@ final class PrefixLayout: @unchecked Sendable {  // immutable after init
         // The prefix ends with the Sample's tag and length (2 bytes).
         return UnsafeRawBufferPointer(start: bytes + start, count: Int(starts[index + 1]) - 2 - start)
     }
-
 }
 
 /// Where a series list's ``PrefixLayout`` is kept: made with the list (the sampler's list of
