@@ -63,6 +63,35 @@ package struct RawHTTPClient {
         }
     }
 
+    /// Sends `bytes` once `ready()` holds, polled every 5 ms for up to `wait` on the exchange's
+    /// own thread, and returns everything read; nil when it never held. A condition a test
+    /// must see just before sending (a request held for a while) is checked where a starved
+    /// concurrency pool cannot put seconds between the check and the send.
+    package func exchange(
+        _ bytes: [UInt8], once ready: @escaping @Sendable () -> Bool, wait: Duration = .seconds(10),
+        timeout: Duration = .seconds(10)
+    ) async throws -> [UInt8]? {
+        let host = host
+        let port = port
+        return try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                let deadline = ContinuousClock.now + wait
+                while !ready() {
+                    guard ContinuousClock.now < deadline else { return continuation.resume(returning: nil) }
+                    usleep(5_000)
+                }
+                do {
+                    continuation.resume(
+                        returning: try Self.blockingExchange(
+                            host: host, port: port, bytes: bytes, chunks: 1, pause: .zero, timeout: timeout))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.start()
+        }
+    }
+
     /// Like ``exchange(_:chunks:pause:timeout:)``, and tells whether the peer closed the
     /// connection (rather than `timeout` passing with it open).
     package func exchangeUntilClosed(_ bytes: [UInt8], timeout: Duration = .seconds(10)) async throws

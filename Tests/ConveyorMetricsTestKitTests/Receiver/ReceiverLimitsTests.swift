@@ -219,8 +219,12 @@ struct ReceiverLimitsTests {
             }
         ) { receiver, client in
             async let held = client.exchange(Self.request(Self.validBody))
-            #expect(try await eventually { receiver.heldBodyBytes == Self.validBody.count })
-            let busy = try #require(RawHTTPClient.parse(try await client.exchange(Self.request(Self.validBody))).first)
+            // Sent as soon as the first body is held, from a thread of its own.
+            let raw = try await client.exchange(Self.request(Self.validBody)) {
+                receiver.heldBodyBytes == Self.validBody.count
+            }
+            let sent = try #require(raw, "the first body was never held")
+            let busy = try #require(RawHTTPClient.parse(sent).first)
             #expect(busy.status == 503 && busy.header("Retry-After") == "1")
             #expect(Self.status(try await held) == 204)
             #expect(try await eventually { receiver.heldBodyBytes == 0 })

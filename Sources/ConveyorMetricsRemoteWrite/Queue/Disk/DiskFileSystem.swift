@@ -39,7 +39,8 @@ protocol DiskFile: AnyObject, Sendable {
     func truncate(to length: Int64) throws(DiskQueueError)
     /// Flushes the file to stable storage.
     func sync() throws(DiskQueueError)
-    /// Takes an exclusive advisory lock without waiting; false when another process holds it.
+    /// Takes an exclusive advisory lock; false when another process holds it (a holder that
+    /// lets go within moments, a child process being started, is waited for).
     func tryLock() -> Bool
     func unlock()
 }
