@@ -27,9 +27,9 @@ struct NativeHistogramPushTests {
 
     /// Pushes a counter and an empty histogram at once, then the histogram with the
     /// observations (so that `rate` over a minute sees exactly them), every second for a
-    /// little over two seconds; returns the registry and a time (s) at which the histogram's
-    /// latest sample is live.
-    private func push(to url: String) async throws -> (registry: MetricsRegistry, at: Double) {
+    /// little over two seconds, then shuts down (stale markers); returns the registry, a time
+    /// (s) at which the histogram's latest sample is live, and one after the shutdown.
+    private func push(to url: String) async throws -> (registry: MetricsRegistry, at: Double, stopped: Double) {
         let registry = MetricsRegistry()
         let latency = registry.histogramFamily(
             name: "pushed_latency_ms", help: "Latency", buckets: [], native: NativeHistogramOptions()
@@ -63,7 +63,7 @@ struct NativeHistogramPushTests {
         let live = Double(WallClock.unixMilliseconds()) / 1000
         task.cancel()
         try await task.value
-        return (registry, live)
+        return (registry, live, Double(WallClock.unixMilliseconds()) / 1000)
     }
 
     private func query(_ server: ExternalServer, _ expression: String, at time: Double) async throws -> Double? {
@@ -78,7 +78,7 @@ struct NativeHistogramPushTests {
         guard let binary = ExternalTool.require("prometheus") else { return }
         let server = try await ExternalServer.prometheusReceiver(binary: binary, features: ["native-histograms"])
         defer { server.stop() }
-        let (registry, live) = try await push(to: "http://127.0.0.1:\(server.port)/api/v1/write")
+        let (registry, live, stopped) = try await push(to: "http://127.0.0.1:\(server.port)/api/v1/write")
         let native = try #require(
             registry.snapshot().family(named: "pushed_latency_ms")?.series.first.flatMap {
                 if case .histogram(let value) = $0.value { return value.native }
@@ -104,18 +104,25 @@ struct NativeHistogramPushTests {
             #expect(relative <= growth - 1, "schema \(native.schema): \(errors.last ?? "")")
         }
         #expect(errors.count == 3)
+        // The shutdown's stale markers: the histogram's is a histogram, which Prometheus takes.
+        #expect(try await query(server, "histogram_count(pushed_latency_ms)", at: stopped + 1) == nil, "stale")
+        #expect(try await query(server, "pushed_jobs_total", at: stopped + 1) == nil, "stale")
+        let failed = registry.snapshot().family(named: "conveyor_metrics_remote_write_samples_failed_total")
+        #expect(failed?.series.first?.value.scalar == 0, "the stale markers were accepted")
         print("native histogram quantiles, schema \(native.schema) (bound \(growth - 1)): \(errors)")
     }
 
     /// VictoriaMetrics 1.79 predates native histograms: it answers 204, stores the floats and
     /// drops the histograms without a word (so the target cannot tell, and keeps sending them).
+    /// The histogram's stale marker at shutdown is a histogram too, so nothing of it is kept
+    /// (a float one left a series of NaN under the histogram's name).
     @Test func victoriaMetrics179DropsNativeHistogramsSilently() async throws {
         guard let binary = ExternalTool.require("victoria-metrics") else { return }
         let server = try await ExternalServer(binary: binary, readyPath: "/health") { port, directory in
             ["-storageDataPath=\(directory.path)", "-httpListenAddr=127.0.0.1:\(port)", "-loggerLevel=ERROR"]
         }
         defer { server.stop() }
-        let (registry, _) = try await push(to: "http://127.0.0.1:\(server.port)/api/v1/write")
+        let (registry, _, _) = try await push(to: "http://127.0.0.1:\(server.port)/api/v1/write")
         let snapshot = registry.snapshot()
         let refused = snapshot.family(named: "conveyor_metrics_remote_write_native_histograms_refused_total")
         #expect(refused?.series.first?.value.scalar == 0, "no refusal to see")
@@ -135,7 +142,7 @@ struct NativeHistogramPushTests {
         guard let binary = ExternalTool.require("prometheus") else { return }
         let server = try await ExternalServer.prometheusReceiver(binary: binary)
         defer { server.stop() }
-        let (registry, live) = try await push(to: "http://127.0.0.1:\(server.port)/api/v1/write")
+        let (registry, live, _) = try await push(to: "http://127.0.0.1:\(server.port)/api/v1/write")
         let snapshot = registry.snapshot()
         let refused = snapshot.family(named: "conveyor_metrics_remote_write_native_histograms_refused_total")
         #expect(refused?.series.first?.value.scalar == 1, "refused once, at the first request")

@@ -38,6 +38,8 @@ final class RemoteSeries: Sendable {
     static let noSymbol = UInt32.max
     /// When the series started counting (ms since the epoch); 0 for gauges and when unknown.
     let startTimestamp: Int64
+    /// Whether the series' samples are native histograms: its stale marker is one too.
+    let isNativeHistogram: Bool
 
     /// The labels as one string, for a stable order (stale markers).
     var sortKey: String { labels.map { $0.name + "\u{0}" + $0.value }.joined(separator: "\u{1}") }
@@ -50,7 +52,7 @@ final class RemoteSeries: Sendable {
     /// family's type, help and unit.
     init(
         labels: [Label], type: MetricType? = nil, help: String = "", unit: String = "", startTimestamp: Int64 = 0,
-        symbols: SymbolTable? = nil
+        nativeHistogram: Bool = false, symbols: SymbolTable? = nil
     ) {
         labelFieldCount = TimeSeriesPrefix.labelFieldsSize(labels)
         let table = symbols ?? SymbolTable()
@@ -65,6 +67,7 @@ final class RemoteSeries: Sendable {
         metadataType = type.map(Self.wireType) ?? 0
         self.symbols = labelSymbols + [helpSymbol, unitSymbol]
         self.startTimestamp = startTimestamp
+        isNativeHistogram = nativeHistogram
     }
 
     /// Writes `TimeSeries.labels` (``labelFieldCount`` bytes) at `start`; returns the

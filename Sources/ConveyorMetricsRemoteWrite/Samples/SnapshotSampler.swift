@@ -185,13 +185,7 @@ final class SnapshotSampler {
         }
         // The same order on every run (replayable); each key built once.
         stale = stale.map { ($0.sortKey, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
-        if !stale.isEmpty {
-            result.append(
-                SampleChunk(
-                    series: stale,
-                    values: Array(repeating: Double(bitPattern: RemoteSample.staleNaNBits), count: stale.count),
-                    timestamp: timestamp))
-        }
+        if !stale.isEmpty { result.append(Self.staleMarkers(stale, at: timestamp)) }
         return result
     }
 
@@ -213,9 +207,18 @@ final class SnapshotSampler {
         lastOrder = []
         lastOrderSlot = PrefixLayoutSlot()
         lastSources = []
+        return Self.staleMarkers(series, at: timestamp)
+    }
+
+    /// A stale marker for each of `series`: a float with ``RemoteSample/staleNaNBits``, or
+    /// for a native histogram series a histogram whose sum has those bits (what Prometheus
+    /// itself sends; a receiver that drops native histograms then keeps no float of it).
+    static func staleMarkers(_ series: [RemoteSeries], at timestamp: Int64) -> SampleChunk {
+        let natives = series.contains { $0.isNativeHistogram }
         return SampleChunk(
             series: series,
             values: Array(repeating: Double(bitPattern: RemoteSample.staleNaNBits), count: series.count),
+            histograms: natives ? series.map { $0.isNativeHistogram ? NativeHistogramValue.staleMarker : nil } : nil,
             timestamp: timestamp)
     }
 
@@ -260,10 +263,10 @@ final class SnapshotSampler {
 
     private func buildRemoteSeries(_ family: MetricFamilySnapshot, _ series: SeriesSnapshot) -> [RemoteSeries] {
         let start = family.type == .gauge ? 0 : series.createdMilliseconds
-        func remoteSeries(_ labels: [Label]) -> RemoteSeries {
+        func remoteSeries(_ labels: [Label], native: Bool = false) -> RemoteSeries {
             RemoteSeries(
                 labels: labels, type: family.type, help: family.help, unit: family.unit, startTimestamp: start,
-                symbols: symbols)
+                nativeHistogram: native, symbols: symbols)
         }
         var remote: [RemoteSeries] = []
         switch series.value {
@@ -271,7 +274,7 @@ final class SnapshotSampler {
             remote = [remoteSeries(makeLabels(family.name, series.labels, nil))]
         case .histogram(let histogram):
             if histogram.native != nil && sentNativeHistograms {
-                remote.append(remoteSeries(makeLabels(family.name, series.labels, nil)))
+                remote.append(remoteSeries(makeLabels(family.name, series.labels, nil), native: true))
                 if histogram.upperBounds.isEmpty { return remote }  // native only: no classic series
             }
             let bucket = family.name + "_bucket"

@@ -36,3 +36,15 @@ public struct RemoteSample: Sendable, Equatable {
         RemoteSample(value: Double(bitPattern: staleNaNBits), timestampMilliseconds: timestamp)
     }
 }
+
+extension NativeHistogramValue {
+    /// A native histogram series' stale marker: no buckets and no observations, its sum a NaN
+    /// with ``RemoteSample/staleNaNBits``.
+    static let staleMarker = NativeHistogramValue(
+        schema: 0, zeroThreshold: 0, zeroCount: 0, count: 0, sum: Double(bitPattern: RemoteSample.staleNaNBits),
+        positiveSpans: [], positiveDeltas: [], negativeSpans: [], negativeDeltas: [])
+
+    /// Whether this is a stale marker: no observations (a recorded histogram without any has
+    /// a sum of 0) and a sum with ``RemoteSample/staleNaNBits``.
+    var isStaleMarker: Bool { count == 0 && sum.bitPattern == RemoteSample.staleNaNBits }
+}

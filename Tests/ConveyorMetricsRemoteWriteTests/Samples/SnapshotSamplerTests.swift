@@ -61,6 +61,75 @@ struct SnapshotSamplerTests {
         #expect(final.allSatisfy { $0.sample.isStaleMarker })
     }
 
+    /// A native histogram series goes stale as Prometheus' own remote write sends it: a
+    /// histogram whose sum is the stale NaN (a float would make a receiver that drops native
+    /// histograms keep a series of NaN under the histogram's name). Its classic series, and
+    /// other families, get float stale markers; 1.0 and 2.0 alike, vanished or at shutdown.
+    @Test func aNativeHistogramSeriesGoesStaleAsAHistogram() {
+        let registry = MetricsRegistry()
+        let native = registry.histogramFamily(
+            name: "lat_ms", help: "l", labelNames: ["k"], buckets: [], native: NativeHistogramOptions())
+        let both = registry.histogramFamily(
+            name: "both_ms", help: "b", labelNames: ["k"], buckets: [1],
+            native: NativeHistogramOptions(keepClassicBuckets: true))
+        let gauges = registry.gaugeFamily(name: "g", help: "g", labelNames: ["k"])
+        for key in ["a", "b"] {
+            native.series(key).observe(3)
+            both.series(key).observe(3)
+            gauges.series(key).set(1)
+        }
+        let sampler = SnapshotSampler(externalLabels: [:], sendsNativeHistograms: { true })
+        _ = sampler.chunks(from: registry.snapshot(), at: 1_000)
+        for family in [native, both] { _ = family.remove(["a"]) }
+        _ = gauges.remove(["a"])
+        let vanished = sampler.chunks(from: registry.snapshot(), at: 2_000)
+        #expect(vanished.count == 2, "the snapshot, then its stale markers")
+        let final = sampler.staleMarkersForAll(at: 3_000)
+        for (name, stale) in [("vanished", vanished.last), ("shutdown", final)] {
+            guard let stale else {
+                Issue.record("\(name): no stale markers")
+                continue
+            }
+            // lat_ms, both_ms (native), both_ms_bucket ×2, _sum, _count, g: 7 series of key a
+            // vanished; at shutdown those of key b and the registry's own series.
+            #expect(name == "vanished" ? stale.count == 7 : stale.count > 7, "\(name): \(stale.count)")
+            var histograms = 0
+            var floats = 0
+            for index in stale.start..<stale.end {
+                let series = stale.series[index]
+                let metric = series.labels.first { $0.name == "__name__" }?.value ?? ""
+                if let histogram = stale.histogram(at: index) {
+                    histograms += 1
+                    #expect(series.isNativeHistogram && histogram.isStaleMarker, "\(name) \(metric)")
+                    #expect(histogram.count == 0 && histogram.positiveDeltas.isEmpty, "\(name) \(metric)")
+                } else {
+                    floats += 1
+                    #expect(!series.isNativeHistogram, "\(name) \(metric)")
+                    #expect(stale.values[index].bitPattern == RemoteSample.staleNaNBits, "\(name) \(metric)")
+                }
+            }
+            #expect(histograms == 2 && floats == stale.count - 2, "\(name): lat_ms and both_ms as histograms")
+            let v1 = WriteRequestWriter()
+            v1.write([stale])
+            let v1Histograms = ProtobufCRoundTrip.v1(v1.bytes) { request, identical -> [UInt64] in
+                #expect(identical, "\(name)")
+                return (0..<request.n_timeseries).compactMap { request.timeseries[$0]?.pointee }
+                    .filter { $0.n_histograms == 1 && $0.n_samples == 0 }
+                    .compactMap { $0.histograms[0]?.pointee.sum.bitPattern }
+            }
+            #expect(v1Histograms == [RemoteSample.staleNaNBits, RemoteSample.staleNaNBits], "\(name) 1.0")
+            let v2 = WriteRequestV2Writer()
+            v2.write([stale])
+            let v2Histograms = ProtobufCRoundTrip.v2(v2.bytes) { request, identical -> [UInt64] in
+                #expect(identical, "\(name)")
+                return (0..<request.n_timeseries).compactMap { request.timeseries[$0]?.pointee }
+                    .filter { $0.n_histograms == 1 && $0.n_samples == 0 }
+                    .compactMap { $0.histograms[0]?.pointee.sum.bitPattern }
+            }
+            #expect(v2Histograms == [RemoteSample.staleNaNBits, RemoteSample.staleNaNBits], "\(name) 2.0")
+        }
+    }
+
     @Test func sameSeriesSharesOneLabelSetAcrossSnapshots() {
         let registry = MetricsRegistry()
         registry.gaugeFamily(name: "g", help: "g").series().set(1)
