@@ -32,14 +32,15 @@ final class RemoteSeries: Sendable {
     /// Remote write 2.0's `Metadata`: the type's wire number (0: no metadata sent), and the
     /// slots of help and unit.
     let metadataType: UInt8
+    /// Whether the series' samples are native histograms: its stale marker is one too.
+    /// (Beside `metadataType`, in the padding before `helpSlot`: the object keeps its size.)
+    let isNativeHistogram: Bool
     let helpSlot: UInt32
     let unitSlot: UInt32
     /// The slot of the empty string, which every request has at index 0.
     static let noSymbol = UInt32.max
     /// When the series started counting (ms since the epoch); 0 for gauges and when unknown.
     let startTimestamp: Int64
-    /// Whether the series' samples are native histograms: its stale marker is one too.
-    let isNativeHistogram: Bool
 
     /// The labels as one string, for a stable order (stale markers).
     var sortKey: String { labels.map { $0.name + "\u{0}" + $0.value }.joined(separator: "\u{1}") }

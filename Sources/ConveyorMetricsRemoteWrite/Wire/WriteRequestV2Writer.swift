@@ -294,7 +294,8 @@ final class WriteRequestV2Writer {
     /// `TimeSeries.samples` with its one sample at `start`: the value, the timestamp, and the
     /// series' start for a counter or histogram (not for a stale marker, nor a start later
     /// than the sample); returns the position after it (8 bytes of room past it are used).
-    /// A native histogram goes in `TimeSeries.histograms` instead, with the same start.
+    /// A native histogram goes in `TimeSeries.histograms` instead, with the same start (none
+    /// for its stale marker either).
     @inline(__always)
     static func putSample(
         _ entry: Entry, value: Double, histograms: UnsafePointer<NativeHistogramValue?>?, index: Int, timestamp: Int64,
@@ -302,7 +303,8 @@ final class WriteRequestV2Writer {
         at start: UnsafeMutableRawPointer
     ) -> UnsafeMutableRawPointer {
         if let histograms, let histogram = histograms[index] {
-            let startTimestamp = entry.start > 0 && entry.start <= timestamp ? entry.start : 0
+            let startTimestamp =
+                entry.start > 0 && entry.start <= timestamp && !histogram.isStaleMarker ? entry.start : 0
             let body = HistogramEncoding.size(histogram, timestamp: timestamp, start: startTimestamp)
             var cursor = ProtobufWriter.put(0x1A, start)  // TimeSeries.histograms
             cursor = ProtobufWriter.putVarint(UInt64(body), cursor)

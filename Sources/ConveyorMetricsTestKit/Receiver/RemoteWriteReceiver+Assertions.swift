@@ -11,6 +11,8 @@ import ConveyorMetricsRemoteWrite
 extension RemoteWriteReceiver {
     /// The samples of accepted requests for series named `metric` whose labels contain
     /// `labels`, in arrival order (stale markers included; see `RemoteSample.isStaleMarker`).
+    /// Native histograms are not samples: a native histogram series, and its stale marker
+    /// (a histogram), show only in `RemoteTimeSeries.histogramCount`.
     ///
     /// ```swift
     /// let values = receiver.samples(of: "jobs_total", labels: ["queue": "emails"]).map(\.value)

@@ -78,6 +78,23 @@ struct SeriesLookupTableTests {
         #expect(family.lookupFootprint.slots == 256, "100 series: half full at most")
     }
 
+    /// 100,000 series, then as many removed and created again: the table settles at 262,144
+    /// slots (rebuilt at its size once tombstones fill it), not doubled again to 524,288.
+    @Test func churnOnALargeTableRebuildsItAtItsSize() async {
+        await HeavyTestWork.run {
+            let family = SeriesLookupTableTests().family()
+            for id in 0..<100_000 { family.withSeries(.one("router-series-\(id)")) { $0.increment() } }
+            for round in 0..<3 {
+                for id in 0..<100_000 {
+                    #expect(family.remove(.one("router-series-\(id)")), "round \(round), id \(id)")
+                    family.withSeries(.one("router-series-\(id)")) { $0.increment() }
+                }
+            }
+            #expect(family.seriesCount == 100_000)
+            #expect(family.lookupFootprint.slots == 262_144)
+        }
+    }
+
     /// Random creations, removals and lookups against a dictionary: the table always agrees.
     @Test func randomChurnAgreesWithADictionary() async {
         await HeavyTestWork.run {

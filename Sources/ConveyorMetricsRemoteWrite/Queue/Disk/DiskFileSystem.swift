@@ -39,8 +39,9 @@ protocol DiskFile: AnyObject, Sendable {
     func truncate(to length: Int64) throws(DiskQueueError)
     /// Flushes the file to stable storage.
     func sync() throws(DiskQueueError)
-    /// Takes an exclusive advisory lock; false when another process holds it (a holder that
-    /// lets go within moments, a child process being started, is waited for).
+    /// Takes an exclusive advisory lock; false when another process holds it. (The real
+    /// file system waits a moment for a holder that lets go at once: a child process being
+    /// started, which holds a copy of the descriptor until its exec.)
     func tryLock() -> Bool
     func unlock()
 }

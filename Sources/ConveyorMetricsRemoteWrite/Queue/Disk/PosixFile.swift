@@ -103,11 +103,12 @@ final class PosixFile: DiskFile {
     /// A child process that another thread is starting holds a copy of every descriptor,
     /// and with it any `flock` lock, until its exec closes the close-on-exec ones. So a lock
     /// released and taken again within one process (a queue reopened) can be found held for
-    /// that moment: measured at up to 32 ms under load. The lock is tried again for up to
-    /// half a second before the directory counts as in use.
+    /// that moment: measured at up to 32 ms under load. A held lock is tried again for up to
+    /// half a second before the directory counts as in use; any other failure is final.
     func tryLock() -> Bool {
         for _ in 0..<Self.lockAttempts {
             if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
+            guard errno == EWOULDBLOCK else { return false }
             usleep(2_000)
         }
         return flock(descriptor, LOCK_EX | LOCK_NB) == 0
