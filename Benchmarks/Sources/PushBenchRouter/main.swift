@@ -7,6 +7,8 @@
 //                                                 disk queue in <dir> with --disk)
 //   PushBenchRouter --serve <port>                MetricsExporter on 127.0.0.1:<port>
 //   --rate <n>                                    update rounds per second (default 4)
+//   --max-samples-per-send <n>                    the target's max_samples_per_send (default
+//                                                 2000, Prometheus'): fewer, larger requests
 //
 // Series: 100 counter families `bench_counter_NN_total` × 100 values of label `key`
 // (10,000 samples), and 10 classic histogram families `bench_latency_N_seconds` × 20 values
@@ -39,6 +41,7 @@ struct Options {
     var diskDirectory: String?
     var servePort: Int?
     var roundsPerSecond = 4
+    var maxSamplesPerSend: Int?
 
     init(_ arguments: [String]) {
         var rest = arguments[...]
@@ -56,6 +59,9 @@ struct Options {
             case "--rate":
                 guard let rate = Int(value(flag)), rate > 0 else { fail("--rate needs a positive integer") }
                 roundsPerSecond = rate
+            case "--max-samples-per-send":
+                guard let count = Int(value(flag)), count > 0 else { fail("\(flag) needs a positive integer") }
+                maxSamplesPerSend = count
             default: fail("unknown argument \(flag)")
             }
         }
@@ -184,6 +190,7 @@ if let url = options.pushURL {
     var target = RemoteWriteTargetConfiguration(url: url)
     target.pushInterval = .seconds(1)
     if let directory = options.diskDirectory { target.queue.storagePath = directory }
+    if let count = options.maxSamplesPerSend { target.queue.maxSamplesPerSend = count }
     do {
         let pushing = try RemoteWriter(configuration: RemoteWriteConfiguration(targets: [target]), registry: registry)
         writer = pushing
