@@ -1,14 +1,10 @@
+import ConveyorMetricsTestSupport
 import Testing
 
 @testable import ConveyorMetrics
 @testable import ConveyorMetricsRemoteWrite
 
 #if canImport(Glibc)
-    import Glibc
-
-    @_silgen_name("malloc_usable_size")
-    private func mallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int
-
     /// A pushed series is kept once per target for as long as it exists: a field more can
     /// move it from an 80-byte heap block into a 96-byte one.
     @Suite("Remote series footprint")
@@ -22,7 +18,7 @@ import Testing
                     labels: [Label(name: "__name__", value: "lat_ms"), Label(name: "id", value: "s\(index)")],
                     type: .histogram, help: "h", nativeHistogram: index % 2 == 0, symbols: symbols)
             }
-            let blocks = series.map { mallocUsableSize(Unmanaged.passUnretained($0).toOpaque()) }
+            let blocks = series.map { heapBlockSize(of: $0) }
             #expect((blocks.min() ?? .max) <= 72, "an 80-byte block: \(blocks.min() ?? 0)")
             #expect(series.filter(\.isNativeHistogram).count == 100)
         }
