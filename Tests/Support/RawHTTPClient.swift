@@ -49,17 +49,9 @@ package struct RawHTTPClient {
     {
         let host = host
         let port = port
-        return try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                do {
-                    continuation.resume(
-                        returning: try Self.blockingExchange(
-                            host: host, port: port, bytes: bytes, chunks: chunks, pause: pause, timeout: timeout))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-            thread.start()
+        return try await Self.onOwnThread {
+            try Self.blockingExchange(
+                host: host, port: port, bytes: bytes, chunks: chunks, pause: pause, timeout: timeout)
         }
     }
 
@@ -73,22 +65,14 @@ package struct RawHTTPClient {
     ) async throws -> [UInt8]? {
         let host = host
         let port = port
-        return try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                let deadline = ContinuousClock.now + wait
-                while !ready() {
-                    guard ContinuousClock.now < deadline else { return continuation.resume(returning: nil) }
-                    usleep(5_000)
-                }
-                do {
-                    continuation.resume(
-                        returning: try Self.blockingExchange(
-                            host: host, port: port, bytes: bytes, chunks: 1, pause: .zero, timeout: timeout))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
+        return try await Self.onOwnThread { () throws -> [UInt8]? in
+            let deadline = ContinuousClock.now + wait
+            while !ready() {
+                guard ContinuousClock.now < deadline else { return nil }
+                usleep(5_000)
             }
-            thread.start()
+            return try Self.blockingExchange(
+                host: host, port: port, bytes: bytes, chunks: 1, pause: .zero, timeout: timeout)
         }
     }
 
@@ -99,18 +83,21 @@ package struct RawHTTPClient {
     {
         let host = host
         let port = port
-        return try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                do {
-                    var closed = false
-                    let received = try Self.blockingExchange(
-                        host: host, port: port, bytes: bytes, chunks: 1, pause: .zero, timeout: timeout,
-                        closedByPeer: &closed)
-                    continuation.resume(returning: (received, closed))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }.start()
+        return try await Self.onOwnThread {
+            var closed = false
+            let received = try Self.blockingExchange(
+                host: host, port: port, bytes: bytes, chunks: 1, pause: .zero, timeout: timeout,
+                closedByPeer: &closed)
+            return (received, closed)
+        }
+    }
+
+    /// Runs `work` (blocking socket calls) on a thread of its own, never the concurrency pool.
+    private static func onOwnThread<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws
+        -> Result
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Swift.Result { try work() }) }.start()
         }
     }
 

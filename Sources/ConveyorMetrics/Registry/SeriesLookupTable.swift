@@ -72,8 +72,11 @@ final class SeriesLookupTable<Series: SeriesStorage>: Sendable {
     /// takes about 3 probes to find a series (13 to learn one is missing, before it is
     /// created under the lock), each a cache miss at that size.
     static func isFull(used: Int, capacity: Int) -> Bool {
-        capacity < 131_072 ? used * 2 > capacity : used * 5 > capacity * 4
+        capacity < largeCapacity ? used * 2 > capacity : used * 5 > capacity * 4
     }
+
+    /// The slots (1 MiB of them) from which a table is large: filled further, for memory.
+    static var largeCapacity: Int { 131_072 }
 
     /// Whether a full table of `live` series (the rest tombstones) is rebuilt at its size
     /// rather than doubled: when the series fill at most a quarter of a small table, half of
@@ -81,7 +84,7 @@ final class SeriesLookupTable<Series: SeriesStorage>: Sendable {
     /// Churn (series removed and created) on 100,000 series thus settles at 262,144 slots,
     /// not 524,288; without churn they stay in 131,072.
     static func rebuildsInPlace(live: Int, capacity: Int) -> Bool {
-        capacity < 131_072 ? live * 4 <= capacity : live * 2 <= capacity
+        capacity < largeCapacity ? live * 4 <= capacity : live * 2 <= capacity
     }
 
     private let published: Atomic<UInt>

@@ -62,7 +62,11 @@ extension SnapshotSampler {
     struct NativeColumn {
         private var entries: [(Int, NativeHistogramValue)] = []
 
-        mutating func add(_ value: NativeHistogramValue, at position: Int) { entries.append((position, value)) }
+        /// Adds `value` at `position`, a NaN sum made the normal NaN as float values are (so
+        /// that only a stale marker, made on purpose, has the stale bits).
+        mutating func add(_ value: NativeHistogramValue, at position: Int) {
+            entries.append((position, value.sum.isNaN ? value.withNormalNaNSum : value))
+        }
 
         /// The column for a chunk of `count` values; nil without native histograms.
         func column(count: Int) -> [NativeHistogramValue?]? {

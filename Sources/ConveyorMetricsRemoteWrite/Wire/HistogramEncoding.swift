@@ -31,9 +31,8 @@ enum HistogramEncoding {
         cursor = ProtobufWriter.putVarint(histogram.count, cursor)
         if histogram.sum != 0 || histogram.sum.isNaN {
             cursor = ProtobufWriter.put(0x19, cursor)  // sum (fixed64)
-            // Any NaN observed is Prometheus' normal NaN; only a stale marker keeps its bits.
-            let sum = histogram.isStaleMarker ? histogram.sum : RemoteSample.normalized(histogram.sum)
-            cursor.storeBytes(of: sum.bitPattern.littleEndian, as: UInt64.self)
+            // As a float value: the sampler made any NaN observed the normal NaN.
+            cursor.storeBytes(of: histogram.sum.bitPattern.littleEndian, as: UInt64.self)
             cursor += 8
         }
         if histogram.schema != 0 {

@@ -47,4 +47,12 @@ extension NativeHistogramValue {
     /// Whether this is a stale marker: no observations (a recorded histogram without any has
     /// a sum of 0) and a sum with ``RemoteSample/staleNaNBits``.
     var isStaleMarker: Bool { count == 0 && sum.bitPattern == RemoteSample.staleNaNBits }
+
+    /// This value with its sum the normal NaN (``RemoteSample/normalNaNBits``).
+    var withNormalNaNSum: NativeHistogramValue {
+        NativeHistogramValue(
+            schema: schema, zeroThreshold: zeroThreshold, zeroCount: zeroCount, count: count,
+            sum: Double(bitPattern: RemoteSample.normalNaNBits), positiveSpans: positiveSpans,
+            positiveDeltas: positiveDeltas, negativeSpans: negativeSpans, negativeDeltas: negativeDeltas)
+    }
 }

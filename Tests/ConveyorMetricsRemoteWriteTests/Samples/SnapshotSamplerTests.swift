@@ -130,6 +130,20 @@ struct SnapshotSamplerTests {
         }
     }
 
+    /// A NaN observed into a native histogram goes out as the normal NaN, both when the
+    /// registry is read and through a snapshot, never with the stale bits.
+    @Test func aNativeHistogramsNaNSumIsTheNormalNaN() {
+        let registry = MetricsRegistry()
+        registry.histogramFamily(name: "lat_ms", help: "l", buckets: [], native: NativeHistogramOptions()).series()
+            .observe(Double(bitPattern: RemoteSample.staleNaNBits))
+        let sampler = SnapshotSampler(externalLabels: [:], sendsNativeHistograms: { true })
+        let chunks = [
+            sampler.chunks(from: registry.snapshot(), at: 1_000), sampler.chunks(reading: registry, at: 2_000),
+        ]
+        let sums = chunks.compactMap { $0.first?.histograms?.compactMap { $0?.sum.bitPattern } }
+        #expect(sums == [[RemoteSample.normalNaNBits], [RemoteSample.normalNaNBits]])
+    }
+
     @Test func sameSeriesSharesOneLabelSetAcrossSnapshots() {
         let registry = MetricsRegistry()
         registry.gaugeFamily(name: "g", help: "g").series().set(1)
