@@ -27,10 +27,6 @@ CURLcode cm_curl_setopt_callback(CURL *handle, CURLoption option, cm_curl_data_c
     return curl_easy_setopt(handle, option, callback);
 }
 
-CURLcode cm_curl_setopt_xferinfo(CURL *handle, cm_curl_xferinfo_callback callback) {
-    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
-}
-
 CURLcode cm_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

@@ -9,6 +9,8 @@
 //   --rate <n>                                    update rounds per second (default 4)
 //   --max-samples-per-send <n>                    the target's max_samples_per_send (default
 //                                                 2000, Prometheus'): fewer, larger requests
+//   --min-shards <n>                              the target's min_shards (default 1): requests
+//                                                 of one snapshot in flight side by side
 //
 // Series: 100 counter families `bench_counter_NN_total` × 100 values of label `key`
 // (10,000 samples), and 10 classic histogram families `bench_latency_N_seconds` × 20 values
@@ -42,6 +44,7 @@ struct Options {
     var servePort: Int?
     var roundsPerSecond = 4
     var maxSamplesPerSend: Int?
+    var minShards: Int?
 
     init(_ arguments: [String]) {
         var rest = arguments[...]
@@ -62,6 +65,9 @@ struct Options {
             case "--max-samples-per-send":
                 guard let count = Int(value(flag)), count > 0 else { fail("\(flag) needs a positive integer") }
                 maxSamplesPerSend = count
+            case "--min-shards":
+                guard let count = Int(value(flag)), count > 0 else { fail("\(flag) needs a positive integer") }
+                minShards = count
             default: fail("unknown argument \(flag)")
             }
         }
@@ -191,6 +197,7 @@ if let url = options.pushURL {
     target.pushInterval = .seconds(1)
     if let directory = options.diskDirectory { target.queue.storagePath = directory }
     if let count = options.maxSamplesPerSend { target.queue.maxSamplesPerSend = count }
+    if let count = options.minShards { target.queue.minShards = count }
     do {
         let pushing = try RemoteWriter(configuration: RemoteWriteConfiguration(targets: [target]), registry: registry)
         writer = pushing

@@ -13,9 +13,6 @@ CURLcode cm_curl_setopt_pointer(CURL *handle, CURLoption option, void *value);
 CURLcode cm_curl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value);
 CURLcode cm_curl_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value);
 CURLcode cm_curl_setopt_callback(CURL *handle, CURLoption option, cm_curl_data_callback callback);
-typedef int (*cm_curl_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
-                                         curl_off_t ultotal, curl_off_t ulnow);
-CURLcode cm_curl_setopt_xferinfo(CURL *handle, cm_curl_xferinfo_callback callback);
 CURLcode cm_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 
 

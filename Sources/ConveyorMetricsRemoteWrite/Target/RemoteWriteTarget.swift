@@ -71,13 +71,7 @@ final class RemoteWriteTarget: Sendable {
                     maxSamplesPerSend: configuration.queue.maxSamplesPerSend),
                 recordsAsV2: { shared.recordFormat.load(ordering: .relaxed) }))
         self.fileSystem = fileSystem
-        let context = context
-        self.makeTransport =
-            makeTransport ?? { configuration in
-                try CurlTransport(configuration: configuration) {
-                    context.clock.monotonicNanoseconds() >= context.shutdown.deadline.load(ordering: .acquiring)
-                }
-            }
+        self.makeTransport = makeTransport ?? { try CurlTransport(configuration: $0) }
         context.updatePending()
     }
 

@@ -2,12 +2,21 @@ import ConveyorMetrics
 
 /// How many requests a target keeps in flight, between `min_shards` and `max_shards`.
 ///
-/// As Prometheus does, the wanted number is the time a sample takes to send (measured from
-/// delivered requests) times the samples to send per second; here those are the samples
-/// coming in plus the backlog spread over ``catchUpSeconds``, so a backlog after an outage
-/// is gone within seconds rather than drained at the margin. More shards are taken at once;
-/// fewer only after ``lowerAfterNanoseconds`` of wanting clearly fewer (hysteresis). The
-/// sender asks between waves only, when no request is in flight or being retried.
+/// As in Prometheus, the wanted number is the time a sample takes to send (measured from
+/// delivered requests) times the samples to send per second. Two things differ:
+/// - Prometheus takes just the shards that keep up with the samples coming in; here sending
+///   one push interval's samples may take only ``busyShare`` of the interval. A snapshot's
+///   requests then go out side by side rather than one after another: it reaches the
+///   receiver within a fifth of the interval (or one request's time, if longer), and the
+///   sender wakes once for several answers instead of once for each (a wake-up after a
+///   request's wait costs more CPU than sending it). A receiver that answers within a few
+///   milliseconds still gets one shard.
+/// - The backlog is spread over ``catchUpSeconds``, so a backlog after an outage is gone
+///   within seconds rather than drained at the margin.
+///
+/// More shards are taken at once; fewer only after ``lowerAfterNanoseconds`` of wanting
+/// clearly fewer (hysteresis). The sender asks between waves only, when no request is in
+/// flight or being retried.
 struct ShardController {
     let minShards: Int
     let maxShards: Int
@@ -26,6 +35,7 @@ struct ShardController {
     private var lowSince: Int64?
 
     static let catchUpSeconds = 2.0
+    static let busyShare = 0.2
     static let lowerAfterNanoseconds: Int64 = 10_000_000_000
     static let smoothing = 0.3
 
@@ -68,7 +78,7 @@ struct ShardController {
         let rate = incomingRate ?? 0
         let backlog = max(0, Double(pending) - rate * pushIntervalSeconds)
         let perSample = secondsPerRequest / samplesPerRequest
-        let wanted = perSample * (rate + backlog / Self.catchUpSeconds) * 1.1
+        let wanted = perSample * (rate / Self.busyShare + backlog / Self.catchUpSeconds)
         desired = Int(min(Double(maxShards), max(Double(minShards), wanted.rounded(.up))))
         if desired > shards {
             shards = desired

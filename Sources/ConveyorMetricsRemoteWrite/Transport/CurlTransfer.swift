@@ -19,10 +19,9 @@ final class CurlTransfer {
     /// The request id the transfer carries now.
     var id = 0
 
-    init?(shouldAbort: @escaping @Sendable () -> Bool) {
+    init?() {
         guard let handle = curl_easy_init() else { return nil }
         self.handle = handle
-        response.shouldAbort = shouldAbort
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         cm_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
         let collector = Unmanaged.passUnretained(response).toOpaque()
@@ -40,12 +39,6 @@ final class CurlTransfer {
             return size * count
         }
         cm_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, collector)
-        cm_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
-        cm_curl_setopt_xferinfo(handle) { userdata, _, _, _, _ in
-            guard let userdata else { return 0 }
-            return Unmanaged<ResponseCollector>.fromOpaque(userdata).takeUnretainedValue().shouldAbort() ? 1 : 0
-        }
-        cm_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, collector)
     }
 
     deinit {

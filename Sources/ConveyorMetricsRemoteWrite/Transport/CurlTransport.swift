@@ -22,7 +22,6 @@ final class CurlTransport: RemoteWriteTransport {
     /// Transfers ready for a request, and those under way by easy handle.
     private var idle: [CurlTransfer] = []
     private var running: [UnsafeMutableRawPointer: CurlTransfer] = [:]
-    private let shouldAbort: @Sendable () -> Bool
     /// The settings every new easy handle gets.
     private var url = ""
     private var configuration: RemoteWriteTargetConfiguration
@@ -47,12 +46,9 @@ final class CurlTransport: RemoteWriteTransport {
         let description: String
     }
 
-    /// - Parameter shouldAbort: polled during a transfer (about every second); returning
-    ///   true ends the request at once (used when the shutdown deadline has passed).
-    init(configuration: RemoteWriteTargetConfiguration, shouldAbort: @escaping @Sendable () -> Bool = { false })
-        throws(SetupError)
-    {
-        self.shouldAbort = shouldAbort
+    /// A transfer past the shutdown deadline needs no abort from here: the sender stops
+    /// polling at the deadline and releases the transport, which removes its transfers.
+    init(configuration: RemoteWriteTargetConfiguration) throws(SetupError) {
         self.configuration = configuration
         guard Self.globalInit, let multi = curl_multi_init() else {
             throw SetupError(description: "libcurl could not be initialised")
@@ -118,7 +114,7 @@ final class CurlTransport: RemoteWriteTransport {
 
     /// A new easy handle with the target's settings, or nil when libcurl has none to give.
     private func makeTransfer() -> CurlTransfer? {
-        guard let transfer = CurlTransfer(shouldAbort: shouldAbort) else { return nil }
+        guard let transfer = CurlTransfer() else { return nil }
         let handle = transfer.handle
         if let connectTo { cm_curl_setopt_slist(handle, CURLOPT_CONNECT_TO, connectTo) }
         cm_curl_setopt_string(handle, CURLOPT_URL, url)

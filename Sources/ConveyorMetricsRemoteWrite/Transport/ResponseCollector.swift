@@ -13,7 +13,6 @@ import ConveyorMetrics
 /// Collects one response: the first 1 KB of the body, `Retry-After`, and remote write 2.0's
 /// `X-Prometheus-Remote-Write-{Samples,Histograms,Exemplars}-Written`.
 final class ResponseCollector {
-    var shouldAbort: @Sendable () -> Bool = { false }
     private(set) var body: [UInt8] = []
     private(set) var retryAfter: String?
     private var samplesWritten: Int?
@@ -38,20 +37,49 @@ final class ResponseCollector {
         if room > 0 { body.append(contentsOf: bytes.prefix(room)) }
     }
 
+    /// Takes one header line as libcurl gives it (name, colon, value, line end). Only the four
+    /// headers above are read; every other line is passed over by its name's length and
+    /// bytes, with no string made (this runs for every header of every answer).
     func header(_ bytes: UnsafeRawBufferPointer) {
-        let line = String(decoding: bytes, as: UTF8.self)
-        if line.hasPrefix("HTTP/") {  // a new response (e.g. after 100 Continue)
+        if bytes.starts(with: "HTTP/".utf8) {  // a new response (e.g. after 100 Continue)
             reset()
             return
         }
-        guard let colon = line.firstIndex(of: ":") else { return }
-        let value = RetryPolicy.trimmedHTTPValue(line[line.index(after: colon)...])
-        switch line[..<colon].lowercased() {
-        case "retry-after": retryAfter = value
-        case RemoteWriteProtocol.samplesWrittenHeader.lowercased(): samplesWritten = Self.count(value)
-        case RemoteWriteProtocol.histogramsWrittenHeader.lowercased(): histogramsWritten = Self.count(value) ?? 0
-        case RemoteWriteProtocol.exemplarsWrittenHeader.lowercased(): exemplarsWritten = Self.count(value) ?? 0
-        default: break
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")),
+            let field = Self.Field(name: UnsafeRawBufferPointer(rebasing: bytes[..<colon]))
+        else { return }
+        let value = RetryPolicy.trimmedHTTPValue(UnsafeRawBufferPointer(rebasing: bytes[(colon + 1)...]))
+        switch field {
+        case .retryAfter: retryAfter = value
+        case .samplesWritten: samplesWritten = Self.count(value)
+        case .histogramsWritten: histogramsWritten = Self.count(value) ?? 0
+        case .exemplarsWritten: exemplarsWritten = Self.count(value) ?? 0
+        }
+    }
+
+    /// The response headers read, by their lowercase names.
+    enum Field: CaseIterable {
+        case retryAfter, samplesWritten, histogramsWritten, exemplarsWritten
+
+        var lowercaseName: String {
+            switch self {
+            case .retryAfter: "retry-after"
+            case .samplesWritten: RemoteWriteProtocol.samplesWrittenHeader.lowercased()
+            case .histogramsWritten: RemoteWriteProtocol.histogramsWrittenHeader.lowercased()
+            case .exemplarsWritten: RemoteWriteProtocol.exemplarsWrittenHeader.lowercased()
+            }
+        }
+
+        private static let names: [(field: Field, name: [UInt8])] = allCases.map { ($0, Array($0.lowercaseName.utf8)) }
+
+        /// The field named `name` (ASCII case ignored), or nil for any other header.
+        init?(name: UnsafeRawBufferPointer) {
+            for (field, lowercase) in Self.names where lowercase.count == name.count {
+                guard zip(lowercase, name).allSatisfy({ $0 == (65...90 ~= $1 ? $1 | 0x20 : $1) }) else { continue }
+                self = field
+                return
+            }
+            return nil
         }
     }
 

@@ -44,8 +44,11 @@ struct RetryPolicy: Sendable {
     /// A header value without surrounding spaces, tabs and line ends (byte-wise: in Swift
     /// "\r\n" is one Character, so character filters miss it).
     static func trimmedHTTPValue<S: StringProtocol>(_ text: S) -> String {
+        Array(text.utf8).withUnsafeBytes { trimmedHTTPValue($0) }
+    }
+
+    static func trimmedHTTPValue(_ bytes: UnsafeRawBufferPointer) -> String {
         let isSpace = { (byte: UInt8) in byte == 32 || byte == 9 || byte == 13 || byte == 10 }
-        let bytes = Array(text.utf8)
         guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) })
         else { return "" }
         return String(decoding: bytes[first...last], as: UTF8.self)
