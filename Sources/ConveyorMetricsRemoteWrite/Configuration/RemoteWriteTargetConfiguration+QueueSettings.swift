@@ -22,8 +22,10 @@ extension RemoteWriteTargetConfiguration {
         /// The most requests in flight at once (Prometheus' `max_shards`; Prometheus 3's
         /// default). The target moves between `minShards` and `maxShards` by itself, from its
         /// backlog, the rate samples come in and the measured time a request takes: one
-        /// shard is plenty on a LAN; after an outage, or over a link with a long round trip,
-        /// it sends in parallel until the backlog is gone.
+        /// shard is plenty on a LAN; when a snapshot's requests one after another would take
+        /// more than a fifth of the push interval (a slow receiver, a long round trip), they
+        /// go side by side, at most one shard per full request; after an outage it sends in
+        /// parallel until the backlog is gone.
         public var maxShards = 50
         /// How long samples may wait for a request to fill up to ``maxSamplesPerSend``
         /// (Prometheus' `batch_send_deadline`). Zero, the default, sends each snapshot at

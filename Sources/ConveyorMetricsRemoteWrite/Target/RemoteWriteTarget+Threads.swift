@@ -14,29 +14,7 @@ extension RemoteWriteTarget {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<SetupError?, Never>) in
             runningThreads.store(1, ordering: .relaxed)
             let started = DedicatedThread.start { [self] in
-                let transport: any RemoteWriteTransport
-                switch setUp() {
-                case .failure(let error):
-                    continuation.resume(returning: error)
-                    threadFinished()
-                    return
-                case .success(let made):
-                    transport = made
-                }
-                if hasPersister {
-                    runningThreads.add(1, ordering: .relaxed)
-                    if !DedicatedThread.start({ [self] in
-                        persisterLoop(snapshot)
-                        threadFinished()
-                    }) {
-                        runningThreads.subtract(1, ordering: .relaxed)
-                        continuation.resume(returning: SetupError(description: "could not start the persister thread"))
-                        threadFinished()
-                        return
-                    }
-                }
-                continuation.resume(returning: nil)
-                senderLoop(transport)
+                runSender(snapshot, reportingSetUpTo: continuation)
                 threadFinished()
             }
             if !started {
@@ -45,6 +23,36 @@ extension RemoteWriteTarget {
             }
         }
         if let result { throw result }
+    }
+
+    /// The sender thread's work: set-up (reported to `continuation`), the persister thread's
+    /// start, then ``senderLoop(_:)``. The transport is released on return, so its
+    /// transfers are gone before the thread counts as finished.
+    private func runSender(
+        _ snapshot: @escaping @Sendable () -> FlushInput,
+        reportingSetUpTo continuation: CheckedContinuation<SetupError?, Never>
+    ) {
+        let transport: any RemoteWriteTransport
+        switch setUp() {
+        case .failure(let error):
+            continuation.resume(returning: error)
+            return
+        case .success(let made):
+            transport = made
+        }
+        if hasPersister {
+            runningThreads.add(1, ordering: .relaxed)
+            if !DedicatedThread.start({ [self] in
+                persisterLoop(snapshot)
+                threadFinished()
+            }) {
+                runningThreads.subtract(1, ordering: .relaxed)
+                continuation.resume(returning: SetupError(description: "could not start the persister thread"))
+                return
+            }
+        }
+        continuation.resume(returning: nil)
+        senderLoop(transport)
     }
 
     /// Opens the disk queue and the transport (sender thread).

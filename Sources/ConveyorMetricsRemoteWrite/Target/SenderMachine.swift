@@ -59,7 +59,8 @@ final class SenderMachine {
         self.target = target
         self.sources = [MemoryBatches(queue: memory)]
         let queue = target.configuration.queue
-        controller = ShardController(minShards: queue.minShards, maxShards: queue.maxShards)
+        controller = ShardController(
+            minShards: queue.minShards, maxShards: queue.maxShards, maxSamplesPerSend: queue.maxSamplesPerSend)
         negotiation = ProtocolNegotiation(
             setting: target.configuration.protobufMessage, probeInterval: target.configuration.protocolProbeInterval)
         target.metrics.protocolInUse(negotiation.current)

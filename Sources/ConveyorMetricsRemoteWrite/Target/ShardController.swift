@@ -2,17 +2,21 @@ import ConveyorMetrics
 
 /// How many requests a target keeps in flight, between `min_shards` and `max_shards`.
 ///
-/// As in Prometheus, the wanted number is the time a sample takes to send (measured from
-/// delivered requests) times the samples to send per second. Two things differ:
-/// - Prometheus takes just the shards that keep up with the samples coming in; here sending
-///   one push interval's samples may take only ``busyShare`` of the interval. A snapshot's
-///   requests then go out side by side rather than one after another: it reaches the
-///   receiver within a fifth of the interval (or one request's time, if longer), and the
-///   sender wakes once for several answers instead of once for each (a wake-up after a
-///   request's wait costs more CPU than sending it). A receiver that answers within a few
-///   milliseconds still gets one shard.
-/// - The backlog is spread over ``catchUpSeconds``, so a backlog after an outage is gone
-///   within seconds rather than drained at the margin.
+/// As in Prometheus, the shards that keep up are the time a sample takes to send (measured
+/// from delivered requests) times the samples to send per second; here those are the
+/// samples coming in plus the backlog spread over ``catchUpSeconds``, so a backlog after an
+/// outage is gone within seconds rather than drained at the margin.
+///
+/// Beyond keeping up, a snapshot's requests go out side by side when one after another they
+/// would take more than ``busyShare`` of the push interval: the shards are then those full
+/// requests' time (one push interval's samples in requests of `max_samples_per_send`, each
+/// taking the measured request time) over a fifth of the interval, at most one per full
+/// request. The snapshot reaches the receiver sooner, and the sender wakes once for several
+/// answers instead of once for each (a wake-up after a request's wait costs more CPU than
+/// sending it). This term counts requests, not samples: smaller requests after a split take
+/// about as long (the receiver's latency), so a per-sample figure would ask for ever more
+/// shards. A receiver that answers within a few milliseconds, or a registry that fits in one
+/// request, keeps one shard.
 ///
 /// More shards are taken at once; fewer only after ``lowerAfterNanoseconds`` of wanting
 /// clearly fewer (hysteresis). The sender asks between waves only, when no request is in
@@ -20,6 +24,7 @@ import ConveyorMetrics
 struct ShardController {
     let minShards: Int
     let maxShards: Int
+    let maxSamplesPerSend: Int
     private(set) var shards: Int
     /// The last number computed (a self-metric).
     private(set) var desired: Int
@@ -39,8 +44,9 @@ struct ShardController {
     static let lowerAfterNanoseconds: Int64 = 10_000_000_000
     static let smoothing = 0.3
 
-    init(minShards: Int, maxShards: Int) {
+    init(minShards: Int, maxShards: Int, maxSamplesPerSend: Int) {
         self.minShards = max(1, minShards)
+        self.maxSamplesPerSend = max(1, maxSamplesPerSend)
         self.maxShards = max(self.minShards, maxShards)
         shards = self.minShards
         desired = self.minShards
@@ -78,7 +84,13 @@ struct ShardController {
         let rate = incomingRate ?? 0
         let backlog = max(0, Double(pending) - rate * pushIntervalSeconds)
         let perSample = secondsPerRequest / samplesPerRequest
-        let wanted = perSample * (rate / Self.busyShare + backlog / Self.catchUpSeconds)
+        let keepUp = perSample * (rate + backlog / Self.catchUpSeconds) * 1.1
+        let fullRequests = rate * pushIntervalSeconds / Double(maxSamplesPerSend)
+        let sideBySide =
+            pushIntervalSeconds > 0
+            ? min(fullRequests.rounded(.up), fullRequests * secondsPerRequest / (Self.busyShare * pushIntervalSeconds))
+            : 0
+        let wanted = max(keepUp, sideBySide)
         desired = Int(min(Double(maxShards), max(Double(minShards), wanted.rounded(.up))))
         if desired > shards {
             shards = desired

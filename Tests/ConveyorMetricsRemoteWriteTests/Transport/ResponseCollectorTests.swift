@@ -19,14 +19,26 @@ struct ResponseCollectorTests {
         return Read(retryAfter: collector.retryAfter, written: collector.written)
     }
 
-    /// The reading the byte-wise parser must agree with: each line made a string, its name
-    /// lowercased by Swift and compared with the lowercased header names.
+    /// The reading the byte-wise parser must agree with: the string-based parser it replaced,
+    /// as it was (each line a string, its name lowercased by Swift, the value trimmed of
+    /// spaces, tabs and line ends).
     static func reference(_ lines: [[UInt8]]) -> Read {
         var read = Read()
         var samples: Int?
         var histograms = 0
         var exemplars = 0
-        func count(_ value: String) -> Int? { Int(value).map { $0 >= 0 ? $0 : 0 } ?? 0 }
+        func count(_ value: String) -> Int? {
+            guard let number = Int(value), number >= 0 else { return 0 }
+            return number
+        }
+        func trimmed(_ text: Substring) -> String {
+            let isSpace = { (byte: UInt8) in byte == 32 || byte == 9 || byte == 13 || byte == 10 }
+            let bytes = Array(text.utf8)
+            guard let first = bytes.firstIndex(where: { !isSpace($0) }),
+                let last = bytes.lastIndex(where: { !isSpace($0) })
+            else { return "" }
+            return String(decoding: bytes[first...last], as: UTF8.self)
+        }
         for bytes in lines {
             let line = String(decoding: bytes, as: UTF8.self)
             if line.hasPrefix("HTTP/") {
@@ -34,12 +46,9 @@ struct ResponseCollectorTests {
                 (samples, histograms, exemplars) = (nil, 0, 0)
                 continue
             }
-            guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            // Lowercases ASCII letters only, as HTTP header names are compared.
-            let name = String(
-                decoding: bytes[..<colon].map { (65...90).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
-            let value = RetryPolicy.trimmedHTTPValue(String(decoding: bytes[(colon + 1)...], as: UTF8.self))
-            switch name {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let value = trimmed(line[line.index(after: colon)...])
+            switch line[..<colon].lowercased() {
             case "retry-after": read.retryAfter = value
             case RemoteWriteProtocol.samplesWrittenHeader.lowercased(): samples = count(value)
             case RemoteWriteProtocol.histogramsWrittenHeader.lowercased(): histograms = count(value) ?? 0
@@ -103,15 +112,20 @@ struct ResponseCollectorTests {
                     for index in name.indices where random.next() % 2 == 0 && (97...122).contains(name[index]) {
                         name[index] -= 32
                     }
-                    switch random.next() % 8 {
+                    switch random.next() % 12 {
                     case 0: name[Int(random.next() % UInt64(name.count))] = UInt8(truncatingIfNeeded: random.next())
                     case 1: name.removeLast()
                     case 2: name.append(UInt8(ascii: "s"))
+                    case 3:  // a byte that ORed with 0x20 is "-"
+                        if let dash = name.firstIndex(of: UInt8(ascii: "-")) { name[dash] = 13 }
+                    case 4: name.append(UInt8(ascii: " "))
+                    case 5: name.insert(contentsOf: Array("é".utf8), at: Int(random.next() % UInt64(name.count)))
                     default: break
                     }
                     var value = Array(values[Int(random.next() % UInt64(values.count))].utf8)
                     if random.next() % 8 == 0 { value.append(0xFF) }
-                    lines.append(name + Array(":".utf8) + value + Array("\r\n".utf8))
+                    let colon = random.next() % 16 == 0 ? [] : Array(":".utf8)
+                    lines.append(name + colon + value + Array("\r\n".utf8))
                 }
                 let read = Self.collect(lines)
                 guard read == Self.reference(lines) else {
