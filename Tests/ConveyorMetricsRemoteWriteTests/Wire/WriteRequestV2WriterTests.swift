@@ -221,7 +221,11 @@ struct WriteRequestV2WriterTests {
 
     /// Templates are bounded in number and bytes, however many batches come again; a
     /// flush cut into more batches than that still has most of them from templates.
-    @Test func templatesAreBounded() {
+    @Test func templatesAreBounded() async {
+        await HeavyTestWork.run { Self.templatesStayBounded() }
+    }
+
+    static func templatesStayBounded() {
         let batches = WriteRequestV2Writer.maxTemplates + 20
         let series = (0..<batches * 10).map {
             RemoteSeries(labels: [Label(name: "__name__", value: "m\($0)")], type: .gauge)

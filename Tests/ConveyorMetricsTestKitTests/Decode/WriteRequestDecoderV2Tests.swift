@@ -1,4 +1,5 @@
 import CRemoteWriteProto
+import ConveyorMetricsTestSupport
 import Testing
 
 @testable import ConveyorMetrics
@@ -128,7 +129,11 @@ struct WriteRequestDecoderV2Tests {
     /// (its reason says "once decoded" or names a count limit; the allocator's says
     /// "decoding needs").
     @Test(arguments: V2Expansion.allCases)
-    func expansionIsRefusedBeforeDecoding(attack: V2Expansion) throws {
+    func expansionIsRefusedBeforeDecoding(attack: V2Expansion) async throws {
+        try await HeavyTestWork.runThrowing { try Self.expansionRefused(attack) }
+    }
+
+    static func expansionRefused(_ attack: V2Expansion) throws {
         let bytes = attack.request()
         #expect(bytes.count < 12_000_000)
         let error = try #require(throws: WriteRequestError.self) {

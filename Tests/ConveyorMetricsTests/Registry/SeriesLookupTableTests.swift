@@ -13,8 +13,12 @@ struct SeriesLookupTableTests {
             configuration: (), seriesLimit: limit, maxLabelValueBytes: 4096, rejections: nil)
     }
 
-    @Test func growsThroughManyInsertsAndFindsEverySeries() {
-        let family = family()
+    @Test func growsThroughManyInsertsAndFindsEverySeries() async {
+        await HeavyTestWork.run { Self.growsAndFindsEverySeries() }
+    }
+
+    static func growsAndFindsEverySeries() {
+        let family = SeriesLookupTableTests().family()
         for id in 0..<20_000 { family.withSeries(.one("series-\(id)")) { $0.increment(by: UInt64(id)) } }
         #expect(family.seriesCount == 20_000)
         for id in stride(from: 0, to: 20_000, by: 97) {
