@@ -42,7 +42,11 @@ struct ExporterLoadTests {
     }
 
     @Test func fiftySlowClientsTricklingHeadersDoNotStopOthersBeingServed() async throws {
-        let exporter = MetricsExporter(configuration: .init(host: "127.0.0.1", port: 0), registry: MetricsRegistry())
+        // A request deadline no loaded machine reaches during the rounds: the slow clients
+        // must still be connected at the end (the deadline has tests of its own).
+        var configuration = MetricsExporter.Configuration(host: "127.0.0.1", port: 0)
+        configuration.requestDeadline = .seconds(120)
+        let exporter = MetricsExporter(configuration: configuration, registry: MetricsRegistry())
         try await exporter.start()
         let port = exporter.boundPort ?? 0
         var slow: [Int32] = []
@@ -58,7 +62,7 @@ struct ExporterLoadTests {
             let status = try await RawHTTPClient(port: port).get("/-/healthy").status
             #expect(status == 200, "round \(round): served while 50 clients trickle")
         }
-        #expect(exporter.openConnections >= 50, "the slow clients are still connected (within the 10 s deadline)")
+        #expect(exporter.openConnections >= 50, "the slow clients are still connected (within the deadline)")
         await exporter.shutdown()
     }
 

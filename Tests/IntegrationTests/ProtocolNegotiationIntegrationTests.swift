@@ -2,6 +2,7 @@ import ConveyorMetricsTestSupport
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 @testable import ConveyorMetrics
@@ -15,11 +16,23 @@ import Testing
 struct ProtocolNegotiationIntegrationTests {
     private static let interval = Duration.seconds(4)
 
-    /// Pushes one gauge with `auto` for three snapshots (the first at once, then every 2 s,
-    /// then the final one at shutdown); returns when it started (ms) and the writer's registry.
+    /// When the registry was first read (ms): the writer's first snapshot (or the metadata
+    /// read beside it). On a loaded machine the writer may start seconds after it is run.
+    private final class FirstRead: Sendable {
+        let milliseconds = Atomic<Int64>(0)
+    }
+
+    /// Pushes one gauge with `auto` for three snapshots (the first at once, then every 4 s,
+    /// then the final one at shutdown); returns when the registry was first read (ms) and the
+    /// writer's registry.
     private func push(to url: String) async throws -> (startedAt: Int64, registry: MetricsRegistry) {
         let registry = MetricsRegistry()
         registry.gaugeFamily(name: "rw2_negotiation_probe", help: "A probe").series().set(42)
+        let firstRead = FirstRead()
+        registry.addCollector {
+            _ = firstRead.milliseconds.compareExchange(
+                expected: 0, desired: WallClock.unixMilliseconds(), ordering: .relaxed)
+        }
         var target = RemoteWriteTargetConfiguration(url: url)
         target.name = "real"
         target.pushInterval = Self.interval
@@ -27,12 +40,11 @@ struct ProtocolNegotiationIntegrationTests {
         let writer = try RemoteWriter(
             configuration: RemoteWriteConfiguration(targets: [target], externalLabels: ["instance": "negotiation"]),
             registry: registry, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let startedAt = WallClock.unixMilliseconds()
         let task = Task { try await writer.run() }
         try await Task.sleep(for: .milliseconds(5500))
         task.cancel()
         try await task.value
-        return (startedAt, registry)
+        return (firstRead.milliseconds.load(ordering: .relaxed), registry)
     }
 
     private func expectSettledOn1(_ registry: MetricsRegistry) {
@@ -66,8 +78,8 @@ struct ProtocolNegotiationIntegrationTests {
         let times = values.compactMap { ($0.first as? NSNumber).map { Int64(($0.doubleValue * 1000).rounded()) } }
         #expect(times.count >= 2, "the snapshots arrived: \(response.text.prefix(300))")
         #expect(values.allSatisfy { $0.last as? String == "42" })
-        // The second snapshot is stamped 4 s in: anything well below is the first, even when a
-        // loaded machine runs the first flush seconds late (1.9 s was seen).
+        // The second snapshot is stamped 4 s after the first read: anything well below is the
+        // first snapshot's sample.
         let first = try #require(times.min())
         #expect(
             first - startedAt < 3500, "the first snapshot (the 2.0 attempt's) is stored: \(first - startedAt) ms in")
@@ -90,8 +102,8 @@ struct ProtocolNegotiationIntegrationTests {
         let times = (json?["timestamps"] as? [Any] ?? []).compactMap { ($0 as? NSNumber)?.int64Value }
         let stored = zip(times, values).filter { !$0.1.isNaN }  // VictoriaMetrics keeps stale markers as NaN
         #expect(stored.count >= 2 && stored.allSatisfy { $0.1 == 42 }, "\(line.prefix(300))")
-        // The second snapshot is stamped 4 s in: anything well below is the first, even when a
-        // loaded machine runs the first flush seconds late (1.9 s was seen).
+        // The second snapshot is stamped 4 s after the first read: anything well below is the
+        // first snapshot's sample.
         let first = try #require(stored.map(\.0).min())
         #expect(
             first - startedAt < 3500, "the first snapshot (the 2.0 attempt's) is stored: \(first - startedAt) ms in")
