@@ -12,16 +12,24 @@ package enum HeavyTestWork {
     /// `full` iterations normally, a tenth (at least 1) under a sanitizer.
     package static func iterations(_ full: Int) -> Int { sanitized ? max(1, full / 10) : full }
 
-    /// Runs `body` on a new thread and waits for it.
+    /// Runs `body` on a new thread at a lower priority and waits for it. The waiting task is
+    /// resumed from a second thread at normal priority: threads inherit their creator's nice
+    /// value, and the resume may start a pool thread.
     package static func run(_ body: @escaping @Sendable () -> Void) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
-                lowerPriority()
-                body()
+            let waiter = Thread {
+                let done = DispatchSemaphore(value: 0)
+                let worker = Thread {
+                    lowerPriority()
+                    body()
+                    done.signal()
+                }
+                worker.stackSize = 8 << 20
+                worker.start()
+                done.wait()
                 continuation.resume()
             }
-            thread.stackSize = 8 << 20
-            thread.start()
+            waiter.start()
         }
     }
 

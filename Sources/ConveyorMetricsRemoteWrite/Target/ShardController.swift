@@ -15,8 +15,8 @@ import ConveyorMetrics
 /// answers instead of once for each (a wake-up after a request's wait costs more CPU than
 /// sending it). This term counts requests, not samples: smaller requests after a split take
 /// about as long (the receiver's latency), so a per-sample figure would ask for ever more
-/// shards. A receiver that answers within a few milliseconds, or a registry that fits in one
-/// request, keeps one shard.
+/// shards. A registry that fits in one request keeps one shard, and so does a router of some
+/// ten thousand series against a receiver that answers within a few milliseconds.
 ///
 /// More shards are taken at once; fewer only after ``lowerAfterNanoseconds`` of wanting
 /// clearly fewer (hysteresis). The sender asks between waves only, when no request is in
