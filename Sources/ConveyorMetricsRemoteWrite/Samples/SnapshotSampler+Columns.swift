@@ -65,7 +65,7 @@ extension SnapshotSampler {
         /// Adds `value` at `position`, a NaN sum made the normal NaN as float values are (so
         /// that only a stale marker, made on purpose, has the stale bits).
         mutating func add(_ value: NativeHistogramValue, at position: Int) {
-            entries.append((position, value.sum.isNaN ? value.withNormalNaNSum : value))
+            entries.append((position, value.normalized))
         }
 
         /// The column for a chunk of `count` values; nil without native histograms.

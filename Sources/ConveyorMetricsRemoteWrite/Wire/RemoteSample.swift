@@ -48,11 +48,13 @@ extension NativeHistogramValue {
     /// a sum of 0) and a sum with ``RemoteSample/staleNaNBits``.
     var isStaleMarker: Bool { count == 0 && sum.bitPattern == RemoteSample.staleNaNBits }
 
-    /// This value with its sum the normal NaN (``RemoteSample/normalNaNBits``).
-    var withNormalNaNSum: NativeHistogramValue {
-        NativeHistogramValue(
+    /// This value with its sum as ``RemoteSample/normalized(_:)`` makes float values: any NaN
+    /// the normal NaN (itself when the sum is a number).
+    var normalized: NativeHistogramValue {
+        guard sum.isNaN else { return self }
+        return NativeHistogramValue(
             schema: schema, zeroThreshold: zeroThreshold, zeroCount: zeroCount, count: count,
-            sum: Double(bitPattern: RemoteSample.normalNaNBits), positiveSpans: positiveSpans,
-            positiveDeltas: positiveDeltas, negativeSpans: negativeSpans, negativeDeltas: negativeDeltas)
+            sum: RemoteSample.normalized(sum), positiveSpans: positiveSpans, positiveDeltas: positiveDeltas,
+            negativeSpans: negativeSpans, negativeDeltas: negativeDeltas)
     }
 }
